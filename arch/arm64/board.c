@@ -1,0 +1,270 @@
+#include "arch/arm64/board.h"
+#include "arch/arm64/boot.h"
+#include "arch/arm64/cpu.h"
+#include "arch/arm64/fdt.h"
+#include "arch/arm64/gic.h"
+#include "arch/arm64/image.h"
+#include "arch/arm64/memmap.h"
+#include "devices/pci/host.h"
+#include "devices/rtc/rtc.h"
+#include "devices/serial/serial.h"
+#include "vmm/cli.h"
+#include "vmm/loader.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What was loaded where, between the loading and the device-tree steps. */
+struct boot {
+	struct loader_file kernel, initrd;
+	struct arm64_image image;
+	int gzip, has_initrd;
+	struct boot_layout layout;
+};
+
+void board_limits(struct cli_limits *lim)
+{
+	lim->max_cpus = MEMMAP_MAX_CPUS;
+	lim->max_mem = memmap_get(MM_RAM)->size;
+}
+
+static int fail(int rc, const char *fmt, const char *arg)
+{
+	log_msg(fmt, arg, strerror(-rc));
+	return rc;
+}
+
+static int create_vm(struct vm *vm)
+{
+	unsigned need = memmap_ipa_bits();
+	int rc = kvm_open(&vm->kvm), max;
+
+	if (rc)
+		return fail(rc, "cannot use %s: %s", "/dev/kvm");
+	/* No capability means the host only offers the legacy 40-bit IPA. */
+	max = kvm_check(&vm->kvm, 0, KVM_CAP_ARM_VM_IPA_SIZE);
+	if (max <= 0)
+		max = 40;
+	if (need > (unsigned)max) {
+		log_msg("the memory map needs a %u-bit IPA space; this host offers %d bits", need, max);
+		return -ERANGE;
+	}
+	rc = kvm_create_vm(&vm->kvm, KVM_VM_TYPE_ARM_IPA_SIZE(need));
+	return rc ? fail(rc, "%s: %s", "KVM_CREATE_VM") : 0;
+}
+
+static int create_ram(struct vm *vm, uint64_t size)
+{
+	uint64_t base = memmap_get(MM_RAM)->base;
+	int rc = mem_alloc(&vm->ram, base, size);
+
+	if (rc)
+		return fail(rc, "cannot allocate %s of guest RAM: %s", "--mem");
+	rc = kvm_set_memory(&vm->kvm, 0, base, size, vm->ram.hva);
+	return rc ? fail(rc, "%s: %s", "KVM_SET_USER_MEMORY_REGION") : 0;
+}
+
+static int open_input(const char *what, const char *path, struct loader_file *f)
+{
+	int rc = loader_open(path, f);
+
+	if (rc == -ENODATA)
+		log_msg("%s '%s': the file is empty", what, path);
+	else if (rc)
+		log_msg("%s '%s': %s", what, path, strerror(-rc));
+	return rc;
+}
+
+/* Read the Image header (inflating just enough of a gzip'ed one). */
+static int parse_kernel(const char *path, struct boot *b, enum kernel_format fmt)
+{
+	uint8_t head[IMAGE_HEADER_SIZE];
+	const char *why = NULL;
+	ssize_t n;
+	int rc;
+
+	if (fmt == KERNEL_RAW) {
+		/* A bare payload: loaded as is, where kvmtool loads one. */
+		b->image = (struct arm64_image){ IMAGE_DEFAULT_TEXT, b->kernel.size, 0 };
+		return 0;
+	}
+	b->gzip = image_is_gzip(b->kernel.data, b->kernel.size);
+	if (!b->gzip) {
+		rc = image_parse(b->kernel.data, b->kernel.size, b->kernel.size, &b->image, &why);
+	} else {
+		n = loader_gunzip(b->kernel.data, b->kernel.size, head, sizeof(head), 1);
+		why = "gzip data is corrupt";
+		rc = n < 0 ? -ENOEXEC : image_parse(head, n, 0, &b->image, &why);
+	}
+	if (rc)
+		log_msg("kernel '%s'%s: %s", path, b->gzip ? " (gzip)" : "", why);
+	return rc;
+}
+
+static int plan(struct vm *vm, const char *path, struct boot *b)
+{
+	const char *why;
+	int rc = boot_plan(vm->ram.gpa, vm->ram.size, b->image.text_offset,
+			   b->image.image_size,
+			   b->has_initrd ? b->initrd.size : 0, &b->layout, &why);
+
+	if (rc)
+		log_msg("kernel '%s': %s", path, why);
+	return rc;
+}
+
+static int place_kernel(struct vm *vm, const char *path, struct boot *b)
+{
+	uint64_t room = b->layout.kernel_size;
+	uint8_t *dst = mem_ptr(&vm->ram, b->layout.kernel, room);
+	ssize_t n;
+
+	if (!b->gzip)
+		return loader_place(&vm->ram, b->layout.kernel, &b->kernel);
+	n = loader_gunzip(b->kernel.data, b->kernel.size, dst, room, 0);
+	if (n == -EFBIG)
+		log_msg("kernel '%s': inflates to more than its header's image_size", path);
+	else if (n < 0)
+		log_msg("kernel '%s': gzip data is corrupt", path);
+	return n < 0 ? -ENOEXEC : 0;
+}
+
+static int load_images(struct vm *vm, const struct run_config *cfg, struct boot *b)
+{
+	int rc = open_input("kernel", cfg->kernel, &b->kernel);
+
+	if (!rc && cfg->initrd) {
+		rc = open_input("initrd", cfg->initrd, &b->initrd);
+		b->has_initrd = !rc;
+	}
+	if (!rc)
+		rc = parse_kernel(cfg->kernel, b, cfg->kernel_format);
+	if (!rc)
+		rc = plan(vm, cfg->kernel, b);
+	if (!rc)
+		rc = place_kernel(vm, cfg->kernel, b);
+	if (!rc && b->has_initrd)
+		rc = loader_place(&vm->ram, b->layout.initrd, &b->initrd);
+	/* Guest RAM holds its own private mappings now; drop the file views. */
+	if (b->kernel.data)
+		loader_close(&b->kernel);
+	if (b->has_initrd)
+		loader_close(&b->initrd);
+	return rc;
+}
+
+static int describe_vcpu(struct vcpu *v, char *buf, unsigned len)
+{
+	return cpu_describe(v, buf, len);
+}
+
+static int create_vcpus(struct vm *vm, unsigned n, int pmu, uint64_t *mpidr)
+{
+	int rc = 0;
+
+	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	if (pmu && kvm_check(&vm->kvm, 0, KVM_CAP_ARM_PMU_V3) <= 0) {
+		log_msg("--pmu: this host's KVM offers no PMUv3");
+		return -ENOTSUP;
+	}
+	/* In index order: vCPU i gets redistributor i, on every host. */
+	for (unsigned i = 0; i < n && !rc; i++) {
+		rc = vcpu_create(vm, &vm->vcpus[i], i);
+		if (!rc)
+			rc = cpu_init(&vm->kvm, &vm->vcpus[i], pmu);
+		if (!rc)
+			rc = cpu_read_mpidr(&vm->vcpus[i], &mpidr[i]);
+		if (rc)
+			log_msg("vCPU %u: %s", i, strerror(-rc));
+		vm->ncpus = i + 1;
+	}
+	vm->describe_vcpu = describe_vcpu;
+	return rc;
+}
+
+static int create_gic(struct vm *vm)
+{
+	struct gic *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	vm->arch = g;	/* kept for the save/restore of its state */
+	return gic_create(&vm->kvm, g);
+}
+
+static int init_pmus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int rc = cpu_init_pmu(&vm->vcpus[i], FDT_PMU_PPI);
+
+		if (rc) {
+			log_msg("vCPU %u: PMU init: %s", i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int attach_devices(struct vm *vm)
+{
+	const struct memmap_region *u = memmap_get(MM_UART), *r = memmap_get(MM_RTC),
+				   *e = memmap_get(MM_PCI_ECAM);
+	int rc = serial_attach(vm, u->base, u->size, gic_spi_line(MEMMAP_SPI_UART));
+
+	if (!rc)
+		rc = rtc_attach(vm, r->base, r->size);
+	if (!rc)
+		rc = pci_host_attach(vm, e->base, e->size);
+	if (rc)
+		log_msg("cannot attach devices: %s", strerror(-rc));
+	return rc;
+}
+
+static int write_fdt(struct vm *vm, const struct run_config *cfg,
+		     const struct boot *b, const uint64_t *mpidr)
+{
+	struct fdt_board fb = {
+		.ncpus = vm->ncpus, .mpidr = mpidr, .ram_size = vm->ram.size,
+		.bootargs = cfg->cmdline, .pmu = cfg->pmu,
+		.initrd = b->layout.initrd, .initrd_size = b->layout.initrd_size,
+	};
+	void *dst = mem_ptr(&vm->ram, b->layout.dtb, BOOT_DTB_MAX);
+	int rc = dst ? fdt_build(&fb, dst, BOOT_DTB_MAX) : -EFAULT;
+
+	if (rc)
+		log_msg("cannot build the device tree: %s", strerror(-rc));
+	return rc;
+}
+
+int board_create(struct vm *vm, const struct run_config *cfg)
+{
+	uint64_t mpidr[MEMMAP_MAX_CPUS];
+	struct boot b = { 0 };
+	int rc = create_vm(vm);
+
+	if (!rc)
+		rc = create_ram(vm, cfg->mem);
+	if (!rc)
+		rc = load_images(vm, cfg, &b);
+	if (!rc)
+		rc = create_vcpus(vm, cfg->cpus, cfg->pmu, mpidr);
+	/* The vGIC comes after every vCPU exists, and before any runs. */
+	if (!rc)
+		rc = create_gic(vm);
+	/* The PMU interrupt is wired into an initialised vGIC. */
+	if (!rc && cfg->pmu)
+		rc = init_pmus(vm);
+	if (!rc)
+		rc = attach_devices(vm);
+	if (!rc)
+		rc = write_fdt(vm, cfg, &b, mpidr);
+	if (!rc)
+		rc = cpu_set_entry(&vm->vcpus[0], b.layout.kernel, b.layout.dtb);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/* arm64 vCPU set-up through KVM: features, boot registers, PMU. */
+#ifndef ITSY_ARM64_CPU_H
+#define ITSY_ARM64_CPU_H
+
+#include <stdint.h>
+
+struct kvm;
+struct vcpu;
+
+/* KVM_ARM_VCPU_INIT with PSCI 0.2+; every vCPU but the boot one starts
+ * powered off (the guest starts it with PSCI CPU_ON, handled by KVM). */
+int cpu_init(const struct kvm *k, struct vcpu *v, int pmu);
+
+int cpu_read_mpidr(struct vcpu *v, uint64_t *mpidr);
+
+/* Boot protocol: PC = @entry, x0 = @dtb, x1..x3 = 0. */
+int cpu_set_entry(struct vcpu *v, uint64_t entry, uint64_t dtb);
+
+/* Give the vCPU its PMUv3 overflow PPI and initialise it. Only after the
+ * vGIC is initialised: KVM wires the PMU interrupt into it. */
+int cpu_init_pmu(struct vcpu *v, uint32_t ppi);
+
+/* "pc=... pstate=..." for diagnostics; the vCPU must be paused. */
+int cpu_describe(struct vcpu *v, char *buf, unsigned len);
+
+#endif

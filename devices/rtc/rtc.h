@@ -1,0 +1,11 @@
+/* The board's wall clock: a PL031 model on the MMIO bus. */
+#ifndef ITSY_RTC_H
+#define ITSY_RTC_H
+
+#include <stdint.h>
+
+struct vm;
+
+int rtc_attach(struct vm *vm, uint64_t base, uint64_t size);
+
+#endif

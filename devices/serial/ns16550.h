@@ -1,0 +1,44 @@
+/* ns16550a UART register model. Portable and unit-tested: it knows nothing
+ * of KVM or terminals. The owner serialises all calls (one lock per UART)
+ * and supplies three callbacks, each called with that lock held:
+ *   irq(ctx, level)  the interrupt line changed level;
+ *   tx(ctx, byte)    the guest transmitted a byte (it leaves at once);
+ *   rx_room(ctx)     the guest may take input now (it read a byte or enabled
+ *                    the receive interrupt), so the owner can push more.
+ * Input is only accepted while the guest has the receive interrupt enabled,
+ * so bytes typed before a driver opened the port are not lost to a FIFO
+ * reset: they wait with the owner. */
+#ifndef ITSY_NS16550_H
+#define ITSY_NS16550_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NS16550_FIFO	64
+
+struct ns16550_ops {
+	void (*irq)(void *ctx, int level);
+	void (*tx)(void *ctx, uint8_t byte);
+	void (*rx_room)(void *ctx);
+};
+
+struct ns16550 {
+	const struct ns16550_ops *ops;
+	void *ctx;
+	uint8_t ier, lcr, mcr, fcr, scr, dll, dlm;
+	int thri_pending;	/* THR-empty interrupt raised and not yet taken */
+	int irq_level;
+	uint8_t rx[NS16550_FIFO];
+	unsigned rx_head, rx_count;
+};
+
+void ns16550_init(struct ns16550 *u, const struct ns16550_ops *ops, void *ctx);
+
+/* Register access at byte offset @off (0..7) of the register block. */
+uint8_t ns16550_read(struct ns16550 *u, unsigned off);
+void ns16550_write(struct ns16550 *u, unsigned off, uint8_t val);
+
+/* Offer @len input bytes; returns how many were accepted (maybe 0). */
+size_t ns16550_rx_push(struct ns16550 *u, const uint8_t *buf, size_t len);
+
+#endif

@@ -1,0 +1,155 @@
+#include "vmm/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char cli_run_usage[] =
+	"usage: itsy run --kernel IMAGE [--initrd FILE] [--cmdline \"ARGS\"]\n"
+	"                [--cpus N] [--mem SIZE] [--kernel-format image|raw] [--pmu]\n";
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_FORMAT, OPT_PMU };
+
+static const struct option run_options[] = {
+	{ "kernel",		required_argument, NULL, OPT_KERNEL },
+	{ "initrd",		required_argument, NULL, OPT_INITRD },
+	{ "cmdline",		required_argument, NULL, OPT_CMDLINE },
+	{ "cpus",		required_argument, NULL, OPT_CPUS },
+	{ "mem",		required_argument, NULL, OPT_MEM },
+	{ "kernel-format",	required_argument, NULL, OPT_FORMAT },
+	{ "pmu",		no_argument,	   NULL, OPT_PMU },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 20;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_cpus(const char *s, const struct cli_limits *lim, unsigned *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > (long)lim->max_cpus)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int check_file(const char *what, const char *path, char *err, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return fail(err, len, "%s '%s': %s", what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return fail(err, len, "%s '%s': not a regular file", what, path);
+	return 0;
+}
+
+static int check_mem(uint64_t mem, const struct cli_limits *lim, char *err, size_t len)
+{
+	if (mem < CLI_MIN_MEM)
+		return fail(err, len, "--mem: at least %lluM of guest RAM is needed",
+			    (unsigned long long)(CLI_MIN_MEM >> 20));
+	if (mem % CLI_MEM_ALIGN)
+		return fail(err, len, "--mem: must be a multiple of 2M");
+	if (mem > lim->max_mem)
+		return fail(err, len, "--mem: at most %lluG fits the memory map",
+			    (unsigned long long)(lim->max_mem >> 30));
+	return 0;
+}
+
+static int set_option(int opt, const char *arg, const struct cli_limits *lim,
+		      struct run_config *c, char *err, size_t len)
+{
+	switch (opt) {
+	case OPT_KERNEL:  c->kernel = arg; return 0;
+	case OPT_INITRD:  c->initrd = arg; return 0;
+	case OPT_CMDLINE: c->cmdline = arg; return 0;
+	case OPT_PMU:     c->pmu = 1; return 0;
+	case OPT_CPUS:
+		if (parse_cpus(arg, lim, &c->cpus))
+			return fail(err, len, "--cpus '%s': expected a number from 1 to %u",
+				    arg, lim->max_cpus);
+		return 0;
+	case OPT_MEM:
+		if (cli_parse_size(arg, &c->mem))
+			return fail(err, len, "--mem '%s': expected a size such as 512M or 2G", arg);
+		return check_mem(c->mem, lim, err, len);
+	case OPT_FORMAT:
+		if (!strcmp(arg, "image") || !strcmp(arg, "raw")) {
+			c->kernel_format = arg[0] == 'r' ? KERNEL_RAW : KERNEL_IMAGE;
+			return 0;
+		}
+		return fail(err, len, "--kernel-format '%s': expected 'image' or 'raw'", arg);
+	}
+	return fail(err, len, "internal error: option %d", opt);
+}
+
+static int bad_option(int opt, char **argv, char *err, size_t len)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		return fail(err, len, "option '%s' needs a value", arg);
+	return fail(err, len, "unknown option '%s'", arg);
+}
+
+int cli_parse_run(int argc, char **argv, const struct cli_limits *lim,
+		  struct run_config *c, char *err, size_t errlen)
+{
+	int opt, rc;
+
+	*c = (struct run_config){ .cpus = 1, .mem = CLI_DEFAULT_MEM };
+	optind = 0;	/* GNU: restart scanning; parsing may run more than once */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:", run_options, NULL)) != -1) {
+		if (opt == '?' || opt == ':')
+			return bad_option(opt, argv, err, errlen);
+		rc = set_option(opt, optarg, lim, c, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (!c->kernel)
+		return fail(err, errlen, "--kernel is required");
+	rc = check_file("kernel", c->kernel, err, errlen);
+	if (!rc && c->initrd)
+		rc = check_file("initrd", c->initrd, err, errlen);
+	return rc;
+}

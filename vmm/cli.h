@@ -1,0 +1,41 @@
+/* Command-line parsing for "itsy run". Pure: it checks values and that
+ * named files exist, and reports the first problem as one sentence. */
+#ifndef ITSY_CLI_H
+#define ITSY_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum kernel_format { KERNEL_IMAGE, KERNEL_RAW };
+
+struct run_config {
+	const char *kernel;
+	const char *initrd;		/* NULL: none */
+	const char *cmdline;		/* NULL: empty bootargs */
+	unsigned cpus;
+	uint64_t mem;			/* bytes */
+	enum kernel_format kernel_format;
+	int pmu;
+};
+
+struct cli_limits {
+	unsigned max_cpus;
+	uint64_t max_mem;
+};
+
+#define CLI_DEFAULT_MEM		(512ull << 20)
+#define CLI_MIN_MEM		(32ull << 20)
+#define CLI_MEM_ALIGN		(2ull << 20)
+
+/* Parse "itsy run" options (@argv[0] is "run"). Returns 0, or -EINVAL with
+ * a message in @err. */
+int cli_parse_run(int argc, char **argv, const struct cli_limits *lim,
+		  struct run_config *c, char *err, size_t errlen);
+
+/* "512M", "2G", "65536K", "1024" (MiB when no suffix). 0 or -EINVAL. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* Usage text for "itsy run". */
+extern const char cli_run_usage[];
+
+#endif

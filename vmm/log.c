@@ -1,0 +1,41 @@
+#include "vmm/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void (*exit_hook)(void);
+
+void log_set_exit_hook(void (*hook)(void))
+{
+	exit_hook = hook;
+}
+
+static void vlog(const char *fmt, va_list ap)
+{
+	/* The terminal may be in raw mode: end lines with CR LF. */
+	fputs("itsy: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\r\n", stderr);
+}
+
+void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(fmt, ap);
+	va_end(ap);
+}
+
+noreturn void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (exit_hook)
+		exit_hook();
+	va_start(ap, fmt);
+	vlog(fmt, ap);
+	va_end(ap);
+	exit(1);
+}

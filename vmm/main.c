@@ -1,0 +1,70 @@
+/* itsy: a small arm64 virtual machine monitor on KVM. */
+#include "arch/arm64/board.h"
+#include "vmm/cli.h"
+#include "vmm/console.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef ITSY_VERSION
+#define ITSY_VERSION "dev"
+#endif
+
+static const char usage[] =
+	"usage: itsy <command> [options]\n"
+	"commands:\n"
+	"  run       boot a guest (itsy run --help)\n"
+	"  version   print the version\n";
+
+static int cmd_run(int argc, char **argv)
+{
+	static struct vm vm;	/* static: start-up code may die() with it live */
+	struct cli_limits lim;
+	struct run_config cfg;
+	char err[256];
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(cli_run_usage, stdout);
+		return 0;
+	}
+	if (vm_init(&vm))
+		die("cannot set up the VM's event fd");
+	board_limits(&lim);
+	if (cli_parse_run(argc, argv, &lim, &cfg, err, sizeof(err)))
+		die("%s\n%s", err, cli_run_usage);
+	vm.console = console_open(STDIN_FILENO, STDOUT_FILENO);
+	if (!vm.console || board_create(&vm, &cfg))
+		die("the guest was not started");
+	return vm_run(&vm);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	puts("itsy " ITSY_VERSION);
+	return 0;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "version", cmd_version },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	die("unknown command '%s'\n%s", argv[1], usage);
+}

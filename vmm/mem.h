@@ -1,0 +1,23 @@
+/* Guest RAM: one anonymous host mapping, and bounds-checked translation of
+ * guest physical addresses into it. Nothing that reads or writes guest RAM
+ * may do its own pointer arithmetic: go through mem_ptr(). */
+#ifndef ITSY_MEM_H
+#define ITSY_MEM_H
+
+#include <stdint.h>
+
+struct guest_mem {
+	uint8_t *hva;		/* host mapping of the first byte */
+	uint64_t gpa;		/* guest physical address of the first byte */
+	uint64_t size;		/* bytes */
+};
+
+/* Map @size bytes of zeroed RAM for guest address @gpa. -errno on failure. */
+int mem_alloc(struct guest_mem *m, uint64_t gpa, uint64_t size);
+void mem_free(struct guest_mem *m);
+
+/* Host pointer to [@gpa, @gpa + @len) or NULL if any byte of it lies
+ * outside guest RAM (overflow included). @len 0 is allowed. */
+void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+#endif

@@ -1,0 +1,53 @@
+/* The virtual machine: KVM handles, guest RAM, the MMIO bus, the vCPUs,
+ * and how the VM ends. Any thread may ask the VM to end; the first request
+ * wins and the main loop (vm_run) acts on it. */
+#ifndef ITSY_VM_H
+#define ITSY_VM_H
+
+#include <stdint.h>
+
+#include "vmm/kvm.h"
+#include "vmm/mem.h"
+#include "vmm/mmio.h"
+#include "vmm/vcpu.h"
+
+/* Process exit status, by cause. */
+enum vm_exit {
+	VM_EXIT_POWEROFF = 0,	/* PSCI SYSTEM_OFF, or the user quit */
+	VM_EXIT_ERROR = 1,	/* bad input or a host-side failure */
+	VM_EXIT_RESET = 2,	/* PSCI SYSTEM_RESET */
+	VM_EXIT_PANIC = 3,	/* the guest kernel panicked or crashed */
+	VM_EXIT_VCPU = 4,	/* KVM could not run a vCPU */
+};
+
+struct console;
+
+struct vm {
+	struct kvm kvm;
+	struct guest_mem ram;
+	struct mmio_bus mmio;
+	struct vcpu *vcpus;
+	unsigned ncpus;
+	struct vcpu_barrier barrier;
+	struct console *console;
+	void *arch;		/* the board's own state (interrupt controller) */
+	int exit_fd;		/* eventfd, readable once an exit was requested */
+	int exit_code;
+	char exit_msg[256];
+	uint64_t start_ns;	/* process start (clock_ns), for ITSY_STATS */
+	uint64_t first_run_ns;	/* vCPU 0 first entered KVM_RUN */
+	/* Set by the board: one line about vCPU @v (e.g. its PC) for dumps. */
+	int (*describe_vcpu)(struct vcpu *v, char *buf, unsigned len);
+};
+
+int vm_init(struct vm *vm);
+
+/* Ask the VM to end with @code; later requests are ignored. Thread-safe. */
+void vm_request_exit(struct vm *vm, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Start the vCPUs and serve the console until the VM ends; returns the
+ * process exit status after printing why the VM ended. */
+int vm_run(struct vm *vm);
+
+#endif
