@@ -1,0 +1,41 @@
+# Thin wrapper over meson/ninja and scripts/. Every target first makes sure
+# the build dependencies are installed (scripts/install-deps is idempotent).
+ARM64  := build/arm64
+NATIVE := build/native
+
+.PHONY: all deps itsy unit unit-test integration test run bench clean
+
+all: itsy unit
+
+deps:
+	@scripts/install-deps
+
+# The static aarch64 itsy binary: build/arm64/itsy.
+itsy: deps
+	@[ -f $(ARM64)/build.ninja ] || meson setup $(ARM64) --cross-file scripts/meson-aarch64.ini
+	ninja -C $(ARM64)
+
+# The native Check unit-test binaries.
+unit: deps
+	@[ -f $(NATIVE)/build.ninja ] || meson setup $(NATIVE)
+	ninja -C $(NATIVE)
+
+unit-test: unit
+	meson test -C $(NATIVE) --print-errorlogs
+
+integration: itsy
+	scripts/run-integration
+
+# Unit tests natively, then integration tests in emulated arm64 hosts.
+test: itsy unit
+	scripts/test
+
+# Boot the emulated arm64 host and, in it, the default guest to a shell.
+run: itsy
+	scripts/host --mode run
+
+bench: itsy
+	scripts/bench-boot
+
+clean:
+	rm -rf $(ARM64) $(NATIVE) build/img build/logs
