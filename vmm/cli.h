@@ -16,6 +16,7 @@ struct run_config {
 	uint64_t mem;			/* bytes */
 	enum kernel_format kernel_format;
 	int pmu;
+	int watchdog;			/* arm the watchdog at power-on */
 };
 
 struct cli_limits {

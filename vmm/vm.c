@@ -44,6 +44,14 @@ void vm_request_exit(struct vm *vm, int code, const char *fmt, ...)
 	pthread_mutex_unlock(&lock);
 }
 
+int vm_watch_fd(struct vm *vm, int fd, void (*fn)(void *ctx), void *ctx)
+{
+	if (vm->nwatches == VM_MAX_WATCHES)
+		return -ENOSPC;
+	vm->watches[vm->nwatches++] = (struct vm_watch){ fd, fn, ctx };
+	return 0;
+}
+
 /* SIGUSR2: pause every vCPU, print where each one is, resume. */
 static void dump_vcpus(struct vm *vm)
 {
@@ -96,20 +104,27 @@ static int poll_timeout_ms(struct vm *vm)
 	return (int)((seen + PANIC_GRACE_NS - now) / 1000000) + 1;
 }
 
+/* Poll order: exit, signals, device watches, then the console's fds. */
 static void serve(struct vm *vm, int sig_fd)
 {
-	struct pollfd fds[4];
+	struct pollfd fds[2 + VM_MAX_WATCHES + 2];
+	unsigned w = vm->nwatches, con = 2 + w;
 	int n;
 
 	while (vm->exit_code < 0) {
 		fds[0] = (struct pollfd){ .fd = vm->exit_fd, .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
-		n = 2 + console_pollfds(vm->console, fds + 2);
+		for (unsigned i = 0; i < w; i++)
+			fds[2 + i] = (struct pollfd){ .fd = vm->watches[i].fd, .events = POLLIN };
+		n = con + console_pollfds(vm->console, fds + con);
 		if (poll(fds, n, poll_timeout_ms(vm)) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents)
 			on_signal(vm, sig_fd);
-		if (console_service(vm->console, fds + 2, n - 2))
+		for (unsigned i = 0; i < w; i++)
+			if (fds[2 + i].revents)
+				vm->watches[i].fn(vm->watches[i].ctx);
+		if (console_service(vm->console, fds + con, n - con))
 			vm_request_exit(vm, VM_EXIT_POWEROFF, "quit at the user's request (Ctrl-A x)");
 	}
 }

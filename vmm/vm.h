@@ -18,6 +18,16 @@ enum vm_exit {
 	VM_EXIT_RESET = 2,	/* PSCI SYSTEM_RESET */
 	VM_EXIT_PANIC = 3,	/* the guest kernel panicked or crashed */
 	VM_EXIT_VCPU = 4,	/* KVM could not run a vCPU */
+	VM_EXIT_HUNG = 5,	/* the guest stopped refreshing its watchdog */
+};
+
+#define VM_MAX_WATCHES 8
+
+/* A file descriptor the main loop polls for a device. */
+struct vm_watch {
+	int fd;
+	void (*fn)(void *ctx);	/* called on the main thread when readable */
+	void *ctx;
 };
 
 struct console;
@@ -31,6 +41,8 @@ struct vm {
 	struct vcpu_barrier barrier;
 	struct console *console;
 	void *arch;		/* the board's own state (interrupt controller) */
+	struct vm_watch watches[VM_MAX_WATCHES];
+	unsigned nwatches;
 	int exit_fd;		/* eventfd, readable once an exit was requested */
 	int exit_code;
 	char exit_msg[256];
@@ -45,6 +57,10 @@ int vm_init(struct vm *vm);
 /* Ask the VM to end with @code; later requests are ignored. Thread-safe. */
 void vm_request_exit(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Have the main loop call @fn(@ctx) whenever @fd is readable. Before
+ * vm_run() only. -ENOSPC when full. */
+int vm_watch_fd(struct vm *vm, int fd, void (*fn)(void *ctx), void *ctx);
 
 /* Start the vCPUs and serve the console until the VM ends; returns the
  * process exit status after printing why the VM ended. */

@@ -8,6 +8,7 @@
 #include "devices/pci/host.h"
 #include "devices/rtc/rtc.h"
 #include "devices/serial/serial.h"
+#include "devices/watchdog/watchdog.h"
 #include "vmm/cli.h"
 #include "vmm/loader.h"
 #include "vmm/log.h"
@@ -17,6 +18,9 @@
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* With --watchdog, the guest has 2 x this long to start feeding it. */
+#define WATCHDOG_ARMED_SECS	60
 
 /* What was loaded where, between the loading and the device-tree steps. */
 struct boot {
@@ -211,7 +215,30 @@ static int init_pmus(struct vm *vm)
 	return 0;
 }
 
-static int attach_devices(struct vm *vm)
+/* The guest's counter is the host's minus the offset KVM gave the VM. */
+static uint64_t guest_counter(void *ctx)
+{
+	return cpu_host_counter() - *(uint64_t *)ctx;
+}
+
+static int attach_watchdog(struct vm *vm, int armed)
+{
+	static uint64_t offset;
+	struct watchdog_clock clk = { guest_counter, cpu_counter_freq(), &offset };
+	struct watchdog_config cfg = {
+		.control = memmap_get(MM_WDOG_CONTROL)->base,
+		.refresh = memmap_get(MM_WDOG_REFRESH)->base,
+		.frame_size = memmap_get(MM_WDOG_CONTROL)->size,
+		.irq = gic_spi_line(MEMMAP_SPI_WDOG),
+		.armed = armed,
+		.armed_secs = WATCHDOG_ARMED_SECS,
+	};
+	int rc = cpu_counter_offset(&vm->vcpus[0], &offset);
+
+	return rc ? rc : watchdog_attach(vm, &cfg, &clk);
+}
+
+static int attach_devices(struct vm *vm, int watchdog)
 {
 	const struct memmap_region *u = memmap_get(MM_UART), *r = memmap_get(MM_RTC),
 				   *e = memmap_get(MM_PCI_ECAM);
@@ -221,6 +248,8 @@ static int attach_devices(struct vm *vm)
 		rc = rtc_attach(vm, r->base, r->size);
 	if (!rc)
 		rc = pci_host_attach(vm, e->base, e->size);
+	if (!rc)
+		rc = attach_watchdog(vm, watchdog);
 	if (rc)
 		log_msg("cannot attach devices: %s", strerror(-rc));
 	return rc;
@@ -261,7 +290,7 @@ int board_create(struct vm *vm, const struct run_config *cfg)
 	if (!rc && cfg->pmu)
 		rc = init_pmus(vm);
 	if (!rc)
-		rc = attach_devices(vm);
+		rc = attach_devices(vm, cfg->watchdog);
 	if (!rc)
 		rc = write_fdt(vm, cfg, &b, mpidr);
 	if (!rc)

@@ -78,6 +78,31 @@ int cpu_init_pmu(struct vcpu *v, uint32_t ppi)
 	return rc ? rc : pmu_attr(v, KVM_ARM_VCPU_PMU_V3_INIT, NULL);
 }
 
+uint64_t cpu_host_counter(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+uint64_t cpu_counter_freq(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+	return v;
+}
+
+int cpu_counter_offset(struct vcpu *v, uint64_t *offset)
+{
+	uint64_t guest;
+	int rc = get_reg(v, KVM_REG_ARM_TIMER_CNT, &guest);
+
+	*offset = cpu_host_counter() - guest;
+	return rc;
+}
+
 int cpu_describe(struct vcpu *v, char *buf, unsigned len)
 {
 	uint64_t pc, pstate;

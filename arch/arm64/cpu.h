@@ -20,6 +20,13 @@ int cpu_set_entry(struct vcpu *v, uint64_t entry, uint64_t dtb);
  * vGIC is initialised: KVM wires the PMU interrupt into it. */
 int cpu_init_pmu(struct vcpu *v, uint32_t ppi);
 
+/* The host's virtual counter and its frequency, read at EL0. */
+uint64_t cpu_host_counter(void);
+uint64_t cpu_counter_freq(void);
+
+/* Host counter minus this vCPU's guest counter (KVM's CNTVOFF). */
+int cpu_counter_offset(struct vcpu *v, uint64_t *offset);
+
 /* "pc=... pstate=..." for diagnostics; the vCPU must be paused. */
 int cpu_describe(struct vcpu *v, char *buf, unsigned len);
 

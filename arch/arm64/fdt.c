@@ -200,6 +200,21 @@ static int add_rtc(void *fdt)
 	return fdt_end_node(fdt);
 }
 
+static int add_watchdog(void *fdt)
+{
+	const struct memmap_region *c = memmap_get(MM_WDOG_CONTROL), *r = memmap_get(MM_WDOG_REFRESH);
+	/* Control frame first, then refresh frame: the driver's resource order. */
+	uint32_t reg[8] = { c->base >> 32, (uint32_t)c->base, 0, (uint32_t)c->size,
+			    r->base >> 32, (uint32_t)r->base, 0, (uint32_t)r->size };
+
+	try(begin_node(fdt, "watchdog", MM_WDOG_CONTROL));
+	try(fdt_property_string(fdt, "compatible", "arm,sbsa-gwdt"));
+	try(prop_cells(fdt, "reg", reg, 8));
+	try(prop_irq(fdt, GIC_SPI, MEMMAP_SPI_WDOG));
+	try(fdt_property_u32(fdt, "timeout-sec", FDT_WDOG_TIMEOUT));
+	return fdt_end_node(fdt);
+}
+
 /* One ranges entry: <pci-flags pci-addr(2) cpu-addr(2) size(2)>. */
 static void pci_range(uint32_t *v, uint32_t flags, enum memmap_id id)
 {
@@ -251,6 +266,7 @@ static int add_root(void *fdt, const struct fdt_board *b)
 	try(add_clock(fdt));
 	try(add_uart(fdt));
 	try(add_rtc(fdt));
+	try(add_watchdog(fdt));
 	try(add_pci(fdt));
 	return fdt_end_node(fdt);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define FDT_PMU_PPI	23	/* GIC INTID of the PMU overflow interrupt (PPI 7) */
+#define FDT_WDOG_TIMEOUT 30	/* seconds the guest's watchdog driver starts with */
 
 struct fdt_board {
 	unsigned ncpus;

@@ -13,6 +13,8 @@ enum memmap_id {
 	MM_GICR,	/* redistributors, 128 KiB per vCPU, MEMMAP_MAX_CPUS of them */
 	MM_UART,	/* ns16550a */
 	MM_RTC,		/* pl031 */
+	MM_WDOG_CONTROL,	/* SBSA generic watchdog, control frame */
+	MM_WDOG_REFRESH,	/* SBSA generic watchdog, refresh frame */
 	MM_PCI_MMIO32,	/* PCI non-prefetchable 32-bit BAR window */
 	MM_PCI_ECAM,	/* PCIe ECAM config space, buses 0..MEMMAP_PCI_BUSES-1 */
 	MM_RAM,		/* guest RAM; size is the most RAM the map can hold */
@@ -27,6 +29,7 @@ enum memmap_id {
 /* SPIs of the board's wired devices (GIC INTID = 32 + spi). */
 #define MEMMAP_SPI_UART		1
 #define MEMMAP_SPI_RTC		2
+#define MEMMAP_SPI_WDOG		3	/* watchdog WS0 */
 
 struct memmap_region {
 	const char *name;
