@@ -44,9 +44,11 @@ int cli_parse_size(const char *s, uint64_t *out)
 	unsigned long long v;
 	unsigned shift = 20;
 
+	if (*s < '0' || *s > '9')	/* strtoull would take blanks and signs */
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	if (errno)
 		return -EINVAL;
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;

@@ -20,7 +20,7 @@ uint32_t pl031_read(struct pl031 *r, unsigned off, int64_t now)
 	switch (off) {
 	case DR:   return (uint32_t)(now + r->offset);
 	case MR:   return r->mr;
-	case LR:   return (uint32_t)(now + r->offset);
+	case LR:   return r->lr;
 	case CR:   return 1;	/* always running */
 	case IMSC: return r->imsc;
 	case RIS:  return r->ris;
@@ -33,7 +33,7 @@ void pl031_write(struct pl031 *r, unsigned off, uint32_t val, int64_t now)
 {
 	switch (off) {
 	case MR:   r->mr = val; break;
-	case LR:   r->offset = (int64_t)val - now; break;
+	case LR:   r->lr = val; r->offset = (int64_t)val - now; break;
 	case IMSC: r->imsc = val & 1; break;
 	case ICR:  r->ris &= ~val; break;
 	}

@@ -10,6 +10,7 @@
 
 struct pl031 {
 	int64_t offset;		/* guest seconds minus host seconds */
+	uint32_t lr;		/* last value loaded */
 	uint32_t mr, imsc, ris;
 };
 

@@ -104,13 +104,22 @@ uint8_t ns16550_read(struct ns16550 *u, unsigned off)
 	return v;
 }
 
+/* Append to the RX FIFO; returns 0 when it is full. */
+static int rx_put(struct ns16550 *u, uint8_t c)
+{
+	if (u->rx_count == NS16550_FIFO)
+		return 0;
+	u->rx[(u->rx_head + u->rx_count) % NS16550_FIFO] = c;
+	u->rx_count++;
+	return 1;
+}
+
 static void write_thr(struct ns16550 *u, uint8_t val)
 {
-	if (u->mcr & MCR_LOOP) {
-		ns16550_rx_push(u, &val, 1);
-		return;
-	}
-	u->ops->tx(u->ctx, val);
+	if (u->mcr & MCR_LOOP)
+		rx_put(u, val);		/* loopback: the byte comes back in */
+	else
+		u->ops->tx(u->ctx, val);
 	/* The byte is gone at once, so the holding register is empty again. */
 	u->thri_pending = 1;
 }
@@ -129,8 +138,10 @@ static void write_ier(struct ns16550 *u, uint8_t val)
 static void write_fcr(struct ns16550 *u, uint8_t val)
 {
 	u->fcr = val & FCR_ENABLE;
-	if (val & FCR_CLEAR_RX)
+	if (val & FCR_CLEAR_RX) {
 		u->rx_count = 0;
+		u->ops->rx_room(u->ctx);
+	}
 }
 
 static void write_reg(struct ns16550 *u, unsigned off, uint8_t val)
@@ -156,14 +167,12 @@ void ns16550_write(struct ns16550 *u, unsigned off, uint8_t val)
 size_t ns16550_rx_push(struct ns16550 *u, const uint8_t *buf, size_t len)
 {
 	size_t n = 0;
-	int loop = u->mcr & MCR_LOOP;
 
-	if (!(u->ier & IER_RDI) && !loop)
+	/* In loopback the serial input is disconnected, as on the real chip. */
+	if (!(u->ier & IER_RDI) || (u->mcr & MCR_LOOP))
 		return 0;
-	for (; n < len && u->rx_count < NS16550_FIFO; n++) {
-		u->rx[(u->rx_head + u->rx_count) % NS16550_FIFO] = buf[n];
-		u->rx_count++;
-	}
+	while (n < len && rx_put(u, buf[n]))
+		n++;
 	update_irq(u);
 	return n;
 }

@@ -1,0 +1,261 @@
+/* "itsy run" command-line parsing (vmm/cli.c). */
+#include "vmm/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/unit/unit.h"
+
+#define MiB(x)	((uint64_t)(x) << 20)
+#define GiB(x)	((uint64_t)(x) << 30)
+
+static const struct cli_limits lim = { .max_cpus = 64, .max_mem = GiB(255) };
+static struct run_config cfg;
+static char err[256];
+static char kernel[4096];	/* an existing, empty regular file */
+
+static void setup(void)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(kernel, sizeof(kernel), "%s/itsy-kernel-XXXXXX", dir ? dir : "/tmp");
+	fd = mkstemp(kernel);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static void teardown(void)
+{
+	unlink(kernel);
+}
+
+/* cli_parse_run() of "run" followed by the NULL-terminated arguments. */
+static int run(const char *arg, ...)
+{
+	char *argv[32] = { "run" };
+	int argc = 1, rc;
+	va_list ap;
+
+	va_start(ap, arg);
+	for (; arg; arg = va_arg(ap, const char *)) {
+		ck_assert_int_lt(argc, 31);
+		argv[argc++] = (char *)arg;
+	}
+	va_end(ap);
+	memset(err, 0, sizeof(err));
+	rc = cli_parse_run(argc, argv, &lim, &cfg, err, sizeof(err));
+	if (rc)
+		ck_assert_int_eq(rc, -EINVAL);
+	return rc;
+}
+
+/* The last run() failed with a message that mentions @needle. */
+static void assert_error(const char *needle)
+{
+	ck_assert_msg(err[0] != '\0', "no error message");
+	ck_assert_msg(strstr(err, needle) != NULL, "error \"%s\" does not mention \"%s\"",
+		      err, needle);
+}
+
+START_TEST(full_command_line)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--initrd", kernel, "--cmdline",
+			     "console=ttyS0 quiet", "--cpus", "4", "--mem", "2G",
+			     "--kernel-format", "image", "--pmu", NULL), 0);
+	ck_assert_str_eq(cfg.kernel, kernel);
+	ck_assert_str_eq(cfg.initrd, kernel);
+	ck_assert_str_eq(cfg.cmdline, "console=ttyS0 quiet");
+	ck_assert_uint_eq(cfg.cpus, 4);
+	ck_assert_uint_eq(cfg.mem, GiB(2));
+	ck_assert_int_eq(cfg.kernel_format, KERNEL_IMAGE);
+	ck_assert_int_eq(cfg.pmu, 1);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	ck_assert_int_eq(run("--kernel", kernel, NULL), 0);
+	ck_assert_ptr_null(cfg.initrd);
+	ck_assert_ptr_null(cfg.cmdline);
+	ck_assert_uint_eq(cfg.cpus, 1);
+	ck_assert_uint_eq(cfg.mem, CLI_DEFAULT_MEM);
+	ck_assert_int_eq(cfg.kernel_format, KERNEL_IMAGE);
+	ck_assert_int_eq(cfg.pmu, 0);
+}
+END_TEST
+
+START_TEST(equals_syntax_and_limits)
+{
+	ck_assert_int_eq(run("--kernel=x", "--kernel", kernel, "--cpus=64", "--mem=255G", NULL), 0);
+	ck_assert_uint_eq(cfg.cpus, 64);
+	ck_assert_uint_eq(cfg.mem, GiB(255));
+	ck_assert_str_eq(cfg.kernel, kernel);	/* the last one wins */
+}
+END_TEST
+
+START_TEST(mem_rejected)
+{
+	static const char *const bad[] = { "0", "3M", "30M", "33M", "256G", "lots", "" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(run("--kernel", kernel, "--mem", bad[i], NULL), -EINVAL);
+		assert_error("--mem");
+	}
+	run("--kernel", kernel, "--mem", "33M", NULL);
+	assert_error("multiple of 2M");
+	ck_assert_int_eq(run("--kernel", kernel, "--mem", "32M", NULL), 0);
+}
+END_TEST
+
+START_TEST(cpus_rejected)
+{
+	static const char *const bad[] = { "0", "9999", "abc", "65", "-1", "2x", "" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(run("--kernel", kernel, "--cpus", bad[i], NULL), -EINVAL);
+		assert_error("--cpus");
+	}
+}
+END_TEST
+
+START_TEST(missing_kernel_file)
+{
+	ck_assert_int_eq(run("--kernel", "/nonexistent/itsy/Image", NULL), -EINVAL);
+	assert_error("/nonexistent/itsy/Image");
+	ck_assert_int_eq(run("--kernel", "/", NULL), -EINVAL);	/* a directory */
+	assert_error("not a regular file");
+}
+END_TEST
+
+START_TEST(missing_initrd_file)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--initrd", "/nonexistent/initrd.gz", NULL),
+			 -EINVAL);
+	assert_error("/nonexistent/initrd.gz");
+	assert_error("initrd");
+}
+END_TEST
+
+START_TEST(kernel_required)
+{
+	ck_assert_int_eq(run("--cpus", "2", NULL), -EINVAL);
+	assert_error("--kernel");
+}
+END_TEST
+
+START_TEST(unknown_option)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--frobnicate", NULL), -EINVAL);
+	assert_error("--frobnicate");
+	ck_assert_int_eq(run("-x", "--kernel", kernel, NULL), -EINVAL);
+	assert_error("-x");
+}
+END_TEST
+
+START_TEST(option_without_value)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--cpus", NULL), -EINVAL);
+	assert_error("--cpus");
+	assert_error("value");
+}
+END_TEST
+
+START_TEST(stray_argument)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "extra", NULL), -EINVAL);
+	assert_error("extra");
+}
+END_TEST
+
+START_TEST(kernel_format)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--kernel-format", "raw", NULL), 0);
+	ck_assert_int_eq(cfg.kernel_format, KERNEL_RAW);
+	ck_assert_int_eq(run("--kernel", kernel, "--kernel-format", "elf", NULL), -EINVAL);
+	assert_error("elf");
+}
+END_TEST
+
+/* getopt state left by one parse must not leak into the next. */
+START_TEST(parse_twice)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--cpus", "2", "--frobnicate", "--mem", "1G", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(run("--kernel", kernel, "--cpus", "3", NULL), 0);
+	ck_assert_uint_eq(cfg.cpus, 3);
+	ck_assert_uint_eq(cfg.mem, CLI_DEFAULT_MEM);
+	ck_assert_int_eq(run("--mem", "1G", "--kernel", kernel, NULL), 0);
+	ck_assert_uint_eq(cfg.cpus, 1);
+	ck_assert_uint_eq(cfg.mem, GiB(1));
+}
+END_TEST
+
+static void assert_size(const char *s, uint64_t want)
+{
+	uint64_t v = 0;
+
+	ck_assert_msg(cli_parse_size(s, &v) == 0, "\"%s\" rejected", s);
+	ck_assert_msg(v == want, "\"%s\" = %llu, want %llu", s, (unsigned long long)v,
+		      (unsigned long long)want);
+}
+
+static void assert_bad_size(const char *s)
+{
+	uint64_t v = 12345;
+
+	ck_assert_msg(cli_parse_size(s, &v) == -EINVAL, "\"%s\" accepted", s);
+	ck_assert_uint_eq(v, 12345);
+}
+
+START_TEST(sizes)
+{
+	assert_size("512M", MiB(512));
+	assert_size("2G", GiB(2));
+	assert_size("4g", GiB(4));
+	assert_size("65536K", MiB(64));
+	assert_size("1024", GiB(1));
+	assert_size("0", 0);
+	assert_size("17179869183G", UINT64_MAX >> 30 << 30);
+}
+END_TEST
+
+START_TEST(bad_sizes)
+{
+	assert_bad_size("-1");
+	assert_bad_size("12X");
+	assert_bad_size("");
+	assert_bad_size("M");
+	assert_bad_size("1MB");
+	assert_bad_size("99999999999G");
+	assert_bad_size("17179869184G");
+	assert_bad_size("18446744073709551616");
+	assert_bad_size("-18446744073709551615");	/* strtoull: 2^64 - that = 1 */
+}
+END_TEST
+
+/* strtoull() skips leading blanks before the sign, so a negative number
+ * must be refused after them too, not wrap around to a small size. */
+START_TEST(negative_size_after_blank)
+{
+	assert_bad_size(" -18446744073709551615");
+	assert_bad_size("\t-18446744073709550592");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc;
+
+	tc = UNIT_TCASE(s, "run", full_command_line, defaults, equals_syntax_and_limits,
+			mem_rejected, cpus_rejected, missing_kernel_file, missing_initrd_file,
+			kernel_required, unknown_option, option_without_value, stray_argument,
+			kernel_format, parse_twice);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	UNIT_TCASE(s, "size", sizes, bad_sizes, negative_size_after_blank);
+	return unit_run(s);
+}
