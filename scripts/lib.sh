@@ -1,0 +1,175 @@
+# shellcheck shell=bash
+# Shared helpers and paths for the itsy scripts. Source it, don't run it:
+#   . "$(dirname "$0")/lib.sh"
+
+# shellcheck disable=SC2034 # the paths are for the scripts that source this
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$ROOT/build
+DEPS=$BUILD/deps            # downloaded packages (busybox, libfdt, kernels)
+IMG=$BUILD/img              # initramfs images
+LOGS=$BUILD/logs            # console logs of the emulated hosts
+ITSY_BIN=$BUILD/arm64/itsy  # the static aarch64 itsy binary
+
+# Kernel versions we can use, for the emulated host and the guest alike.
+KERNEL_VERSIONS="6.1 6.12"
+
+# Modules to ship and load when a kernel has them as modules: virtio (6.1
+# has all of it as modules, 6.12 only some) and the SBSA watchdog driver.
+MODULES="failover net_failover virtio virtio_ring virtio_pci_modern_dev
+virtio_pci_legacy_dev virtio_pci virtio_mmio virtio_blk virtio_net
+virtio_console virtio-rng sbsa_gwdt"
+
+log() { echo "scripts: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+check_kernel_version() {
+	case " $KERNEL_VERSIONS " in
+	*" $1 "*) ;;
+	*) die "unknown kernel version '$1' (want one of: $KERNEL_VERSIONS)" ;;
+	esac
+}
+
+# True if $1 is missing or any of the other paths (files or directories,
+# searched recursively) is newer than it.
+is_stale() {
+	local out=$1
+	shift
+	[[ -e $out ]] || return 0
+	[[ -n $(find "$@" -newer "$out" -print -quit 2>/dev/null) ]]
+}
+
+# True if every named Debian package is installed. A name without ":arch"
+# means the native one (or an Architecture: all package).
+have_packages() {
+	local p st native
+	native=$(dpkg --print-architecture)
+	for p in "$@"; do
+		[[ $p == *:* ]] || p="$p:$native"
+		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null ||
+			dpkg-query -W -f='${db:Status-Status}' "${p%:"$native"}" 2>/dev/null) || return 1
+		[[ $st == installed ]] || return 1
+	done
+}
+
+# Make sure apt knows about arm64 packages. Quick when already done.
+ensure_arm64_arch() {
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		log "adding the arm64 architecture to dpkg"
+		dpkg --add-architecture arm64
+		apt-get update -q
+	fi
+}
+
+# apt_extract PKG DEST: download the .deb of PKG (without installing it) and
+# unpack it into DEST, replacing DEST only once the unpack has succeeded.
+# Runs 'apt-get update' once and retries if apt does not know PKG.
+apt_extract() {
+	local pkg=$1 dest=$2 tmp
+	mkdir -p "$DEPS"
+	tmp=$(mktemp -d "$DEPS/.dl.XXXXXX")
+	# apt-get download drops privileges to _apt: let it write here.
+	chmod 755 "$tmp"
+	chown _apt "$tmp" 2>/dev/null || true
+	if ! (cd "$tmp" && apt-get download -q "$pkg"); then
+		log "apt-get download $pkg failed; running apt-get update and retrying"
+		apt-get update -q
+		(cd "$tmp" && apt-get download -q "$pkg") || {
+			rm -rf "$tmp"
+			die "cannot download $pkg"
+		}
+	fi
+	mkdir "$tmp/root"
+	dpkg-deb -x "$tmp"/*.deb "$tmp/root"
+	rm -rf "$dest"
+	mkdir -p "$(dirname "$dest")"
+	mv "$tmp/root" "$dest"
+	rm -rf "$tmp"
+}
+
+# install_busybox DIR: put the arm64 busybox into DIR/bin with a symlink per
+# applet. The binary can't run here, so the applet list comes from the man
+# page that the same package ships.
+install_busybox() {
+	local dir=$1 bb man a
+	bb=$DEPS/busybox
+	man=$bb/usr/share/man/man1/busybox.1.gz
+	[[ -x $bb/bin/busybox && -f $man ]] || die "no arm64 busybox in $bb: run scripts/install-deps"
+	mkdir -p "$dir/bin"
+	cp "$bb/bin/busybox" "$dir/bin/busybox"
+	for a in $(busybox_applets "$man"); do
+		[[ $a == busybox ]] || ln -sf busybox "$dir/bin/$a"
+	done
+	# A few programs look in the usual places.
+	ln -sfn bin "$dir/sbin"
+	mkdir -p "$dir/usr"
+	ln -sfn ../bin "$dir/usr/bin"
+	ln -sfn ../bin "$dir/usr/sbin"
+}
+
+# Applet names from busybox(1): the comma-separated list after
+# "Currently available applets include:".
+busybox_applets() {
+	zcat "$1" |
+		sed -n '/^Currently available applets include:/,/^\.Ve/p' |
+		sed -e '1,/^\.Vb/d' -e '/^\.Ve/d' -e 's/^\\&//' -e 's/\\-/-/g' |
+		tr -s ', ' '\n' | grep -E '^[][a-z0-9_.-]+$'
+}
+
+# install_modules KVER DIR: copy the kernel's virtio modules (uncompressed)
+# into DIR/lib/modules/RELEASE/ with a load-order file, dependencies first,
+# that the inits read. Nothing to do for modules that are built in.
+install_modules() {
+	local kdir=$DEPS/kernel-$1 dir=$2 rel m f out
+	[[ -f $kdir/release ]] || return 0
+	rel=$(cat "$kdir/release")
+	out=$dir/lib/modules/$rel
+	mkdir -p "$out"
+	for m in $MODULES; do
+		f=$(find "$kdir/lib/modules/$rel/kernel" \( -name "$m.ko" -o -name "$m.ko.xz" \) -print -quit)
+		case $f in
+		"") ;;
+		*.xz) xz -dc "$f" >"$out/$m.ko" ;;
+		*) cp "$f" "$out/$m.ko" ;;
+		esac
+	done
+	local -A done_=()
+	: >"$out/load-order"
+	for m in $MODULES; do
+		add_module "$out" "$m"
+	done
+}
+
+# add_module DIR NAME: append NAME to DIR/load-order after the modules it
+# depends on (the "depends=" entry of its .modinfo), if DIR has NAME.ko.
+# Module names in "depends=" use '_' where file names may have '-'.
+add_module() {
+	local out=$1 m=$2 d
+	[[ -f $out/$m.ko && -z ${done_[$m]:-} ]] || return 0
+	done_[$m]=1
+	for d in $(tr '\0' '\n' <"$out/$m.ko" | sed -n 's/^depends=//p' | tr , ' '); do
+		add_module "$out" "$d"
+		[[ $d != *_* ]] || add_module "$out" "${d//_/-}"
+	done
+	echo "$m" >>"$out/load-order"
+}
+
+# mk_cpio DIR OUT [gzip]: pack DIR as a newc cpio owned by root, optionally
+# gzip -1 compressed, written atomically.
+mk_cpio() {
+	local dir=$1 out=$2 compress=${3:-}
+	(
+		cd "$dir" || exit 1
+		find . -mindepth 1 | LC_ALL=C sort |
+			cpio --quiet -o -H newc -R 0:0 --reproducible
+	) | if [[ -n $compress ]]; then gzip -1 -n; else cat; fi >"$out.tmp"
+	mv "$out.tmp" "$out"
+}
+
+# Standard directories and the console node of an initramfs root.
+mk_rootfs_skeleton() {
+	local dir=$1
+	mkdir -p "$dir"/{dev,proc,sys,tmp,run,root,etc}
+	# The kernel opens /dev/console before /init runs. Its built-in
+	# initramfs normally has the node; make sure anyway (needs root).
+	mknod -m 600 "$dir/dev/console" c 5 1 2>/dev/null || true
+}

@@ -1,0 +1,2 @@
+# Guest scenario (itsy.run=nproc): report how many CPUs the guest sees.
+echo "ITSY-NPROC $(nproc)"

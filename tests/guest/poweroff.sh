@@ -1,0 +1,3 @@
+# Guest scenario (itsy.run=poweroff): do nothing; /init then powers off.
+# Used by the boot benchmark.
+echo ITSY-POWEROFF
