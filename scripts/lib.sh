@@ -17,7 +17,7 @@ KERNEL_VERSIONS="6.1 6.12"
 # has all of it as modules, 6.12 only some) and the SBSA watchdog driver.
 MODULES="failover net_failover virtio virtio_ring virtio_pci_modern_dev
 virtio_pci_legacy_dev virtio_pci virtio_mmio virtio_blk virtio_net
-virtio_console virtio-rng sbsa_gwdt"
+virtio_console virtio-rng watchdog sbsa_gwdt"
 
 log() { echo "scripts: $*" >&2; }
 die() { log "error: $*"; exit 1; }
