@@ -161,11 +161,6 @@ static int load_images(struct vm *vm, const struct run_config *cfg, struct boot 
 	return rc;
 }
 
-static int describe_vcpu(struct vcpu *v, char *buf, unsigned len)
-{
-	return cpu_describe(v, buf, len);
-}
-
 static int create_vcpus(struct vm *vm, unsigned n, int pmu, uint64_t *mpidr)
 {
 	int rc = 0;
@@ -188,7 +183,7 @@ static int create_vcpus(struct vm *vm, unsigned n, int pmu, uint64_t *mpidr)
 			log_msg("vCPU %u: %s", i, strerror(-rc));
 		vm->ncpus = i + 1;
 	}
-	vm->describe_vcpu = describe_vcpu;
+	vm->describe_vcpu = cpu_describe;
 	return rc;
 }
 
