@@ -11,10 +11,10 @@
 const char cli_run_usage[] =
 	"usage: itsy run --kernel IMAGE [--initrd FILE] [--cmdline \"ARGS\"]\n"
 	"                [--cpus N] [--mem SIZE] [--kernel-format image|raw] [--pmu]\n"
-	"                [--watchdog]\n";
+	"                [--watchdog] [--rng]\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_FORMAT, OPT_PMU,
-       OPT_WATCHDOG };
+       OPT_WATCHDOG, OPT_RNG };
 
 static const struct option run_options[] = {
 	{ "kernel",		required_argument, NULL, OPT_KERNEL },
@@ -25,6 +25,7 @@ static const struct option run_options[] = {
 	{ "kernel-format",	required_argument, NULL, OPT_FORMAT },
 	{ "pmu",		no_argument,	   NULL, OPT_PMU },
 	{ "watchdog",		no_argument,	   NULL, OPT_WATCHDOG },
+	{ "rng",		no_argument,	   NULL, OPT_RNG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -107,6 +108,7 @@ static int set_option(int opt, const char *arg, const struct cli_limits *lim,
 	case OPT_CMDLINE: c->cmdline = arg; return 0;
 	case OPT_PMU:     c->pmu = 1; return 0;
 	case OPT_WATCHDOG: c->watchdog = 1; return 0;
+	case OPT_RNG:     c->rng = 1; return 0;
 	case OPT_CPUS:
 		if (parse_cpus(arg, lim, &c->cpus))
 			return fail(err, len, "--cpus '%s': expected a number from 1 to %u",

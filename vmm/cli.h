@@ -17,6 +17,7 @@ struct run_config {
 	enum kernel_format kernel_format;
 	int pmu;
 	int watchdog;			/* arm the watchdog at power-on */
+	int rng;			/* a virtio-rng device */
 };
 
 struct cli_limits {

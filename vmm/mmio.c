@@ -2,6 +2,13 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
+
+void mmio_init(struct mmio_bus *bus)
+{
+	memset(bus, 0, sizeof(*bus));
+	pthread_rwlock_init(&bus->lock, NULL);
+}
 
 static const struct mmio_region *find(const struct mmio_bus *bus, uint64_t addr,
 				      uint64_t len)
@@ -18,22 +25,48 @@ static const struct mmio_region *find(const struct mmio_bus *bus, uint64_t addr,
 int mmio_register(struct mmio_bus *bus, uint64_t base, uint64_t size,
 		  mmio_fn fn, void *opaque)
 {
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&bus->lock);
 	if (find(bus, base, size))
-		return -EEXIST;
-	if (bus->n == MMIO_MAX_REGIONS)
-		return -ENOSPC;
-	bus->r[bus->n++] = (struct mmio_region){ base, size, fn, opaque };
-	return 0;
+		rc = -EEXIST;
+	else if (bus->n == MMIO_MAX_REGIONS)
+		rc = -ENOSPC;
+	else
+		bus->r[bus->n++] = (struct mmio_region){ base, size, fn, opaque };
+	pthread_rwlock_unlock(&bus->lock);
+	return rc;
 }
 
-int mmio_dispatch(const struct mmio_bus *bus, uint64_t addr, uint8_t *data,
+int mmio_unregister(struct mmio_bus *bus, uint64_t base)
+{
+	int rc = -ENOENT;
+
+	pthread_rwlock_wrlock(&bus->lock);
+	for (unsigned i = 0; i < bus->n && rc; i++) {
+		if (bus->r[i].base != base)
+			continue;
+		bus->r[i] = bus->r[--bus->n];
+		rc = 0;
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	return rc;
+}
+
+int mmio_dispatch(struct mmio_bus *bus, uint64_t addr, uint8_t *data,
 		  unsigned len, int is_write)
 {
-	const struct mmio_region *r = find(bus, addr, len);
+	const struct mmio_region *found;
+	struct mmio_region r = { 0 };
 
+	pthread_rwlock_rdlock(&bus->lock);
+	found = find(bus, addr, len);
+	if (found)
+		r = *found;
+	pthread_rwlock_unlock(&bus->lock);
 	/* The access must lie wholly inside one region. */
-	if (!r || addr < r->base || addr + len > r->base + r->size)
+	if (!r.fn || addr < r.base || addr + len > r.base + r.size)
 		return -ENOENT;
-	r->fn(r->opaque, addr - r->base, data, len, is_write);
+	r.fn(r.opaque, addr - r.base, data, len, is_write);
 	return 0;
 }

@@ -1,9 +1,13 @@
-/* The MMIO bus: guest physical ranges handled in userspace. Contract:
- * regions are registered before any vCPU runs; dispatch takes no lock, and
- * each handler serialises its own device. */
+/* The MMIO bus: guest physical ranges handled in userspace. Regions may
+ * come and go while vCPUs run (PCI BARs move): the table is under a
+ * read-write lock, and dispatch copies the region out and calls the handler
+ * without the lock held, so a handler may itself (un)register regions.
+ * Handlers' @opaque objects live as long as the VM. Each handler serialises
+ * its own device. */
 #ifndef ITSY_MMIO_H
 #define ITSY_MMIO_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #define MMIO_MAX_REGIONS 32
@@ -20,16 +24,22 @@ struct mmio_region {
 };
 
 struct mmio_bus {
+	pthread_rwlock_t lock;
 	struct mmio_region r[MMIO_MAX_REGIONS];
 	unsigned n;
 };
+
+void mmio_init(struct mmio_bus *bus);
 
 /* -EEXIST if it overlaps a registered region, -ENOSPC if the bus is full. */
 int mmio_register(struct mmio_bus *bus, uint64_t base, uint64_t size,
 		  mmio_fn fn, void *opaque);
 
+/* Remove the region that starts at @base. -ENOENT if there is none. */
+int mmio_unregister(struct mmio_bus *bus, uint64_t base);
+
 /* Run the handler for @addr. -ENOENT if no region claims the access. */
-int mmio_dispatch(const struct mmio_bus *bus, uint64_t addr, uint8_t *data,
+int mmio_dispatch(struct mmio_bus *bus, uint64_t addr, uint8_t *data,
 		  unsigned len, int is_write);
 
 #endif

@@ -23,6 +23,8 @@ int vm_init(struct vm *vm)
 	vm->start_ns = clock_ns();
 	vm->exit_code = -1;
 	vcpu_barrier_init(&vm->barrier);
+	mmio_init(&vm->mmio);
+	irq_init(&vm->routes, &vm->kvm);
 	vm->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return vm->exit_fd < 0 ? -errno : 0;
 }

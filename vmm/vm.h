@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/mem.h"
 #include "vmm/mmio.h"
@@ -36,6 +37,7 @@ struct vm {
 	struct kvm kvm;
 	struct guest_mem ram;
 	struct mmio_bus mmio;
+	struct irq_routes routes;	/* MSI routes of the devices */
 	struct vcpu *vcpus;
 	unsigned ncpus;
 	struct vcpu_barrier barrier;

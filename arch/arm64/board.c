@@ -6,6 +6,8 @@
 #include "arch/arm64/image.h"
 #include "arch/arm64/memmap.h"
 #include "devices/pci/host.h"
+#include "devices/virtio/pci.h"
+#include "devices/virtio/rng.h"
 #include "devices/rtc/rtc.h"
 #include "devices/serial/serial.h"
 #include "devices/watchdog/watchdog.h"
@@ -233,18 +235,31 @@ static int attach_watchdog(struct vm *vm, int armed)
 	return rc ? rc : watchdog_attach(vm, &cfg, &clk);
 }
 
-static int attach_devices(struct vm *vm, int watchdog)
+/* Virtio devices on the PCIe host bridge, in command-line order. */
+static int attach_pci(struct vm *vm, const struct run_config *cfg)
 {
-	const struct memmap_region *u = memmap_get(MM_UART), *r = memmap_get(MM_RTC),
-				   *e = memmap_get(MM_PCI_ECAM);
+	const struct memmap_region *e = memmap_get(MM_PCI_ECAM);
+	struct pci_host *host;
+	int rc = pci_host_create(vm, e->base, e->size, &host);
+
+	if (!rc && cfg->rng)
+		rc = virtio_pci_create(vm, host, &rng_backend, NULL);
+	if (rc)
+		log_msg("cannot create PCI devices: %s", strerror(-rc));
+	return rc;
+}
+
+static int attach_devices(struct vm *vm, const struct run_config *cfg)
+{
+	const struct memmap_region *u = memmap_get(MM_UART), *r = memmap_get(MM_RTC);
 	int rc = serial_attach(vm, u->base, u->size, gic_spi_line(MEMMAP_SPI_UART));
 
 	if (!rc)
 		rc = rtc_attach(vm, r->base, r->size);
 	if (!rc)
-		rc = pci_host_attach(vm, e->base, e->size);
+		rc = attach_watchdog(vm, cfg->watchdog);
 	if (!rc)
-		rc = attach_watchdog(vm, watchdog);
+		rc = attach_pci(vm, cfg);
 	if (rc)
 		log_msg("cannot attach devices: %s", strerror(-rc));
 	return rc;
@@ -285,7 +300,7 @@ int board_create(struct vm *vm, const struct run_config *cfg)
 	if (!rc && cfg->pmu)
 		rc = init_pmus(vm);
 	if (!rc)
-		rc = attach_devices(vm, cfg->watchdog);
+		rc = attach_devices(vm, cfg);
 	if (!rc)
 		rc = write_fdt(vm, cfg, &b, mpidr);
 	if (!rc)

@@ -129,7 +129,7 @@ static void handler(void *opaque, uint64_t off, uint8_t *data, unsigned len, int
 
 static void mmio_setup(void)
 {
-	memset(&bus, 0, sizeof(bus));
+	mmio_init(&bus);
 	memset(&last, 0, sizeof(last));
 	ck_assert_int_eq(mmio_register(&bus, A_BASE, SIZE, handler, &dev_a), 0);
 	ck_assert_int_eq(mmio_register(&bus, B_BASE, SIZE, handler, &dev_b), 0);
@@ -228,6 +228,38 @@ START_TEST(dispatch_nowhere)
 }
 END_TEST
 
+/* A BAR moving: the old range stops answering, the new one answers. */
+START_TEST(unregister_then_move)
+{
+	ck_assert_int_eq(mmio_unregister(&bus, A_BASE + 1), -ENOENT);
+	ck_assert_int_eq(mmio_unregister(&bus, A_BASE), 0);
+	ck_assert_int_eq(read_at(A_BASE, 4), -ENOENT);
+	ck_assert_int_eq(mmio_register(&bus, 0x9000, SIZE, handler, &dev_a), 0);
+	ck_assert_int_eq(read_at(0x9000 + 4, 4), 0);
+	ck_assert_ptr_eq(last.opaque, &dev_a);
+	ck_assert_int_eq(read_at(B_BASE, 4), 0);
+	ck_assert_ptr_eq(last.opaque, &dev_b);
+}
+END_TEST
+
+/* A handler may (un)register regions: dispatch holds no lock meanwhile. */
+static void moving_handler(void *opaque, uint64_t off, uint8_t *data, unsigned len, int is_write)
+{
+	(void)off; (void)data; (void)len; (void)is_write;
+	ck_assert_int_eq(mmio_unregister(&bus, A_BASE), 0);
+	ck_assert_int_eq(mmio_register(&bus, 0x9000, SIZE, handler, opaque), 0);
+}
+
+START_TEST(handler_may_move_regions)
+{
+	ck_assert_int_eq(mmio_unregister(&bus, B_BASE), 0);
+	ck_assert_int_eq(mmio_register(&bus, B_BASE, SIZE, moving_handler, &dev_a), 0);
+	ck_assert_int_eq(read_at(B_BASE, 4), 0);
+	ck_assert_int_eq(read_at(A_BASE, 4), -ENOENT);
+	ck_assert_int_eq(read_at(0x9000, 4), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mem+mmio");
@@ -238,7 +270,8 @@ int main(void)
 	tcase_add_checked_fixture(mem, mem_setup, mem_teardown);
 	mmio = UNIT_TCASE(s, "mmio", register_rejects_overlap, register_fills_up,
 			  dispatch_write_reaches_handler, dispatch_read_fills_data,
-			  dispatch_region_edges, dispatch_straddling_is_refused, dispatch_nowhere);
+			  dispatch_region_edges, dispatch_straddling_is_refused, dispatch_nowhere,
+			  unregister_then_move, handler_may_move_regions);
 	tcase_add_checked_fixture(mmio, mmio_setup, NULL);
 	return unit_run(s);
 }

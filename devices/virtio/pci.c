@@ -1,0 +1,596 @@
+#include "devices/virtio/pci.h"
+#include "devices/pci/ecam.h"
+#include "devices/pci/host.h"
+#include "devices/pci/msix.h"
+#include "devices/pci/pci.h"
+#include "devices/virtio/virtio.h"
+#include "vmm/irq.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <linux/pci_regs.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_pci.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* BAR 0 layout. */
+#define OFF_COMMON	0x0000
+#define OFF_ISR		0x1000
+#define OFF_DEVICE	0x2000
+#define OFF_NOTIFY	0x3000
+#define OFF_MSIX_TABLE	0x4000
+#define OFF_MSIX_PBA	0x5000
+#define REGION_SIZE	0x1000
+#define BAR_SIZE	0x8000
+#define NOTIFY_MULT	4	/* queue q's doorbell is at OFF_NOTIFY + 4 * q */
+
+#define VIRTIO_PCI_VENDOR	0x1af4
+#define VIRTIO_PCI_DEVICE_BASE	0x1040	/* modern device id = base + virtio id */
+#define NO_VECTOR		VIRTIO_MSI_NO_VECTOR
+#define NVEC			(VIRTIO_MAX_QUEUES + 1)
+
+struct vp_queue {
+	uint16_t size, vector, enable;
+	uint64_t desc, avail, used;
+};
+
+struct virtio_pci {
+	struct vm *vm;
+	struct pci_host *host;
+	pthread_mutex_t *lock;		/* the host's: all PCI state */
+	struct pci_function pf;
+	struct msix msix;
+	struct virtio_dev dev;
+	uint32_t devid;			/* requester id = ITS DeviceID */
+	uint64_t bar;			/* BAR 0 address while decoded, else 0 */
+	uint32_t dfselect, gfselect;
+	uint64_t guest_features;
+	uint16_t config_vector, queue_sel;
+	uint8_t status, isr, generation;
+	int resetting;
+	struct vp_queue q[VIRTIO_MAX_QUEUES];
+	unsigned gsi[NVEC];
+	int irqfd[NVEC];
+};
+
+static uint64_t offered(const struct virtio_pci *vp)
+{
+	return vp->dev.be->features | 1ull << VIRTIO_F_VERSION_1;
+}
+
+static struct vp_queue *selq(struct virtio_pci *vp)
+{
+	return vp->queue_sel < vp->dev.be->nqueues ? &vp->q[vp->queue_sel] : NULL;
+}
+
+/* ---- interrupts ---- */
+
+static void fire(struct virtio_pci *vp, unsigned vec)
+{
+	uint64_t one = 1;
+
+	if (vec < NVEC && msix_notify(&vp->msix, vec) == 1)
+		(void)!write(vp->irqfd[vec], &one, sizeof(one));
+}
+
+static void on_interrupt(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_pci *vp = d->tp_ctx;
+
+	pthread_mutex_lock(vp->lock);
+	fire(vp, vp->q[q].vector);
+	pthread_mutex_unlock(vp->lock);
+}
+
+static void on_needs_reset(struct virtio_dev *d)
+{
+	struct virtio_pci *vp = d->tp_ctx;
+
+	pthread_mutex_lock(vp->lock);
+	vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	vp->isr |= VIRTIO_PCI_ISR_CONFIG;
+	fire(vp, vp->config_vector);
+	pthread_mutex_unlock(vp->lock);
+	log_msg("%s: the guest broke a virtqueue; the device needs a reset", d->be->name);
+}
+
+static const struct virtio_transport vp_transport = { on_interrupt, on_needs_reset };
+
+/* The guest (re)programmed vector @vec: the KVM route follows it. */
+static void on_vector_change(struct msix *m, unsigned vec, void *ctx)
+{
+	struct virtio_pci *vp = ctx;
+	uint64_t addr;
+	uint32_t data;
+	int masked;
+
+	if (msix_entry(m, vec, &addr, &data, &masked) == 0)
+		irq_msi_set(&vp->vm->routes, vp->gsi[vec], addr, data, vp->devid, addr != 0);
+}
+
+static void on_pending_fire(struct msix *m, unsigned vec, void *ctx)
+{
+	struct virtio_pci *vp = ctx;
+	uint64_t one = 1;
+
+	(void)m;
+	(void)!write(vp->irqfd[vec], &one, sizeof(one));
+}
+
+/* ---- common configuration: a register table ---- */
+
+static uint32_t rd_dfselect(struct virtio_pci *vp) { return vp->dfselect; }
+static void wr_dfselect(struct virtio_pci *vp, uint32_t v) { vp->dfselect = v; }
+static uint32_t rd_gfselect(struct virtio_pci *vp) { return vp->gfselect; }
+static void wr_gfselect(struct virtio_pci *vp, uint32_t v) { vp->gfselect = v; }
+static uint32_t rd_numq(struct virtio_pci *vp) { return vp->dev.be->nqueues; }
+static uint32_t rd_generation(struct virtio_pci *vp) { return vp->generation; }
+static uint32_t rd_status(struct virtio_pci *vp) { return vp->status; }
+static uint32_t rd_config_vector(struct virtio_pci *vp) { return vp->config_vector; }
+static uint32_t rd_qsel(struct virtio_pci *vp) { return vp->queue_sel; }
+static void wr_qsel(struct virtio_pci *vp, uint32_t v) { vp->queue_sel = v; }
+
+static uint32_t rd_dfeature(struct virtio_pci *vp)
+{
+	return vp->dfselect < 2 ? (uint32_t)(offered(vp) >> (32 * vp->dfselect)) : 0;
+}
+
+static uint32_t rd_gfeature(struct virtio_pci *vp)
+{
+	return vp->gfselect < 2 ? (uint32_t)(vp->guest_features >> (32 * vp->gfselect)) : 0;
+}
+
+static void wr_gfeature(struct virtio_pci *vp, uint32_t v)
+{
+	unsigned shift = 32 * vp->gfselect;
+
+	if (vp->gfselect >= 2 || (vp->status & VIRTIO_CONFIG_S_FEATURES_OK))
+		return;
+	vp->guest_features &= ~(0xffffffffull << shift);
+	vp->guest_features |= (uint64_t)v << shift;
+}
+
+static uint16_t vector_or_none(uint32_t v)
+{
+	return v < NVEC ? (uint16_t)v : NO_VECTOR;
+}
+
+static void wr_config_vector(struct virtio_pci *vp, uint32_t v)
+{
+	vp->config_vector = vector_or_none(v);
+}
+
+#define QREG(name, field)						\
+static uint32_t rd_##name(struct virtio_pci *vp)			\
+{									\
+	struct vp_queue *q = selq(vp);					\
+	return q ? (uint32_t)(q->field) : 0;				\
+}
+QREG(qsize, size)
+QREG(qvector, vector)
+QREG(qenable, enable)
+QREG(qdesc_lo, desc)
+QREG(qdesc_hi, desc >> 32)
+QREG(qavail_lo, avail)
+QREG(qavail_hi, avail >> 32)
+QREG(qused_lo, used)
+QREG(qused_hi, used >> 32)
+
+static uint32_t rd_qnotify(struct virtio_pci *vp)
+{
+	return selq(vp) ? vp->queue_sel : 0;
+}
+
+static void wr_qsize(struct virtio_pci *vp, uint32_t v)
+{
+	struct vp_queue *q = selq(vp);
+
+	/* A power of two no larger than offered; anything else is ignored. */
+	if (q && v && !(v & (v - 1)) && v <= vp->dev.be->queue_max)
+		q->size = v;
+}
+
+static void wr_qvector(struct virtio_pci *vp, uint32_t v)
+{
+	struct vp_queue *q = selq(vp);
+
+	if (q)
+		q->vector = vector_or_none(v);
+}
+
+static void wr_qenable(struct virtio_pci *vp, uint32_t v)
+{
+	struct vp_queue *q = selq(vp);
+
+	if (q)
+		q->enable = v & 1;
+}
+
+static void set_half(uint64_t *reg, int hi, uint32_t v)
+{
+	unsigned shift = hi ? 32 : 0;
+
+	*reg = (*reg & ~(0xffffffffull << shift)) | (uint64_t)v << shift;
+}
+
+#define QADDR(name, field, hi)						\
+static void wr_##name(struct virtio_pci *vp, uint32_t v)		\
+{									\
+	struct vp_queue *q = selq(vp);					\
+	if (q && !q->enable)						\
+		set_half(&q->field, hi, v);				\
+}
+QADDR(qdesc_lo, desc, 0)
+QADDR(qdesc_hi, desc, 1)
+QADDR(qavail_lo, avail, 0)
+QADDR(qavail_hi, avail, 1)
+QADDR(qused_lo, used, 0)
+QADDR(qused_hi, used, 1)
+
+static void wr_status(struct virtio_pci *vp, uint32_t v);
+
+struct common_reg {
+	unsigned off, len;
+	uint32_t (*read)(struct virtio_pci *vp);
+	void (*write)(struct virtio_pci *vp, uint32_t val);
+};
+
+#define CC(f) offsetof(struct virtio_pci_common_cfg, f), \
+	      sizeof(((struct virtio_pci_common_cfg *)0)->f)
+
+static const struct common_reg common_regs[] = {
+	{ CC(device_feature_select),	rd_dfselect,		wr_dfselect },
+	{ CC(device_feature),		rd_dfeature,		NULL },
+	{ CC(guest_feature_select),	rd_gfselect,		wr_gfselect },
+	{ CC(guest_feature),		rd_gfeature,		wr_gfeature },
+	{ CC(msix_config),		rd_config_vector,	wr_config_vector },
+	{ CC(num_queues),		rd_numq,		NULL },
+	{ CC(device_status),		rd_status,		wr_status },
+	{ CC(config_generation),	rd_generation,		NULL },
+	{ CC(queue_select),		rd_qsel,		wr_qsel },
+	{ CC(queue_size),		rd_qsize,		wr_qsize },
+	{ CC(queue_msix_vector),	rd_qvector,		wr_qvector },
+	{ CC(queue_enable),		rd_qenable,		wr_qenable },
+	{ CC(queue_notify_off),		rd_qnotify,		NULL },
+	{ CC(queue_desc_lo),		rd_qdesc_lo,		wr_qdesc_lo },
+	{ CC(queue_desc_hi),		rd_qdesc_hi,		wr_qdesc_hi },
+	{ CC(queue_avail_lo),		rd_qavail_lo,		wr_qavail_lo },
+	{ CC(queue_avail_hi),		rd_qavail_hi,		wr_qavail_hi },
+	{ CC(queue_used_lo),		rd_qused_lo,		wr_qused_lo },
+	{ CC(queue_used_hi),		rd_qused_hi,		wr_qused_hi },
+};
+
+static const struct common_reg *common_find(unsigned off, unsigned len)
+{
+	for (size_t i = 0; i < sizeof(common_regs) / sizeof(common_regs[0]); i++)
+		if (common_regs[i].off == off && common_regs[i].len == len)
+			return &common_regs[i];
+	return NULL;	/* unaligned or mis-sized: reads 0, writes ignored */
+}
+
+/* ---- device status: reset, feature check, start ---- */
+
+static int features_ok(const struct virtio_pci *vp)
+{
+	return (vp->guest_features & ~offered(vp)) == 0 &&
+	       (vp->guest_features >> VIRTIO_F_VERSION_1 & 1);
+}
+
+static int setup_queues(struct virtio_pci *vp)
+{
+	struct virtio_dev *d = &vp->dev;
+	int event_idx = virtio_dev_has(d, VIRTIO_RING_F_EVENT_IDX);
+
+	for (unsigned i = 0; i < d->be->nqueues; i++) {
+		struct vp_queue *q = &vp->q[i];
+
+		if (q->enable && virtq_init(&d->vq[i], d->mem, q->size, q->desc,
+					    q->avail, q->used, event_idx))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void driver_ok(struct virtio_pci *vp)
+{
+	vp->dev.features = vp->guest_features;
+	if (setup_queues(vp) || virtio_dev_start(&vp->dev)) {
+		log_msg("%s: cannot start: bad queue setup from the guest", vp->dev.be->name);
+		vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	}
+}
+
+static void wr_status(struct virtio_pci *vp, uint32_t v)
+{
+	uint8_t old = vp->status, new = v;
+
+	if (new == 0) {
+		vp->resetting = 1;	/* finished by the caller, outside the lock */
+		return;
+	}
+	if ((new & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !features_ok(vp))
+		new &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* the driver reads it back */
+	vp->status = new | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
+	if ((new & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK))
+		driver_ok(vp);
+}
+
+static void clear_state(struct virtio_pci *vp)
+{
+	vp->status = vp->isr = 0;
+	vp->guest_features = 0;
+	vp->dfselect = vp->gfselect = vp->queue_sel = 0;
+	vp->config_vector = NO_VECTOR;
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vp->q[i] = (struct vp_queue){ .size = vp->dev.be->queue_max, .vector = NO_VECTOR };
+	vp->generation++;
+}
+
+/* Why outside the lock: stopping joins the device thread, which may be
+ * waiting for the lock to deliver an interrupt. The status reads non-zero
+ * until the reset is complete, and the driver waits for 0. */
+static void finish_reset(struct virtio_pci *vp)
+{
+	virtio_dev_stop(&vp->dev, 1);
+	pthread_mutex_lock(vp->lock);
+	clear_state(vp);
+	vp->resetting = 0;
+	pthread_mutex_unlock(vp->lock);
+}
+
+/* ---- BAR 0 ---- */
+
+static void common_access(struct virtio_pci *vp, uint64_t off, uint8_t *data,
+			  unsigned len, int is_write)
+{
+	const struct common_reg *r = common_find(off, len);
+	uint32_t v = 0;
+
+	if (is_write) {
+		memcpy(&v, data, len);
+		if (r && r->write)
+			r->write(vp, v);
+		return;
+	}
+	if (r)
+		v = r->read(vp);
+	memcpy(data, &v, len);
+}
+
+static void isr_access(struct virtio_pci *vp, uint64_t off, uint8_t *data,
+		       unsigned len, int is_write)
+{
+	memset(data, 0, is_write ? 0 : len);
+	if (!is_write && off == 0) {
+		data[0] = vp->isr;	/* reading clears it */
+		vp->isr = 0;
+	}
+}
+
+static void device_access(struct virtio_pci *vp, uint64_t off, uint8_t *data,
+			  unsigned len, int is_write)
+{
+	uint8_t buf[REGION_SIZE] = { 0 };
+	unsigned size = vp->dev.be->config_size;
+
+	if (is_write)
+		return;	/* no writable device configuration fields */
+	vp->dev.be->config(&vp->dev, buf);
+	memset(data, 0, len);
+	if (off < size)
+		memcpy(data, buf + off, len < size - off ? len : size - off);
+}
+
+static void notify_access(struct virtio_pci *vp, uint64_t off, uint8_t *data,
+			  unsigned len, int is_write)
+{
+	uint64_t one = 1, q = off / NOTIFY_MULT;
+
+	/* Only doorbells KVM's ioeventfd did not take come here. */
+	memset(data, 0, is_write ? 0 : len);
+	if (is_write && q < vp->dev.be->nqueues)
+		(void)!write(vp->dev.kick_fd[q], &one, sizeof(one));
+}
+
+static void msix_table_access(struct virtio_pci *vp, uint64_t off, uint8_t *data,
+			      unsigned len, int is_write)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, data, len);
+	if (is_write)
+		msix_table_write(&vp->msix, off, len, v);
+	v = is_write ? 0 : msix_table_read(&vp->msix, off, len);
+	memcpy(data, &v, is_write ? 0 : len);
+}
+
+static void msix_pba_access(struct virtio_pci *vp, uint64_t off, uint8_t *data,
+			    unsigned len, int is_write)
+{
+	uint64_t v = is_write ? 0 : msix_pba_read(&vp->msix, off, len);
+
+	memcpy(data, &v, is_write ? 0 : len);
+}
+
+typedef void (*bar_fn)(struct virtio_pci *vp, uint64_t off, uint8_t *data,
+		       unsigned len, int is_write);
+
+static const bar_fn bar_regions[BAR_SIZE / REGION_SIZE] = {
+	[OFF_COMMON / REGION_SIZE]	= common_access,
+	[OFF_ISR / REGION_SIZE]		= isr_access,
+	[OFF_DEVICE / REGION_SIZE]	= device_access,
+	[OFF_NOTIFY / REGION_SIZE]	= notify_access,
+	[OFF_MSIX_TABLE / REGION_SIZE]	= msix_table_access,
+	[OFF_MSIX_PBA / REGION_SIZE]	= msix_pba_access,
+};
+
+static void bar_mmio(void *opaque, uint64_t off, uint8_t *data, unsigned len,
+		     int is_write)
+{
+	struct virtio_pci *vp = opaque;
+	bar_fn fn = bar_regions[off / REGION_SIZE];
+	int reset;
+
+	pthread_mutex_lock(vp->lock);
+	if (fn && len <= 8)
+		fn(vp, off % REGION_SIZE, data, len, is_write);
+	else if (!is_write)
+		memset(data, 0, len);
+	reset = vp->resetting && is_write;
+	pthread_mutex_unlock(vp->lock);
+	if (reset)
+		finish_reset(vp);
+}
+
+/* Doorbells go to the device thread through KVM, not through exits. */
+static void bind_doorbells(struct virtio_pci *vp, uint64_t bar, int assign)
+{
+	for (unsigned q = 0; q < vp->dev.be->nqueues; q++)
+		irq_ioeventfd(&vp->vm->kvm, bar + OFF_NOTIFY + q * NOTIFY_MULT, 2,
+			      vp->dev.kick_fd[q], assign);
+}
+
+/* The guest moved BAR 0 or toggled decoding. Host lock held. */
+static void on_bar_change(struct pci_function *f, unsigned index, uint64_t old,
+			  uint64_t new, void *ctx)
+{
+	struct virtio_pci *vp = ctx;
+
+	(void)f;
+	if (index != 0)
+		return;
+	if (old) {
+		bind_doorbells(vp, old, 0);
+		mmio_unregister(&vp->vm->mmio, old);
+	}
+	vp->bar = 0;
+	if (new && !mmio_register(&vp->vm->mmio, new, BAR_SIZE, bar_mmio, vp)) {
+		vp->bar = new;
+		bind_doorbells(vp, new, 1);
+	}
+}
+
+/* ---- creation ---- */
+
+static int add_vcap(struct pci_function *f, uint8_t type, uint32_t off,
+		    uint32_t len, unsigned cap_len)
+{
+	int at = pci_add_cap(f, PCI_CAP_ID_VNDR, cap_len);
+
+	if (at < 0)
+		return at;
+	pci_cfg_set(f, at + offsetof(struct virtio_pci_cap, cfg_type), 1, type);
+	pci_cfg_set(f, at + offsetof(struct virtio_pci_cap, bar), 1, 0);
+	pci_cfg_set(f, at + offsetof(struct virtio_pci_cap, offset), 4, off);
+	pci_cfg_set(f, at + offsetof(struct virtio_pci_cap, length), 4, len);
+	return at;
+}
+
+static int add_caps(struct virtio_pci *vp)
+{
+	struct pci_function *f = &vp->pf;
+	int at = add_vcap(f, VIRTIO_PCI_CAP_COMMON_CFG, OFF_COMMON,
+			  sizeof(struct virtio_pci_common_cfg), sizeof(struct virtio_pci_cap));
+
+	if (at >= 0)
+		at = add_vcap(f, VIRTIO_PCI_CAP_ISR_CFG, OFF_ISR, 1, sizeof(struct virtio_pci_cap));
+	/* Optional, and drivers refuse a zero-length one (virtio-rng has none). */
+	if (at >= 0 && vp->dev.be->config_size)
+		at = add_vcap(f, VIRTIO_PCI_CAP_DEVICE_CFG, OFF_DEVICE,
+			      vp->dev.be->config_size, sizeof(struct virtio_pci_cap));
+	if (at >= 0)
+		at = add_vcap(f, VIRTIO_PCI_CAP_NOTIFY_CFG, OFF_NOTIFY, REGION_SIZE,
+			      sizeof(struct virtio_pci_notify_cap));
+	if (at >= 0)
+		pci_cfg_set(f, at + offsetof(struct virtio_pci_notify_cap, notify_off_multiplier),
+			    4, NOTIFY_MULT);
+	return at < 0 ? at : 0;
+}
+
+static uint32_t class_of(uint16_t id)
+{
+	switch (id) {
+	case VIRTIO_ID_BLOCK:	return 0x018000;	/* mass storage, other */
+	case VIRTIO_ID_NET:	return 0x020000;	/* ethernet */
+	case VIRTIO_ID_CONSOLE:	return 0x078000;	/* communication, other */
+	}
+	return 0xff0000;
+}
+
+static int init_function(struct virtio_pci *vp)
+{
+	const struct virtio_backend *be = vp->dev.be;
+	struct pci_id id = {
+		.vendor = VIRTIO_PCI_VENDOR, .device = VIRTIO_PCI_DEVICE_BASE + be->device_id,
+		.class_code = class_of(be->device_id), .subsys_vendor = VIRTIO_PCI_VENDOR,
+		.subsys_id = 0x0040, .revision = 1,	/* >= 1: not transitional */
+	};
+	int rc;
+
+	pci_init(&vp->pf, &id);
+	vp->pf.on_bar_change = on_bar_change;
+	vp->pf.ctx = vp;
+	rc = pci_add_bar(&vp->pf, 0, BAR_SIZE, PCI_BASE_ADDRESS_MEM_TYPE_64);
+	if (!rc)
+		rc = add_caps(vp);
+	if (!rc)
+		rc = msix_init(&vp->msix, &vp->pf, be->nqueues + 1, 0, OFF_MSIX_TABLE, OFF_MSIX_PBA);
+	vp->msix.on_vector_change = on_vector_change;
+	vp->msix.on_pending_fire = on_pending_fire;
+	vp->msix.ctx = vp;
+	return rc;
+}
+
+/* One MSI GSI and irqfd per vector; routes come when the guest programs them. */
+static int init_vectors(struct virtio_pci *vp)
+{
+	for (unsigned v = 0; v < vp->dev.be->nqueues + 1u; v++) {
+		int gsi = irq_msi_alloc(&vp->vm->routes), rc;
+
+		if (gsi < 0)
+			return gsi;
+		vp->gsi[v] = gsi;
+		vp->irqfd[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vp->irqfd[v] < 0)
+			return -errno;
+		rc = irq_irqfd(&vp->vm->kvm, gsi, vp->irqfd[v], 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int virtio_pci_create(struct vm *vm, struct pci_host *h,
+		      const struct virtio_backend *be, void *priv)
+{
+	struct virtio_pci *vp = calloc(1, sizeof(*vp));
+	unsigned devfn;
+	int rc;
+
+	if (!vp)
+		return -ENOMEM;
+	vp->vm = vm;
+	vp->host = h;
+	vp->lock = pci_host_lock(h);
+	rc = virtio_dev_init(&vp->dev, be, priv, &vm->ram);
+	vp->dev.tp = &vp_transport;
+	vp->dev.tp_ctx = vp;
+	clear_state(vp);
+	if (!rc)
+		rc = init_function(vp);
+	if (!rc)
+		rc = init_vectors(vp);
+	if (!rc)
+		rc = pci_host_plug(h, &vp->pf, &devfn);
+	if (rc)
+		return rc;
+	vp->devid = ecam_requester_id(devfn);
+	return 0;
+}
