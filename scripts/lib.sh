@@ -13,11 +13,15 @@ ITSY_BIN=$BUILD/arm64/itsy  # the static aarch64 itsy binary
 # Kernel versions we can use, for the emulated host and the guest alike.
 KERNEL_VERSIONS="6.1 6.12"
 
-# Modules to ship and load when a kernel has them as modules: virtio (6.1
-# has all of it as modules, 6.12 only some) and the SBSA watchdog driver.
+# Modules to ship and load when a kernel has them as modules (host and
+# guest alike; each loads what it can use): virtio (6.1 has all of it as
+# modules, 6.12 only some), the SBSA watchdog driver, vsock (guest side
+# and vhost), tun and vhost-net. A dependency must be listed too.
 MODULES="failover net_failover virtio virtio_ring virtio_pci_modern_dev
 virtio_pci_legacy_dev virtio_pci virtio_mmio virtio_blk virtio_net
-virtio_console virtio-rng watchdog sbsa_gwdt"
+virtio_console virtio-rng watchdog sbsa_gwdt vsock
+vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport vhost_iotlb
+vhost vhost_vsock tap tun vhost_net"
 
 log() { echo "scripts: $*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -100,7 +100,15 @@ static void on_needs_reset(struct virtio_dev *d)
 	log_msg("%s: the guest broke a virtqueue; the device needs a reset", d->be->name);
 }
 
-static const struct virtio_transport vp_transport = { on_interrupt, on_needs_reset };
+static int call_fd(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_pci *vp = d->tp_ctx;
+	unsigned vec = vp->q[q].vector;
+
+	return vec < NVEC ? vp->irqfd[vec] : -1;
+}
+
+static const struct virtio_transport vp_transport = { on_interrupt, on_needs_reset, call_fd };
 
 /* The guest (re)programmed vector @vec: the KVM route follows it. */
 static void on_vector_change(struct msix *m, unsigned vec, void *ctx)

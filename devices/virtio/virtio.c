@@ -33,7 +33,21 @@ int virtio_dev_watch(struct virtio_dev *d, int fd,
 {
 	if (d->nwatches == VIRTIO_MAX_WATCHES)
 		return -ENOSPC;
-	d->watch[d->nwatches++] = (struct virtio_watch){ fd, fn, ctx };
+	d->watch[d->nwatches++] = (struct virtio_watch){ fd, 1, fn, ctx };
+	return 0;
+}
+
+int virtio_dev_watch_set(struct virtio_dev *d, unsigned idx, int enable)
+{
+	struct epoll_event ev = { .events = enable ? EPOLLIN : 0, .data.u32 = WATCH_BASE + idx };
+
+	if (idx >= d->nwatches)
+		return -EINVAL;
+	if (d->watch[idx].enabled == !!enable)
+		return 0;
+	d->watch[idx].enabled = !!enable;
+	if (d->running && epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->watch[idx].fd, &ev))
+		return -errno;
 	return 0;
 }
 
@@ -44,9 +58,9 @@ static void drain(int fd)
 	(void)!read(fd, &v, sizeof(v));
 }
 
-static int add(int ep, int fd, uint32_t tag)
+static int add(int ep, int fd, uint32_t tag, int enabled)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	struct epoll_event ev = { .events = enabled ? EPOLLIN : 0, .data.u32 = tag };
 
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
@@ -56,11 +70,11 @@ static int open_epoll(struct virtio_dev *d)
 	int ep = epoll_create1(EPOLL_CLOEXEC), rc = ep < 0 ? -errno : 0;
 
 	for (unsigned q = 0; !rc && q < d->be->nqueues; q++)
-		rc = add(ep, d->kick_fd[q], q);
+		rc = add(ep, d->kick_fd[q], q, 1);
 	for (unsigned w = 0; !rc && w < d->nwatches; w++)
-		rc = add(ep, d->watch[w].fd, WATCH_BASE + w);
+		rc = add(ep, d->watch[w].fd, WATCH_BASE + w, d->watch[w].enabled);
 	if (!rc)
-		rc = add(ep, d->stop_fd, STOP);
+		rc = add(ep, d->stop_fd, STOP, 1);
 	if (rc && ep >= 0)
 		close(ep);
 	return rc ? rc : ep;
@@ -84,7 +98,7 @@ static void *dev_thread(void *arg)
 {
 	struct virtio_dev *d = arg;
 	struct epoll_event ev[8];
-	int ep = open_epoll(d), n, live = ep >= 0;
+	int ep = d->epoll_fd, n, live = 1;
 
 	/* Kicks that came before the thread ran are still in the eventfds. */
 	while (live) {
@@ -92,8 +106,6 @@ static void *dev_thread(void *arg)
 		for (int i = 0; i < n && live; i++)
 			live = dispatch(d, ev[i].data.u32);
 	}
-	if (ep >= 0)
-		close(ep);
 	return NULL;
 }
 
@@ -101,11 +113,16 @@ int virtio_dev_start(struct virtio_dev *d)
 {
 	int rc = d->be->start ? d->be->start(d) : 0;
 
-	if (rc)
+	if (rc || d->be->own_kicks)
 		return rc;
 	drain(d->stop_fd);
+	d->epoll_fd = open_epoll(d);
+	if (d->epoll_fd < 0)
+		return d->epoll_fd;
 	rc = -pthread_create(&d->thread, NULL, dev_thread, d);
 	d->running = !rc;
+	if (rc)
+		close(d->epoll_fd);
 	return rc;
 }
 
@@ -116,6 +133,7 @@ void virtio_dev_stop(struct virtio_dev *d, int reset)
 	if (d->running) {
 		(void)!write(d->stop_fd, &one, sizeof(one));
 		pthread_join(d->thread, NULL);
+		close(d->epoll_fd);
 		d->running = 0;
 	}
 	if (reset && d->be->reset)
@@ -131,6 +149,11 @@ void virtio_dev_signal(struct virtio_dev *d, unsigned q)
 void virtio_dev_broken(struct virtio_dev *d)
 {
 	d->tp->needs_reset(d);
+}
+
+int virtio_dev_call_fd(struct virtio_dev *d, unsigned q)
+{
+	return d->tp->call_fd ? d->tp->call_fd(d, q) : -1;
 }
 
 int virtio_dev_has(const struct virtio_dev *d, unsigned bit)

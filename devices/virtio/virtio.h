@@ -5,7 +5,11 @@
  * queues' kick eventfds (the transport binds them to the guest's notify
  * writes, e.g. as KVM ioeventfds) and on any fd the backend watches, and
  * calls the backend there, never on a vCPU thread. The backend finishes
- * chains with virtq_push() and then calls virtio_dev_signal(). */
+ * chains with virtq_push() and then calls virtio_dev_signal().
+ *
+ * A backend served by the host kernel (vhost) sets @own_kicks: no thread
+ * runs and the kernel consumes the kick eventfds itself; it signals the
+ * driver by writing the eventfd virtio_dev_call_fd() gives for a queue. */
 #ifndef ITSY_VIRTIO_H
 #define ITSY_VIRTIO_H
 
@@ -25,6 +29,7 @@ struct virtio_backend {
 	unsigned nqueues;
 	uint16_t queue_max;		/* largest queue size offered, a power of two */
 	uint64_t features;		/* device-specific bits offered */
+	int own_kicks;			/* vhost: no device thread, see above */
 	unsigned config_size;		/* bytes of device configuration space */
 	/* Write the device configuration (little-endian) into @buf. */
 	void (*config)(struct virtio_dev *d, uint8_t *buf);
@@ -43,10 +48,14 @@ struct virtio_transport {
 	void (*interrupt)(struct virtio_dev *d, unsigned q);
 	/* The driver broke a queue: ask it for a reset (NEEDS_RESET). */
 	void (*needs_reset)(struct virtio_dev *d);
+	/* An eventfd whose every write interrupts the driver for queue @q
+	 * (the irqfd of its MSI-X vector), or -1 if it has none. */
+	int (*call_fd)(struct virtio_dev *d, unsigned q);
 };
 
 struct virtio_watch {
 	int fd;
+	int enabled;
 	void (*fn)(struct virtio_dev *d, void *ctx);
 	void *ctx;
 };
@@ -63,6 +72,7 @@ struct virtio_dev {
 	struct virtio_watch watch[VIRTIO_MAX_WATCHES];
 	unsigned nwatches;
 	int stop_fd;				/* eventfd: ends the thread */
+	int epoll_fd;				/* the thread's, while it runs */
 	pthread_t thread;
 	int running;
 };
@@ -76,6 +86,11 @@ int virtio_dev_init(struct virtio_dev *d, const struct virtio_backend *be,
 int virtio_dev_watch(struct virtio_dev *d, int fd,
 		     void (*fn)(struct virtio_dev *d, void *ctx), void *ctx);
 
+/* From the device thread: stop (0) or resume (1) watching watch number
+ * @idx (in order of virtio_dev_watch calls), e.g. a tap while the guest
+ * has posted no receive buffers. Watches start enabled. */
+int virtio_dev_watch_set(struct virtio_dev *d, unsigned idx, int enable);
+
 /* The queues are set up: call the backend's start() and run the thread. */
 int virtio_dev_start(struct virtio_dev *d);
 /* Stop and join the thread (no-op if not running); then, if @reset,
@@ -86,6 +101,9 @@ void virtio_dev_stop(struct virtio_dev *d, int reset);
 void virtio_dev_signal(struct virtio_dev *d, unsigned q);
 /* The guest's data on a queue was bad: the device needs a reset. */
 void virtio_dev_broken(struct virtio_dev *d);
+
+/* See virtio_transport.call_fd. */
+int virtio_dev_call_fd(struct virtio_dev *d, unsigned q);
 
 /* True if feature bit @bit was negotiated. */
 int virtio_dev_has(const struct virtio_dev *d, unsigned bit);
