@@ -11,10 +11,11 @@
 const char cli_run_usage[] =
 	"usage: itsy run --kernel IMAGE [--initrd FILE] [--cmdline \"ARGS\"]\n"
 	"                [--cpus N] [--mem SIZE] [--kernel-format image|raw] [--pmu]\n"
-	"                [--watchdog] [--rng]\n";
+	"                [--watchdog] [--rng] [--console serial|virtio]\n"
+	"                [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]... [--vsock cid=N]\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_FORMAT, OPT_PMU,
-       OPT_WATCHDOG, OPT_RNG };
+       OPT_WATCHDOG, OPT_RNG, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_VSOCK };
 
 static const struct option run_options[] = {
 	{ "kernel",		required_argument, NULL, OPT_KERNEL },
@@ -26,6 +27,10 @@ static const struct option run_options[] = {
 	{ "pmu",		no_argument,	   NULL, OPT_PMU },
 	{ "watchdog",		no_argument,	   NULL, OPT_WATCHDOG },
 	{ "rng",		no_argument,	   NULL, OPT_RNG },
+	{ "console",		required_argument, NULL, OPT_CONSOLE },
+	{ "disk",		required_argument, NULL, OPT_DISK },
+	{ "net",		required_argument, NULL, OPT_NET },
+	{ "vsock",		required_argument, NULL, OPT_VSOCK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -99,6 +104,95 @@ static int check_mem(uint64_t mem, const struct cli_limits *lim, char *err, size
 	return 0;
 }
 
+/* "PATH[,ro]" */
+static int parse_disk(const char *arg, struct run_config *c, char *err, size_t len)
+{
+	struct disk_config *d = &c->disks[c->ndisks];
+	const char *comma = strrchr(arg, ',');
+
+	if (c->ndisks == CLI_MAX_DISKS)
+		return fail(err, len, "--disk: at most %d disks", CLI_MAX_DISKS);
+	d->path = arg;
+	d->readonly = 0;
+	if (comma && !strcmp(comma, ",ro")) {
+		d->path = strndup(arg, comma - arg);
+		d->readonly = 1;
+	}
+	if (!d->path || !*d->path)
+		return fail(err, len, "--disk '%s': expected PATH or PATH,ro", arg);
+	c->ndisks++;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
+		   &v[5], &end) != 6 || (v[0] & 1))	/* a multicast address is no NIC's */
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+/* One "key=value" of --net into @n. */
+static int net_key(const char *kv, struct nic_config *n)
+{
+	if (!strncmp(kv, "tap=", 4) && kv[4] && strlen(kv + 4) < sizeof(n->tap)) {
+		strcpy(n->tap, kv + 4);
+		return 0;
+	}
+	if (!strncmp(kv, "mac=", 4) && !parse_mac(kv + 4, n->mac)) {
+		n->has_mac = 1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "tap=NAME[,mac=MAC]" */
+static int parse_net(const char *arg, struct run_config *c, char *err, size_t len)
+{
+	struct nic_config n = { 0 };
+	char buf[128], *save = NULL, *kv;
+
+	if (c->nnics == CLI_MAX_NICS)
+		return fail(err, len, "--net: at most %d network devices", CLI_MAX_NICS);
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+		if (net_key(kv, &n))
+			return fail(err, len, "--net '%s': bad '%s' (want tap=NAME of at most 15 "
+				    "characters, mac=52:54:00:12:34:56)", arg, kv);
+	if (!n.tap[0])
+		return fail(err, len, "--net '%s': tap=NAME is required", arg);
+	c->nics[c->nnics++] = n;
+	return 0;
+}
+
+/* "cid=N" with N >= 3: 0-2 are reserved (hypervisor, local, host). */
+static int parse_vsock(const char *arg, struct run_config *c, char *err, size_t len)
+{
+	char *end;
+	unsigned long long cid;
+
+	errno = 0;
+	cid = strncmp(arg, "cid=", 4) ? 0 : strtoull(arg + 4, &end, 10);
+	if (!cid || errno || *end || cid < 3 || cid > 0xfffffffeull)
+		return fail(err, len, "--vsock '%s': expected cid=N with N from 3 to 4294967294", arg);
+	c->vsock_cid = cid;
+	return 0;
+}
+
+static int parse_console(const char *arg, struct run_config *c, char *err, size_t len)
+{
+	if (!strcmp(arg, "serial") || !strcmp(arg, "virtio")) {
+		c->console = arg[0] == 'v' ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
+		return 0;
+	}
+	return fail(err, len, "--console '%s': expected 'serial' or 'virtio'", arg);
+}
+
 static int set_option(int opt, const char *arg, const struct cli_limits *lim,
 		      struct run_config *c, char *err, size_t len)
 {
@@ -109,6 +203,10 @@ static int set_option(int opt, const char *arg, const struct cli_limits *lim,
 	case OPT_PMU:     c->pmu = 1; return 0;
 	case OPT_WATCHDOG: c->watchdog = 1; return 0;
 	case OPT_RNG:     c->rng = 1; return 0;
+	case OPT_CONSOLE: return parse_console(arg, c, err, len);
+	case OPT_DISK:    return parse_disk(arg, c, err, len);
+	case OPT_NET:     return parse_net(arg, c, err, len);
+	case OPT_VSOCK:   return parse_vsock(arg, c, err, len);
 	case OPT_CPUS:
 		if (parse_cpus(arg, lim, &c->cpus))
 			return fail(err, len, "--cpus '%s': expected a number from 1 to %u",
@@ -159,5 +257,7 @@ int cli_parse_run(int argc, char **argv, const struct cli_limits *lim,
 	rc = check_file("kernel", c->kernel, err, errlen);
 	if (!rc && c->initrd)
 		rc = check_file("initrd", c->initrd, err, errlen);
+	for (unsigned i = 0; !rc && i < c->ndisks; i++)
+		rc = check_file("disk", c->disks[i].path, err, errlen);
 	return rc;
 }

@@ -7,6 +7,21 @@
 #include <stdint.h>
 
 enum kernel_format { KERNEL_IMAGE, KERNEL_RAW };
+enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
+
+#define CLI_MAX_DISKS	8
+#define CLI_MAX_NICS	4
+
+struct disk_config {
+	const char *path;
+	int readonly;
+};
+
+struct nic_config {
+	char tap[16];			/* IFNAMSIZ */
+	uint8_t mac[6];
+	int has_mac;			/* else the device makes one up */
+};
 
 struct run_config {
 	const char *kernel;
@@ -18,6 +33,12 @@ struct run_config {
 	int pmu;
 	int watchdog;			/* arm the watchdog at power-on */
 	int rng;			/* a virtio-rng device */
+	enum console_kind console;	/* where the terminal is connected */
+	uint64_t vsock_cid;		/* 0: no vsock device */
+	struct disk_config disks[CLI_MAX_DISKS];
+	unsigned ndisks;
+	struct nic_config nics[CLI_MAX_NICS];
+	unsigned nnics;
 };
 
 struct cli_limits {

@@ -6,8 +6,11 @@
 #include "arch/arm64/image.h"
 #include "arch/arm64/memmap.h"
 #include "devices/pci/host.h"
+#include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/pci.h"
 #include "devices/virtio/rng.h"
+#include "devices/virtio/vsock.h"
 #include "devices/rtc/rtc.h"
 #include "devices/serial/serial.h"
 #include "devices/watchdog/watchdog.h"
@@ -235,17 +238,76 @@ static int attach_watchdog(struct vm *vm, int armed)
 	return rc ? rc : watchdog_attach(vm, &cfg, &clk);
 }
 
-/* Virtio devices on the PCIe host bridge, in command-line order. */
+static int plug(struct vm *vm, struct pci_host *h, const struct virtio_backend *be,
+		void *priv)
+{
+	int rc = virtio_pci_create(vm, h, be, priv);
+
+	if (rc)
+		log_msg("%s: cannot create the PCI device: %s", be->name, strerror(-rc));
+	return rc;
+}
+
+static int attach_disks(struct vm *vm, struct pci_host *h, const struct run_config *cfg)
+{
+	char err[256];
+	struct blk *b;
+	int rc = 0;
+
+	for (unsigned i = 0; i < cfg->ndisks && !rc; i++) {
+		rc = blk_open(cfg->disks[i].path, cfg->disks[i].readonly, &b, err, sizeof(err));
+		if (rc)
+			log_msg("%s", err);
+		else
+			rc = plug(vm, h, blk_backend_of(b), b);
+	}
+	return rc;
+}
+
+static int attach_nics(struct vm *vm, struct pci_host *h, const struct run_config *cfg)
+{
+	const struct nic_config *n;
+	char err[256];
+	struct net *net;
+	int rc = 0;
+
+	for (unsigned i = 0; i < cfg->nnics && !rc; i++) {
+		n = &cfg->nics[i];
+		rc = net_open(n->tap, n->has_mac ? n->mac : NULL, &net, err, sizeof(err));
+		if (rc)
+			log_msg("%s", err);
+		else
+			rc = plug(vm, h, &net_backend, net);
+	}
+	return rc;
+}
+
+static int attach_vsock(struct vm *vm, struct pci_host *h, uint64_t cid)
+{
+	char err[256];
+	struct vsock *v;
+	int rc = vsock_open(cid, &v, err, sizeof(err));
+
+	if (rc)
+		log_msg("%s", err);
+	return rc ? rc : plug(vm, h, &vsock_backend, v);
+}
+
+/* Virtio devices on the PCIe host bridge, in command-line order by kind. */
 static int attach_pci(struct vm *vm, const struct run_config *cfg)
 {
 	const struct memmap_region *e = memmap_get(MM_PCI_ECAM);
 	struct pci_host *host;
 	int rc = pci_host_create(vm, e->base, e->size, &host);
 
+	if (!rc)
+		rc = attach_disks(vm, host, cfg);
+	if (!rc)
+		rc = attach_nics(vm, host, cfg);
+	if (!rc && cfg->vsock_cid)
+		rc = attach_vsock(vm, host, cfg->vsock_cid);
 	if (!rc && cfg->rng)
-		rc = virtio_pci_create(vm, host, &rng_backend, NULL);
-	if (rc)
-		log_msg("cannot create PCI devices: %s", strerror(-rc));
+		rc = plug(vm, host, &rng_backend, NULL);
 	return rc;
 }
 

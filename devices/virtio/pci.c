@@ -591,6 +591,8 @@ int virtio_pci_create(struct vm *vm, struct pci_host *h,
 	vp->dev.tp = &vp_transport;
 	vp->dev.tp_ctx = vp;
 	clear_state(vp);
+	if (!rc && be->realize)
+		rc = be->realize(&vp->dev);
 	if (!rc)
 		rc = init_function(vp);
 	if (!rc)

@@ -31,6 +31,9 @@ struct virtio_backend {
 	uint64_t features;		/* device-specific bits offered */
 	int own_kicks;			/* vhost: no device thread, see above */
 	unsigned config_size;		/* bytes of device configuration space */
+	/* The device exists (virtio_dev_init done): e.g. add fd watches.
+	 * Optional. 0 or -errno. */
+	int (*realize)(struct virtio_dev *d);
 	/* Write the device configuration (little-endian) into @buf. */
 	void (*config)(struct virtio_dev *d, uint8_t *buf);
 	/* The queues are live (DRIVER_OK). Optional. 0 or -errno. */

@@ -1,0 +1,523 @@
+#include "devices/virtio/blk.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define F(bit)		(1ull << (bit))
+#define HDR		sizeof(struct virtio_blk_outhdr)
+/* Config space up to the write-zeroes fields: no secure erase, no zoned. */
+#define CONFIG_SIZE	(offsetof(struct virtio_blk_config, unused1) + \
+			 sizeof(((struct virtio_blk_config *)0)->unused1))
+
+struct blk {
+	int fd;
+	int readonly;
+	int bdev;			/* a block device, else a regular file */
+	uint64_t sectors;		/* capacity */
+	char id[VIRTIO_BLK_ID_BYTES];	/* NUL-padded */
+	struct virtio_backend be;	/* blk_backend with this disk's features */
+	struct virtq_chain chain;	/* the request being served */
+	struct iovec iov[VIRTQ_MAX_SEGS];
+};
+
+/* A request being served. "rd" is the chain's device-readable part (the
+ * header, then data), "wr" its device-writable part (data, then status). */
+struct req {
+	struct blk *b;
+	const struct virtq_chain *c;
+	uint32_t type;
+	uint64_t sector;
+	uint64_t rd_len;	/* readable bytes after the header */
+	uint64_t wr_len;	/* writable bytes before the status byte */
+	uint32_t written;	/* data bytes given to the guest */
+};
+
+/* ---- Segments as byte streams ---- */
+
+/* Map bytes [@skip, @skip + @len) of the @n segments at @seg, which hold at
+ * least that many, into @iov. Returns the number of entries; empty ones are
+ * left out. */
+static unsigned iov_map(struct iovec *iov, const struct virtq_seg *seg, unsigned n,
+			uint64_t skip, uint64_t len)
+{
+	unsigned cnt = 0;
+
+	for (unsigned i = 0; i < n && len; i++) {
+		uint64_t take = seg[i].len;
+
+		if (skip >= take) {
+			skip -= take;
+			continue;
+		}
+		take = take - skip < len ? take - skip : len;
+		iov[cnt++] = (struct iovec){ (uint8_t *)seg[i].ptr + skip, take };
+		len -= take;
+		skip = 0;
+	}
+	return cnt;
+}
+
+static unsigned map_rd(struct req *r, uint64_t skip, uint64_t len)
+{
+	return iov_map(r->b->iov, r->c->seg, r->c->nread, skip, len);
+}
+
+static unsigned map_wr(struct req *r, uint64_t skip, uint64_t len)
+{
+	return iov_map(r->b->iov, r->c->seg + r->c->nread, r->c->nwrite, skip, len);
+}
+
+/* Copy the @cnt entries of @iov to (@to_iov) or from @buf. */
+static void iov_copy(const struct iovec *iov, unsigned cnt, void *buf, int to_iov)
+{
+	uint8_t *p = buf;
+
+	for (unsigned i = 0; i < cnt; p += iov[i].iov_len, i++) {
+		if (to_iov)
+			memcpy(iov[i].iov_base, p, iov[i].iov_len);
+		else
+			memcpy(p, iov[i].iov_base, iov[i].iov_len);
+	}
+}
+
+/* Copy out @len readable bytes at @off, wherever the segments split them. */
+static void req_read(struct req *r, uint64_t off, void *buf, size_t len)
+{
+	iov_copy(r->b->iov, map_rd(r, off, len), buf, 0);
+}
+
+static void req_write(struct req *r, uint64_t off, const void *buf, size_t len)
+{
+	iov_copy(r->b->iov, map_wr(r, off, len), (void *)buf, 1);
+}
+
+/* ---- Host I/O ---- */
+
+static void iov_advance(struct iovec **iov, unsigned *cnt, size_t n)
+{
+	while (*cnt && n >= (*iov)->iov_len) {
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*cnt)--;
+	}
+	if (*cnt) {
+		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + n;
+		(*iov)->iov_len -= n;
+	}
+}
+
+static int iov_zero(struct iovec *iov, unsigned cnt)
+{
+	for (unsigned i = 0; i < cnt; i++)
+		memset(iov[i].iov_base, 0, iov[i].iov_len);
+	return 0;
+}
+
+/* All of @iov from or to the disk at @off: short counts and EINTR are
+ * retried; reads past the end of the file give zeros. 0 or -errno. */
+static int io_all(int fd, struct iovec *iov, unsigned cnt, off_t off, int write)
+{
+	while (cnt) {
+		int n = cnt < IOV_MAX ? (int)cnt : IOV_MAX;
+		ssize_t r = write ? pwritev(fd, iov, n, off) : preadv(fd, iov, n, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			return write ? -EIO : iov_zero(iov, cnt);
+		off += r;
+		iov_advance(&iov, &cnt, r);
+	}
+	return 0;
+}
+
+static int fallocate_retry(int fd, int mode, uint64_t off, uint64_t len)
+{
+	int rc;
+
+	do
+		rc = fallocate(fd, mode, off, len);
+	while (rc && errno == EINTR);
+	return rc ? -errno : 0;
+}
+
+/* BLKDISCARD or BLKZEROOUT on a block device. */
+static int ioctl_range(int fd, unsigned long req, uint64_t off, uint64_t len)
+{
+	uint64_t range[2] = { off, len };
+	int rc;
+
+	do
+		rc = ioctl(fd, req, range);
+	while (rc && errno == EINTR);
+	return rc ? -errno : 0;
+}
+
+static int write_zeroes(int fd, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeroes[65536];
+
+	while (len) {
+		size_t n = len < sizeof(zeroes) ? len : sizeof(zeroes);
+		ssize_t w = pwrite(fd, zeroes, n, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w ? -errno : -EIO;
+		off += w;
+		len -= w;
+	}
+	return 0;
+}
+
+/* The host cannot do it this way (file system or device): try another. */
+static int cannot(int rc)
+{
+	return rc == -EOPNOTSUPP || rc == -EINVAL || rc == -ENOSYS;
+}
+
+/* Discard is a hint: where the host cannot, it is a no-op. */
+static int disk_discard(struct blk *b, uint64_t off, uint64_t len)
+{
+	int rc = b->bdev ? ioctl_range(b->fd, BLKDISCARD, off, len) :
+		 fallocate_retry(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+
+	return cannot(rc) ? 0 : rc;
+}
+
+/* Punch a hole only if the guest allows unmapping; write zeroes as the
+ * last resort. */
+static int disk_zero(struct blk *b, uint64_t off, uint64_t len, int unmap)
+{
+	int mode = FALLOC_FL_KEEP_SIZE | (unmap ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE);
+	int rc = b->bdev ? ioctl_range(b->fd, BLKZEROOUT, off, len) :
+		 fallocate_retry(b->fd, mode, off, len);
+
+	return cannot(rc) ? write_zeroes(b->fd, off, len) : rc;
+}
+
+/* ---- Requests ---- */
+
+static int range_ok(const struct blk *b, uint64_t sector, uint64_t nsec)
+{
+	return sector <= b->sectors && nsec <= b->sectors - sector;
+}
+
+/* IN/OUT data: whole sectors inside the disk, and a used length that fits. */
+static int data_ok(const struct req *r, uint64_t len)
+{
+	return !(len % BLK_SECTOR) && len < UINT32_MAX &&
+	       range_ok(r->b, r->sector, len / BLK_SECTOR);
+}
+
+static uint8_t blk_read(struct req *r)
+{
+	unsigned cnt;
+
+	if (r->rd_len || !data_ok(r, r->wr_len))
+		return VIRTIO_BLK_S_IOERR;
+	cnt = map_wr(r, 0, r->wr_len);
+	if (io_all(r->b->fd, r->b->iov, cnt, r->sector * BLK_SECTOR, 0))
+		return VIRTIO_BLK_S_IOERR;
+	r->written = r->wr_len;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_write(struct req *r)
+{
+	unsigned cnt;
+
+	if (r->b->readonly || r->wr_len || !data_ok(r, r->rd_len))
+		return VIRTIO_BLK_S_IOERR;
+	cnt = map_rd(r, HDR, r->rd_len);
+	if (io_all(r->b->fd, r->b->iov, cnt, r->sector * BLK_SECTOR, 1))
+		return VIRTIO_BLK_S_IOERR;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_flush(struct req *r)
+{
+	int rc;
+
+	do
+		rc = fdatasync(r->b->fd);
+	while (rc && errno == EINTR);
+	return rc ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+}
+
+/* The id, truncated to the guest's buffer. */
+static uint8_t blk_get_id(struct req *r)
+{
+	size_t n = r->wr_len < sizeof(r->b->id) ? r->wr_len : sizeof(r->b->id);
+
+	if (r->rd_len)
+		return VIRTIO_BLK_S_IOERR;
+	req_write(r, 0, r->b->id, n);
+	r->written = n;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* DISCARD and WRITE_ZEROES: one range (max_*_seg is 1). */
+static uint8_t blk_range(struct req *r)
+{
+	struct virtio_blk_discard_write_zeroes s;
+	int zero = r->type == VIRTIO_BLK_T_WRITE_ZEROES;
+	uint32_t ok_flags = zero ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+	uint64_t sector, nsec;
+	int rc;
+
+	if (r->b->readonly || r->wr_len || r->rd_len != sizeof(s))
+		return VIRTIO_BLK_S_IOERR;
+	req_read(r, HDR, &s, sizeof(s));
+	sector = le64toh(s.sector);
+	nsec = le32toh(s.num_sectors);
+	if (le32toh(s.flags) & ~ok_flags)
+		return VIRTIO_BLK_S_UNSUPP;
+	if (nsec > BLK_MAX_RANGE_SECTORS || !range_ok(r->b, sector, nsec))
+		return VIRTIO_BLK_S_IOERR;
+	if (!nsec)
+		return VIRTIO_BLK_S_OK;
+	rc = zero ? disk_zero(r->b, sector * BLK_SECTOR, nsec * BLK_SECTOR,
+			      le32toh(s.flags) & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) :
+		    disk_discard(r->b, sector * BLK_SECTOR, nsec * BLK_SECTOR);
+	return rc ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_do(struct req *r)
+{
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+		return blk_read(r);
+	case VIRTIO_BLK_T_OUT:
+		return blk_write(r);
+	case VIRTIO_BLK_T_FLUSH:
+		return blk_flush(r);
+	case VIRTIO_BLK_T_GET_ID:
+		return blk_get_id(r);
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return blk_range(r);
+	}
+	return VIRTIO_BLK_S_UNSUPP;
+}
+
+/* One copy of the header, which may be split across segments. */
+static void req_header(struct req *r)
+{
+	struct virtio_blk_outhdr h;
+
+	req_read(r, 0, &h, sizeof(h));
+	r->type = le32toh(h.type);
+	r->sector = le64toh(h.sector);
+	r->rd_len = r->c->read_len - HDR;
+}
+
+/* Serve b->chain and give it back on queue @q. -EIO if it cannot be
+ * completed (no status byte) or the queue broke. */
+static int blk_serve(struct virtio_dev *d, struct blk *b, unsigned q)
+{
+	const struct virtq_chain *c = &b->chain;
+	struct req r = { .b = b, .c = c };
+	uint8_t status = VIRTIO_BLK_S_IOERR;
+
+	if (!c->write_len)
+		return -EIO;
+	r.wr_len = c->write_len - 1;
+	if (c->read_len >= HDR) {
+		req_header(&r);
+		status = blk_do(&r);
+	}
+	req_write(&r, r.wr_len, &status, 1);
+	return virtq_push(&d->vq[q], c->head, r.written + 1) ? -EIO : 0;
+}
+
+static void blk_kick(struct virtio_dev *d, unsigned q)
+{
+	struct blk *b = d->priv;
+	int rc;
+
+	do
+		rc = virtq_pop(&d->vq[q], &b->chain);
+	while (rc > 0 && !(rc = blk_serve(d, b, q)));
+	if (rc < 0)
+		virtio_dev_broken(d);
+	virtio_dev_signal(d, q);
+}
+
+static void blk_config(struct virtio_dev *d, uint8_t *buf)
+{
+	const struct blk *b = d->priv;
+	struct virtio_blk_config c = {
+		.capacity = htole64(b->sectors),
+		.seg_max = htole32(BLK_SEG_MAX),
+		.blk_size = htole32(BLK_SECTOR),
+	};
+
+	if (!b->readonly) {
+		c.max_discard_sectors = htole32(BLK_MAX_RANGE_SECTORS);
+		c.max_discard_seg = htole32(1);
+		c.discard_sector_alignment = htole32(1);
+		c.max_write_zeroes_sectors = htole32(BLK_MAX_RANGE_SECTORS);
+		c.max_write_zeroes_seg = htole32(1);
+		c.write_zeroes_may_unmap = !b->bdev;
+	}
+	memcpy(buf, &c, CONFIG_SIZE);
+}
+
+const struct virtio_backend blk_backend = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.nqueues = 1,
+	.queue_max = BLK_QUEUE_MAX,
+	.features = F(VIRTIO_BLK_F_SEG_MAX) | F(VIRTIO_BLK_F_BLK_SIZE) |
+		    F(VIRTIO_BLK_F_FLUSH) | F(VIRTIO_RING_F_EVENT_IDX) |
+		    F(VIRTIO_RING_F_INDIRECT_DESC),
+	.config_size = CONFIG_SIZE,
+	.config = blk_config,
+	.kick = blk_kick,
+};
+
+const struct virtio_backend *blk_backend_of(const struct blk *b)
+{
+	return &b->be;
+}
+
+uint64_t blk_capacity(const struct blk *b)
+{
+	return b->sectors;
+}
+
+/* ---- Opening ---- */
+
+static int fail(char *err, size_t errlen, const char *path, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(err, errlen, "disk '%s': ", path);
+
+	if (n >= 0 && (size_t)n < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int fail_errno(char *err, size_t errlen, const char *path)
+{
+	int e = errno;
+
+	return fail(err, errlen, path, -e, "%s", strerror(e));
+}
+
+/* Open without waiting (a FIFO would block), then only accept a regular
+ * file or a block device. */
+static int disk_open(struct blk *b, const char *path, struct stat *st,
+		     char *err, size_t errlen)
+{
+	int flags = b->readonly ? O_RDONLY : O_RDWR;
+
+	b->fd = open(path, flags | O_CLOEXEC | O_NONBLOCK);
+	if (b->fd < 0 || fstat(b->fd, st))
+		return fail_errno(err, errlen, path);
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
+		return fail(err, errlen, path, -EINVAL, "not a regular file or block device");
+	b->bdev = S_ISBLK(st->st_mode);
+	return fcntl(b->fd, F_SETFL, 0) ? fail_errno(err, errlen, path) : 0;
+}
+
+/* flock() locks belong to the open file description: they hold against
+ * other processes and against a second open in this one. */
+static int disk_lock(struct blk *b, const char *path, char *err, size_t errlen)
+{
+	if (!flock(b->fd, (b->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB))
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return fail(err, errlen, path, -EBUSY, "in use by another process (locked)");
+	return fail_errno(err, errlen, path);
+}
+
+static int disk_size(struct blk *b, const char *path, const struct stat *st,
+		     char *err, size_t errlen)
+{
+	uint64_t size = st->st_size;
+
+	if (b->bdev && ioctl(b->fd, BLKGETSIZE64, &size))
+		return fail_errno(err, errlen, path);
+	if (size % BLK_SECTOR)
+		return fail(err, errlen, path, -EINVAL, "size %llu is not a multiple of %u bytes",
+			    (unsigned long long)size, BLK_SECTOR);
+	b->sectors = size / BLK_SECTOR;
+	return 0;
+}
+
+/* "itsy-" and a FNV-1a hash of the path. */
+static void make_id(struct blk *b, const char *path)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	memset(b->id, 0, sizeof(b->id));
+	snprintf(b->id, sizeof(b->id), "itsy-%08x", h);
+}
+
+static void make_backend(struct blk *b)
+{
+	b->be = blk_backend;
+	if (b->readonly)
+		b->be.features |= F(VIRTIO_BLK_F_RO);
+	else
+		b->be.features |= F(VIRTIO_BLK_F_DISCARD) | F(VIRTIO_BLK_F_WRITE_ZEROES);
+}
+
+int blk_open(const char *path, int readonly, struct blk **out, char *err, size_t errlen)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+	struct stat st;
+	int rc;
+
+	if (!b)
+		return fail(err, errlen, path, -ENOMEM, "%s", strerror(ENOMEM));
+	b->readonly = !!readonly;
+	rc = disk_open(b, path, &st, err, errlen);
+	if (!rc)
+		rc = disk_lock(b, path, err, errlen);
+	if (!rc)
+		rc = disk_size(b, path, &st, err, errlen);
+	if (rc) {
+		blk_close(b);
+		return rc;
+	}
+	make_id(b, path);
+	make_backend(b);
+	*out = b;
+	return 0;
+}
+
+void blk_close(struct blk *b)
+{
+	if (!b)
+		return;
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+}
