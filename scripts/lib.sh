@@ -16,12 +16,12 @@ KERNEL_VERSIONS="6.1 6.12"
 # Modules to ship and load when a kernel has them as modules (host and
 # guest alike; each loads what it can use): virtio (6.1 has all of it as
 # modules, 6.12 only some), the SBSA watchdog driver, vsock (guest side
-# and vhost), tun and vhost-net. A dependency must be listed too.
+# and vhost), tun, vhost-net and loop. A dependency must be listed too.
 MODULES="failover net_failover virtio virtio_ring virtio_pci_modern_dev
 virtio_pci_legacy_dev virtio_pci virtio_mmio virtio_blk virtio_net
 virtio_console virtio-rng watchdog sbsa_gwdt vsock
 vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport vhost_iotlb
-vhost vhost_vsock tap tun vhost_net"
+vhost vhost_vsock tap tun vhost_net loop"
 
 log() { echo "scripts: $*" >&2; }
 die() { log "error: $*"; exit 1; }
