@@ -7,6 +7,7 @@
 #include "arch/arm64/memmap.h"
 #include "devices/pci/host.h"
 #include "devices/virtio/blk.h"
+#include "devices/virtio/console.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/pci.h"
 #include "devices/virtio/rng.h"
@@ -293,6 +294,15 @@ static int attach_vsock(struct vm *vm, struct pci_host *h, uint64_t cid)
 	return rc ? rc : plug(vm, h, &vsock_backend, v);
 }
 
+/* The terminal's input goes to hvc0 instead of the UART. */
+static int attach_vcon(struct vm *vm, struct pci_host *h)
+{
+	struct vcon *v;
+	int rc = vcon_create(vm->console, &v);
+
+	return rc ? rc : plug(vm, h, &vcon_backend, v);
+}
+
 /* Virtio devices on the PCIe host bridge, in command-line order by kind. */
 static int attach_pci(struct vm *vm, const struct run_config *cfg)
 {
@@ -308,6 +318,8 @@ static int attach_pci(struct vm *vm, const struct run_config *cfg)
 		rc = attach_vsock(vm, host, cfg->vsock_cid);
 	if (!rc && cfg->rng)
 		rc = plug(vm, host, &rng_backend, NULL);
+	if (!rc && cfg->console == CONSOLE_VIRTIO)
+		rc = attach_vcon(vm, host);
 	return rc;
 }
 
