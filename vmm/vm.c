@@ -54,17 +54,42 @@ int vm_watch_fd(struct vm *vm, int fd, void (*fn)(void *ctx), void *ctx)
 	return 0;
 }
 
-/* SIGUSR2: pause every vCPU, print where each one is, resume. */
+int64_t vm_pause(struct vm *vm)
+{
+	uint64_t t0 = clock_ns();
+	int rc;
+
+	vcpus_pause(vm);
+	rc = devices_pause(vm);
+	if (rc) {
+		vcpus_resume(vm);
+		return rc;
+	}
+	return (int64_t)(clock_ns() - t0);
+}
+
+int vm_resume(struct vm *vm)
+{
+	int rc = devices_resume(vm);
+
+	vcpus_resume(vm);
+	return rc;
+}
+
+/* SIGUSR2: pause the guest, print where each vCPU is, resume. */
 static void dump_vcpus(struct vm *vm)
 {
-	uint64_t ns = vcpus_pause(vm);
+	int64_t ns = vm_pause(vm);
 	char line[160];
 
-	log_msg("paused %u vCPUs in %llu us", vm->ncpus, (unsigned long long)ns / 1000);
+	if (ns < 0)
+		return;
+	log_msg("paused %u vCPUs and %u devices in %lld us", vm->ncpus, vm->ndevices,
+		(long long)ns / 1000);
 	for (unsigned i = 0; i < vm->ncpus && vm->describe_vcpu; i++)
 		if (!vm->describe_vcpu(&vm->vcpus[i], line, sizeof(line)))
 			log_msg("vCPU %u: %s", i, line);
-	vcpus_resume(vm);
+	vm_resume(vm);
 }
 
 static void on_signal(struct vm *vm, int fd)

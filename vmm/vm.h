@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "vmm/device.h"
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/mem.h"
@@ -38,6 +39,8 @@ struct vm {
 	struct guest_mem ram;
 	struct mmio_bus mmio;
 	struct irq_routes routes;	/* MSI routes of the devices */
+	struct device devices[VM_MAX_DEVICES];
+	unsigned ndevices;
 	struct vcpu *vcpus;
 	unsigned ncpus;
 	struct vcpu_barrier barrier;
@@ -63,6 +66,12 @@ void vm_request_exit(struct vm *vm, int code, const char *fmt, ...)
 /* Have the main loop call @fn(@ctx) whenever @fd is readable. Before
  * vm_run() only. -ENOSPC when full. */
 int vm_watch_fd(struct vm *vm, int fd, void (*fn)(void *ctx), void *ctx);
+
+/* Stop the guest: vCPUs parked outside KVM_RUN, then devices quiesced
+ * (why this order: a running vCPU could kick a device again). Returns the
+ * nanoseconds it took, or -errno. vm_resume() undoes it, devices first. */
+int64_t vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
 
 /* Start the vCPUs and serve the console until the VM ends; returns the
  * process exit status after printing why the VM ended. */

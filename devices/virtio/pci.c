@@ -485,6 +485,31 @@ static void on_bar_change(struct pci_function *f, unsigned index, uint64_t old,
 	}
 }
 
+/* ---- the device interface (vmm/device.h) ---- */
+
+static int vp_pause(void *state)
+{
+	struct virtio_pci *vp = state;
+
+	return virtio_dev_pause(&vp->dev);
+}
+
+static int vp_resume(void *state)
+{
+	struct virtio_pci *vp = state;
+
+	return virtio_dev_resume(&vp->dev);
+}
+
+static void vp_reset(void *state)
+{
+	finish_reset(state);
+}
+
+static const struct device_ops virtio_pci_ops = {
+	.name = "virtio-pci", .reset = vp_reset, .pause = vp_pause, .resume = vp_resume,
+};
+
 /* ---- creation ---- */
 
 static int add_vcap(struct pci_function *f, uint8_t type, uint32_t off,
@@ -602,5 +627,5 @@ int virtio_pci_create(struct vm *vm, struct pci_host *h,
 	if (rc)
 		return rc;
 	vp->devid = ecam_requester_id(devfn);
-	return 0;
+	return device_add(vm, &virtio_pci_ops, vp);
 }

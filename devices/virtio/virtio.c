@@ -109,12 +109,10 @@ static void *dev_thread(void *arg)
 	return NULL;
 }
 
-int virtio_dev_start(struct virtio_dev *d)
+static int run_thread(struct virtio_dev *d)
 {
-	int rc = d->be->start ? d->be->start(d) : 0;
+	int rc;
 
-	if (rc || d->be->own_kicks)
-		return rc;
 	drain(d->stop_fd);
 	d->epoll_fd = open_epoll(d);
 	if (d->epoll_fd < 0)
@@ -123,6 +121,34 @@ int virtio_dev_start(struct virtio_dev *d)
 	d->running = !rc;
 	if (rc)
 		close(d->epoll_fd);
+	return rc;
+}
+
+int virtio_dev_start(struct virtio_dev *d)
+{
+	int rc = d->be->start ? d->be->start(d) : 0;
+
+	if (rc || d->be->own_kicks)
+		return rc;
+	return run_thread(d);
+}
+
+int virtio_dev_pause(struct virtio_dev *d)
+{
+	int thread = d->running;
+
+	virtio_dev_stop(d, 0);
+	d->paused = thread;
+	return d->be->pause ? d->be->pause(d) : 0;
+}
+
+int virtio_dev_resume(struct virtio_dev *d)
+{
+	int rc = d->be->resume ? d->be->resume(d) : 0;
+
+	if (!rc && d->paused)
+		rc = run_thread(d);
+	d->paused = 0;
 	return rc;
 }
 
@@ -136,6 +162,7 @@ void virtio_dev_stop(struct virtio_dev *d, int reset)
 		close(d->epoll_fd);
 		d->running = 0;
 	}
+	d->paused = 0;
 	if (reset && d->be->reset)
 		d->be->reset(d);
 }

@@ -43,6 +43,10 @@ struct virtio_backend {
 	/* The device is being reset and its thread is stopped: drop any
 	 * state tied to the queues. Optional. */
 	void (*reset)(struct virtio_dev *d);
+	/* The VM is pausing (the thread is stopped) or resuming: a backend
+	 * with work outside the thread (vhost) stops or restarts it. Optional. */
+	int (*pause)(struct virtio_dev *d);
+	int (*resume)(struct virtio_dev *d);
 };
 
 /* What the transport does for the device. */
@@ -78,6 +82,7 @@ struct virtio_dev {
 	int epoll_fd;				/* the thread's, while it runs */
 	pthread_t thread;
 	int running;
+	int paused;				/* stopped by virtio_dev_pause() */
 };
 
 /* Set up @d for backend @be with state @priv. -errno. */
@@ -99,6 +104,13 @@ int virtio_dev_start(struct virtio_dev *d);
 /* Stop and join the thread (no-op if not running); then, if @reset,
  * call the backend's reset(). */
 void virtio_dev_stop(struct virtio_dev *d, int reset);
+
+/* Quiesce a started device for a VM pause: its thread is stopped between
+ * requests (backends finish requests before taking the next, so nothing is
+ * in flight), then the backend's pause(). No-op if not started.
+ * virtio_dev_resume() undoes it. */
+int virtio_dev_pause(struct virtio_dev *d);
+int virtio_dev_resume(struct virtio_dev *d);
 
 /* After pushes on queue @q: interrupt the driver if the queue says so. */
 void virtio_dev_signal(struct virtio_dev *d, unsigned q);

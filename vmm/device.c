@@ -1,0 +1,41 @@
+#include "vmm/device.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <string.h>
+
+int device_add(struct vm *vm, const struct device_ops *ops, void *state)
+{
+	if (vm->ndevices == VM_MAX_DEVICES)
+		return -ENOSPC;
+	vm->devices[vm->ndevices++] = (struct device){ ops, state };
+	return 0;
+}
+
+static int call(const struct device *d, int (*fn)(void *), const char *what)
+{
+	int rc = fn ? fn(d->state) : 0;
+
+	if (rc)
+		log_msg("%s: %s: %s", d->ops->name, what, strerror(-rc));
+	return rc;
+}
+
+int devices_pause(struct vm *vm)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < vm->ndevices && !rc; i++)
+		rc = call(&vm->devices[i], vm->devices[i].ops->pause, "pause");
+	return rc;
+}
+
+int devices_resume(struct vm *vm)
+{
+	int rc = 0;
+
+	for (unsigned i = vm->ndevices; i-- > 0 && !rc;)
+		rc = call(&vm->devices[i], vm->devices[i].ops->resume, "resume");
+	return rc;
+}

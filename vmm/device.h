@@ -1,0 +1,43 @@
+/* The one interface every device model offers the VMM (bhyve-style), so
+ * that pausing, snapshots and migration can treat devices alike.
+ *
+ * Order contract: devices are paused after the vCPUs (nothing new can
+ * come from the guest) and resumed before them; pause returns only when
+ * the device touches neither guest RAM nor interrupts any more and has
+ * nothing in flight. save/load write and read the device's own state as
+ * explicit versioned little-endian fields (the stream belongs to
+ * migration/); load runs on a paused, realized device and rebuilds routes,
+ * irqfds and ioeventfds from that state rather than copying them. Hooks a
+ * device does not need are NULL. */
+#ifndef ITSY_DEVICE_H
+#define ITSY_DEVICE_H
+
+struct vm;
+struct stream;
+
+struct device_ops {
+	const char *name;
+	void (*reset)(void *state);
+	int (*fdt)(void *state, void *fdt);	/* add its own device-tree nodes */
+	int (*pause)(void *state);
+	int (*resume)(void *state);
+	int (*save)(void *state, struct stream *s);
+	int (*load)(void *state, struct stream *s);
+};
+
+struct device {
+	const struct device_ops *ops;
+	void *state;
+};
+
+#define VM_MAX_DEVICES	32
+
+/* Register a realized device with the VM. -ENOSPC when full. */
+int device_add(struct vm *vm, const struct device_ops *ops, void *state);
+
+/* Pause (resume) every device, in registration (reverse) order. Stops at
+ * the first error and returns it. */
+int devices_pause(struct vm *vm);
+int devices_resume(struct vm *vm);
+
+#endif
