@@ -298,9 +298,12 @@ static int setup_queues(struct virtio_pci *vp)
 	for (unsigned i = 0; i < d->be->nqueues; i++) {
 		struct vp_queue *q = &vp->q[i];
 
-		if (q->enable && virtq_init(&d->vq[i], d->mem, q->size, q->desc,
-					    q->avail, q->used, event_idx))
+		if (!q->enable)
+			continue;
+		if (virtq_init(&d->vq[i], d->mem, q->size, q->desc, q->avail, q->used, event_idx)) {
+			memset(&d->vq[i], 0, sizeof(d->vq[i]));
 			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -349,6 +352,7 @@ static void finish_reset(struct virtio_pci *vp)
 	virtio_dev_stop(&vp->dev, 1);
 	pthread_mutex_lock(vp->lock);
 	clear_state(vp);
+	memset(vp->dev.vq, 0, sizeof(vp->dev.vq));	/* no stale rings */
 	vp->resetting = 0;
 	pthread_mutex_unlock(vp->lock);
 }

@@ -90,7 +90,9 @@ static int dispatch(struct virtio_dev *d, uint32_t tag)
 		return 1;
 	}
 	drain(d->kick_fd[tag]);
-	d->be->kick(d, tag);
+	/* A queue the driver never enabled has no rings: ignore its kicks. */
+	if (d->vq[tag].size)
+		d->be->kick(d, tag);
 	return 1;
 }
 
