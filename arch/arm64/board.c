@@ -291,7 +291,7 @@ static int attach_vsock(struct vm *vm, struct pci_host *h, uint64_t cid)
 
 	if (rc)
 		log_msg("%s", err);
-	return rc ? rc : plug(vm, h, &vsock_backend, v);
+	return rc ? rc : plug(vm, h, vsock_backend_of(v), v);
 }
 
 /* The terminal's input goes to hvc0 instead of the UART. */
