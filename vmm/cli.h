@@ -39,6 +39,7 @@ struct run_config {
 	unsigned ndisks;
 	struct nic_config nics[CLI_MAX_NICS];
 	unsigned nnics;
+	const char *api_socket;		/* NULL: no control socket */
 };
 
 struct cli_limits {

@@ -1,5 +1,6 @@
 /* itsy: a small arm64 virtual machine monitor on KVM. */
 #include "arch/arm64/board.h"
+#include "vmm/api.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
 #include "vmm/log.h"
@@ -17,6 +18,7 @@ static const char usage[] =
 	"usage: itsy <command> [options]\n"
 	"commands:\n"
 	"  run       boot a guest (itsy run --help)\n"
+	"  ctl       talk to a running itsy (itsy ctl --api-socket PATH COMMAND)\n"
 	"  version   print the version\n";
 
 static int cmd_run(int argc, char **argv)
@@ -38,6 +40,8 @@ static int cmd_run(int argc, char **argv)
 	vm.console = console_open(STDIN_FILENO, STDOUT_FILENO);
 	if (!vm.console || board_create(&vm, &cfg))
 		die("the guest was not started");
+	if (cfg.api_socket && api_listen(&vm, cfg.api_socket))
+		die("the guest was not started");
 	return vm_run(&vm);
 }
 
@@ -54,6 +58,7 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "ctl", api_ctl },
 	{ "version", cmd_version },
 };
 

@@ -79,7 +79,7 @@ int vm_resume(struct vm *vm)
 /* SIGUSR2: pause the guest, print where each vCPU is, resume. */
 static void dump_vcpus(struct vm *vm)
 {
-	int64_t ns = vm_pause(vm);
+	int64_t ns = vm->paused ? 0 : vm_pause(vm);	/* already stopped: just look */
 	char line[160];
 
 	if (ns < 0)
@@ -89,7 +89,8 @@ static void dump_vcpus(struct vm *vm)
 	for (unsigned i = 0; i < vm->ncpus && vm->describe_vcpu; i++)
 		if (!vm->describe_vcpu(&vm->vcpus[i], line, sizeof(line)))
 			log_msg("vCPU %u: %s", i, line);
-	vm_resume(vm);
+	if (!vm->paused)
+		vm_resume(vm);
 }
 
 static void on_signal(struct vm *vm, int fd)

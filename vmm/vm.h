@@ -51,6 +51,7 @@ struct vm {
 	int exit_fd;		/* eventfd, readable once an exit was requested */
 	int exit_code;
 	char exit_msg[256];
+	int paused;		/* paused through the API (main thread only) */
 	uint64_t start_ns;	/* process start (clock_ns), for ITSY_STATS */
 	uint64_t first_run_ns;	/* vCPU 0 first entered KVM_RUN */
 	/* Set by the board: one line about vCPU @v (e.g. its PC) for dumps. */

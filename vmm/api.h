@@ -1,0 +1,27 @@
+/* The control socket (--api-socket PATH) and its client (itsy ctl).
+ *
+ * Protocol: a Unix stream socket, mode 0600. A client connects, sends one
+ * JSON object terminated by a newline, e.g. {"command": "pause"}, reads one
+ * JSON object reply line, and the server closes the connection. Replies
+ * always carry "ok": true/false; a failure adds "error": "<sentence>".
+ * Commands: pause, resume, status, quit. Requests are served on the main
+ * loop, one at a time, so a command never races another. */
+#ifndef ITSY_API_H
+#define ITSY_API_H
+
+#include <stddef.h>
+
+struct vm;
+
+/* Listen on @path (refusing one another itsy is serving). -errno, with a
+ * message logged. */
+int api_listen(struct vm *vm, const char *path);
+
+/* "itsy ctl --api-socket PATH COMMAND [ARG]": returns the exit status. */
+int api_ctl(int argc, char **argv);
+
+/* Build the request line for @command (+ optional @arg) into @buf.
+ * -EINVAL for an unknown command or a missing/extra argument. */
+int api_request_format(const char *command, const char *arg, char *buf, size_t len);
+
+#endif
