@@ -194,6 +194,59 @@ START_TEST(parse_twice)
 }
 END_TEST
 
+START_TEST(disks)
+{
+	static char ro[sizeof(kernel) + 4];
+
+	snprintf(ro, sizeof(ro), "%s,ro", kernel);
+	ck_assert_int_eq(run("--kernel", kernel, "--disk", kernel, "--disk", ro, NULL), 0);
+	ck_assert_uint_eq(cfg.ndisks, 2);
+	ck_assert_str_eq(cfg.disks[0].path, kernel);
+	ck_assert_int_eq(cfg.disks[0].readonly, 0);
+	ck_assert_str_eq(cfg.disks[1].path, kernel);
+	ck_assert_int_eq(cfg.disks[1].readonly, 1);
+	ck_assert_int_eq(run("--kernel", kernel, "--disk", "/nonexistent/d.img", NULL), -EINVAL);
+	assert_error("disk '/nonexistent/d.img'");
+	ck_assert_int_eq(run("--kernel", kernel, "--disk", ",ro", NULL), -EINVAL);
+	assert_error("--disk");
+}
+END_TEST
+
+START_TEST(nics)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--net", "tap=itsy0,mac=52:54:00:12:34:56",
+			     "--net", "tap=itsy1", NULL), 0);
+	ck_assert_uint_eq(cfg.nnics, 2);
+	ck_assert_str_eq(cfg.nics[0].tap, "itsy0");
+	ck_assert_int_eq(cfg.nics[0].has_mac, 1);
+	ck_assert_uint_eq(cfg.nics[0].mac[5], 0x56);
+	ck_assert_int_eq(cfg.nics[1].has_mac, 0);
+	ck_assert_int_eq(run("--kernel", kernel, "--net", "mac=52:54:00:12:34:56", NULL), -EINVAL);
+	assert_error("tap=NAME is required");
+	ck_assert_int_eq(run("--kernel", kernel, "--net", "tap=x,mac=01:00:5e:00:00:01", NULL), -EINVAL);
+	assert_error("mac=01:00:5e:00:00:01");	/* multicast */
+	ck_assert_int_eq(run("--kernel", kernel, "--net", "tap=0123456789abcdef", NULL), -EINVAL);
+	ck_assert_int_eq(run("--kernel", kernel, "--net", "tap=x,speed=10", NULL), -EINVAL);
+	assert_error("speed=10");
+}
+END_TEST
+
+START_TEST(vsock_and_console)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--vsock", "cid=3", "--console", "virtio",
+			     "--api-socket", "/tmp/x.sock", NULL), 0);
+	ck_assert_uint_eq(cfg.vsock_cid, 3);
+	ck_assert_int_eq(cfg.console, CONSOLE_VIRTIO);
+	ck_assert_str_eq(cfg.api_socket, "/tmp/x.sock");
+	ck_assert_int_eq(run("--kernel", kernel, "--vsock", "cid=2", NULL), -EINVAL);
+	assert_error("cid=2");
+	ck_assert_int_eq(run("--kernel", kernel, "--vsock", "3", NULL), -EINVAL);
+	ck_assert_int_eq(run("--kernel", kernel, "--vsock", "cid=4294967295", NULL), -EINVAL);
+	ck_assert_int_eq(run("--kernel", kernel, "--console", "vga", NULL), -EINVAL);
+	assert_error("--console 'vga'");
+}
+END_TEST
+
 static void assert_size(const char *s, uint64_t want)
 {
 	uint64_t v = 0;
@@ -254,7 +307,7 @@ int main(void)
 	tc = UNIT_TCASE(s, "run", full_command_line, defaults, equals_syntax_and_limits,
 			mem_rejected, cpus_rejected, missing_kernel_file, missing_initrd_file,
 			kernel_required, unknown_option, option_without_value, stray_argument,
-			kernel_format, parse_twice);
+			kernel_format, parse_twice, disks, nics, vsock_and_console);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	UNIT_TCASE(s, "size", sizes, bad_sizes, negative_size_after_blank);
 	return unit_run(s);
