@@ -1,0 +1,41 @@
+/* A keyed set of saved values: what one piece of state (a vCPU, the GIC
+ * distributor, a device) turns into before it is written to a snapshot or
+ * a migration stream, and what it is rebuilt from. Every value is keyed
+ * (a KVM register id, a register offset, a field number), never positional,
+ * and stored little-endian, so no host struct layout reaches a file.
+ * Portable. Keys are unique: a second put of a key replaces the value. */
+#ifndef ITSY_REGSET_H
+#define ITSY_REGSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REGSET_MAX_VALUE	2048	/* bytes; an SVE Z register is at most 256 */
+
+struct regset {
+	uint8_t *buf;		/* entries: le64 key, le32 len, len bytes */
+	size_t len, cap;
+	unsigned count;
+};
+
+void regset_init(struct regset *s);
+void regset_free(struct regset *s);
+
+/* Store @len bytes at @val (taken as they are: the caller gives LE bytes)
+ * under @key. -ENOMEM, -E2BIG above REGSET_MAX_VALUE. */
+int regset_put(struct regset *s, uint64_t key, const void *val, uint32_t len);
+/* Store an integer of @len (1, 2, 4 or 8) bytes, little-endian. */
+int regset_put_uint(struct regset *s, uint64_t key, uint64_t v, uint32_t len);
+
+/* The value under @key, or NULL; *@len gets its length. */
+const uint8_t *regset_get(const struct regset *s, uint64_t key, uint32_t *len);
+/* The integer under @key into *@v. -ENOENT if absent, -EINVAL if it is not
+ * an integer of 1, 2, 4 or 8 bytes. */
+int regset_get_uint(const struct regset *s, uint64_t key, uint64_t *v);
+
+/* Walk all entries in insertion order: start with *@pos = 0; returns 1
+ * with the entry, or 0 at the end. */
+int regset_next(const struct regset *s, size_t *pos, uint64_t *key,
+		const uint8_t **val, uint32_t *len);
+
+#endif
