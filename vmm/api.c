@@ -1,4 +1,5 @@
 #include "vmm/api.h"
+#include "migration/snapshot.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -27,7 +28,7 @@ struct api {
 
 static json_t *reply_error(const char *fmt, const char *arg)
 {
-	char msg[256];
+	char msg[1536];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
@@ -68,6 +69,25 @@ static json_t *cmd_status(struct vm *vm, json_t *req)
 			 "devices", (int)vm->ndevices);
 }
 
+/* Pause (if running), write the snapshot, and stay paused. */
+static json_t *cmd_snapshot(struct vm *vm, json_t *req)
+{
+	const char *dir = json_string_value(json_object_get(req, "path"));
+	char err[1024];
+	int64_t ns = 0;
+	int rc;
+
+	if (!dir)
+		return reply_error("snapshot needs a \"path\"%s", "");
+	if (!vm->paused && (ns = vm_pause(vm)) < 0)
+		return reply_error("cannot pause: %s", strerror((int)-ns));
+	vm->paused = 1;
+	rc = snapshot_save(vm, dir, err, sizeof(err));
+	if (rc)
+		return reply_error("snapshot failed, the guest stays paused: %s", err);
+	return json_pack("{s:b, s:s, s:I}", "ok", 1, "path", dir, "pause_us", (json_int_t)(ns / 1000));
+}
+
 static json_t *cmd_quit(struct vm *vm, json_t *req)
 {
 	(void)req;
@@ -84,6 +104,7 @@ static const struct api_command {
 	{ "resume", cmd_resume, 0 },
 	{ "status", cmd_status, 0 },
 	{ "quit", cmd_quit, 0 },
+	{ "snapshot", cmd_snapshot, 1 },
 };
 
 static const struct api_command *find_command(const char *name)
@@ -106,7 +127,8 @@ static json_t *dispatch(struct vm *vm, const char *line)
 	}
 	c = find_command(json_string_value(json_object_get(req, "command")));
 	reply = c ? c->fn(vm, req)
-		  : reply_error("unknown or missing \"command\" (want pause, resume, status, quit)%s", "");
+		  : reply_error("unknown or missing \"command\" (want pause, resume, status, "
+				"snapshot, quit)%s", "");
 	json_decref(req);
 	return reply;
 }
@@ -260,7 +282,7 @@ static int ctl_connect(const char *path)
 }
 
 static const char ctl_usage[] =
-	"usage: itsy ctl --api-socket PATH pause|resume|status|quit\n";
+	"usage: itsy ctl --api-socket PATH pause|resume|status|quit|snapshot DIR\n";
 
 /* Print the reply; exit status 0 when it says ok. */
 static int show_reply(const char *line)

@@ -4,25 +4,27 @@
  * Order contract: devices are paused after the vCPUs (nothing new can
  * come from the guest) and resumed before them; pause returns only when
  * the device touches neither guest RAM nor interrupts any more and has
- * nothing in flight. save/load write and read the device's own state as
- * explicit versioned little-endian fields (the stream belongs to
- * migration/); load runs on a paused, realized device and rebuilds routes,
+ * nothing in flight. save/load write and read the device's own state as a
+ * keyed set of little-endian fields (vmm/regset.h) whose layout is
+ * @version (the stream belongs to migration/); load runs on a paused,
+ * realized device, refuses a version it does not know, and rebuilds routes,
  * irqfds and ioeventfds from that state rather than copying them. Hooks a
  * device does not need are NULL. */
 #ifndef ITSY_DEVICE_H
 #define ITSY_DEVICE_H
 
 struct vm;
-struct stream;
+struct regset;
 
 struct device_ops {
 	const char *name;
+	unsigned version;		/* of the saved state */
 	void (*reset)(void *state);
 	int (*fdt)(void *state, void *fdt);	/* add its own device-tree nodes */
 	int (*pause)(void *state);
 	int (*resume)(void *state);
-	int (*save)(void *state, struct stream *s);
-	int (*load)(void *state, struct stream *s);
+	int (*save)(void *state, struct regset *out);
+	int (*load)(void *state, const struct regset *in, unsigned version);
 };
 
 struct device {

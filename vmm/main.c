@@ -1,5 +1,6 @@
 /* itsy: a small arm64 virtual machine monitor on KVM. */
 #include "arch/arm64/board.h"
+#include "migration/snapshot.h"
 #include "vmm/api.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
@@ -19,6 +20,7 @@ static const char usage[] =
 	"commands:\n"
 	"  run       boot a guest (itsy run --help)\n"
 	"  ctl       talk to a running itsy (itsy ctl --api-socket PATH COMMAND)\n"
+	"  restore   continue a snapshot in a new process (itsy restore --from DIR)\n"
 	"  version   print the version\n";
 
 static int cmd_run(int argc, char **argv)
@@ -38,7 +40,8 @@ static int cmd_run(int argc, char **argv)
 	if (cli_parse_run(argc, argv, &lim, &cfg, err, sizeof(err)))
 		die("%s\n%s", err, cli_run_usage);
 	vm.console = console_open(STDIN_FILENO, STDOUT_FILENO);
-	if (!vm.console || board_create(&vm, &cfg))
+	vm.cfg = &cfg;
+	if (!vm.console || board_create(&vm, &cfg, -1))
 		die("the guest was not started");
 	if (cfg.api_socket && api_listen(&vm, cfg.api_socket))
 		die("the guest was not started");
@@ -59,6 +62,7 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run },
 	{ "ctl", api_ctl },
+	{ "restore", snapshot_restore_main },
 	{ "version", cmd_version },
 };
 

@@ -19,6 +19,18 @@ int mem_alloc(struct guest_mem *m, uint64_t gpa, uint64_t size)
 	return 0;
 }
 
+int mem_map_file(struct guest_mem *m, uint64_t gpa, uint64_t size, int fd)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	m->hva = p;
+	m->gpa = gpa;
+	m->size = size;
+	return 0;
+}
+
 void mem_free(struct guest_mem *m)
 {
 	if (m->hva)

@@ -16,6 +16,11 @@ struct guest_mem {
 int mem_alloc(struct guest_mem *m, uint64_t gpa, uint64_t size);
 void mem_free(struct guest_mem *m);
 
+/* Guest RAM as a private (copy-on-write) mapping of @size bytes of @fd:
+ * pages come from the file as the guest touches them, so this costs the
+ * same for any RAM size, and the file is never written. -errno. */
+int mem_map_file(struct guest_mem *m, uint64_t gpa, uint64_t size, int fd);
+
 /* Host pointer to [@gpa, @gpa + @len) or NULL if any byte of it lies
  * outside guest RAM (overflow included). @len 0 is allowed. */
 void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);

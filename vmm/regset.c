@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,4 +140,42 @@ int regset_next(const struct regset *s, size_t *pos, uint64_t *key,
 	*val = s->buf + *pos + HDR;
 	*pos += HDR + *len;
 	return 1;
+}
+
+struct regset *regset_list_add(struct regset_list *l, const char *name, uint32_t version)
+{
+	struct named_regset *e;
+
+	if (strlen(name) > REGSET_NAME_MAX)
+		return NULL;
+	if (l->n == l->cap) {
+		unsigned cap = l->cap ? 2 * l->cap : 16;
+
+		e = realloc(l->v, cap * sizeof(*e));
+		if (!e)
+			return NULL;
+		l->v = e;
+		l->cap = cap;
+	}
+	e = &l->v[l->n++];
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->version = version;
+	regset_init(&e->set);
+	return &e->set;
+}
+
+const struct named_regset *regset_list_find(const struct regset_list *l, const char *name)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].name, name))
+			return &l->v[i];
+	return NULL;
+}
+
+void regset_list_free(struct regset_list *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		regset_free(&l->v[i].set);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }

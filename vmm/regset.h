@@ -33,6 +33,26 @@ const uint8_t *regset_get(const struct regset *s, uint64_t key, uint32_t *len);
  * an integer of 1, 2, 4 or 8 bytes. */
 int regset_get_uint(const struct regset *s, uint64_t key, uint64_t *v);
 
+/* A list of named, versioned sets: the whole saved state of a VM, one set
+ * per piece ("vcpu.0", "gic.dist", "dev.1.virtio-blk", ...). */
+#define REGSET_NAME_MAX	31
+
+struct named_regset {
+	char name[REGSET_NAME_MAX + 1];
+	uint32_t version;
+	struct regset set;
+};
+
+struct regset_list {
+	struct named_regset *v;
+	unsigned n, cap;
+};
+
+/* A new empty set named @name (at most REGSET_NAME_MAX bytes), or NULL. */
+struct regset *regset_list_add(struct regset_list *l, const char *name, uint32_t version);
+const struct named_regset *regset_list_find(const struct regset_list *l, const char *name);
+void regset_list_free(struct regset_list *l);
+
 /* Walk all entries in insertion order: start with *@pos = 0; returns 1
  * with the entry, or 0 at the end. */
 int regset_next(const struct regset *s, size_t *pos, uint64_t *key,

@@ -45,6 +45,7 @@ struct vm {
 	unsigned ncpus;
 	struct vcpu_barrier barrier;
 	struct console *console;
+	const struct run_config *cfg;	/* what the VM was built from */
 	void *arch;		/* the board's own state (interrupt controller) */
 	struct vm_watch watches[VM_MAX_WATCHES];
 	unsigned nwatches;

@@ -67,10 +67,11 @@ static int create_vm(struct vm *vm)
 	return rc ? fail(rc, "%s: %s", "KVM_CREATE_VM") : 0;
 }
 
-static int create_ram(struct vm *vm, uint64_t size)
+static int create_ram(struct vm *vm, uint64_t size, int memory_fd)
 {
 	uint64_t base = memmap_get(MM_RAM)->base;
-	int rc = mem_alloc(&vm->ram, base, size);
+	int rc = memory_fd >= 0 ? mem_map_file(&vm->ram, base, size, memory_fd)
+				: mem_alloc(&vm->ram, base, size);
 
 	if (rc)
 		return fail(rc, "cannot allocate %s of guest RAM: %s", "--mem");
@@ -195,12 +196,9 @@ static int create_vcpus(struct vm *vm, unsigned n, int pmu, uint64_t *mpidr)
 
 static int create_gic(struct vm *vm)
 {
-	struct gic *g = calloc(1, sizeof(*g));
+	struct arm64_vm *a = vm->arch;
 
-	if (!g)
-		return -ENOMEM;
-	vm->arch = g;	/* kept for the save/restore of its state */
-	return gic_create(&vm->kvm, g);
+	return gic_create(&vm->kvm, &a->gic);
 }
 
 static int init_pmus(struct vm *vm)
@@ -355,15 +353,18 @@ static int write_fdt(struct vm *vm, const struct run_config *cfg,
 	return rc;
 }
 
-int board_create(struct vm *vm, const struct run_config *cfg)
+int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 {
-	uint64_t mpidr[MEMMAP_MAX_CPUS];
+	struct arm64_vm *a = calloc(1, sizeof(*a));
+	uint64_t *mpidr = a ? a->mpidr : NULL;
 	struct boot b = { 0 };
-	int rc = create_vm(vm);
+	int restore = memory_fd >= 0;
+	int rc = a ? create_vm(vm) : -ENOMEM;
 
+	vm->arch = a;	/* kept for the save/restore of its state */
 	if (!rc)
-		rc = create_ram(vm, cfg->mem);
-	if (!rc)
+		rc = create_ram(vm, cfg->mem, memory_fd);
+	if (!rc && !restore)
 		rc = load_images(vm, cfg, &b);
 	if (!rc)
 		rc = create_vcpus(vm, cfg->cpus, cfg->pmu, mpidr);
@@ -375,9 +376,9 @@ int board_create(struct vm *vm, const struct run_config *cfg)
 		rc = init_pmus(vm);
 	if (!rc)
 		rc = attach_devices(vm, cfg);
-	if (!rc)
+	if (!rc && !restore)
 		rc = write_fdt(vm, cfg, &b, mpidr);
-	if (!rc)
+	if (!rc && !restore)
 		rc = cpu_set_entry(&vm->vcpus[0], b.layout.kernel, b.layout.dtb);
 	return rc;
 }

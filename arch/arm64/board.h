@@ -4,11 +4,41 @@
 #ifndef ITSY_ARM64_BOARD_H
 #define ITSY_ARM64_BOARD_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/arm64/gic.h"
+#include "arch/arm64/memmap.h"
+#include "arch/arm64/vcpu_state.h"
+
 struct vm;
 struct run_config;
 struct cli_limits;
+struct regset_list;
 
-int board_create(struct vm *vm, const struct run_config *cfg);
+/* What the board keeps about a VM (vm->arch). */
+struct arm64_vm {
+	struct gic gic;
+	uint64_t mpidr[MEMMAP_MAX_CPUS];	/* each vCPU's, as KVM reports it */
+};
+
+/* Build the VM. With @memory_fd >= 0 it is a restore: guest RAM is that
+ * file, mapped privately, and no kernel, initrd or device tree is loaded
+ * (the state is written afterwards with board_restore()). */
+int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd);
+
+/* The paused VM's arm64 state as named sets: "abi", "gic.*", "its",
+ * "vcpu.N". */
+int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen);
+
+/* Check the saved ABI values against this host before anything is
+ * written: -EINVAL with a sentence naming the register and both values. */
+int board_check_abi(struct vm *vm, const struct regset_list *in, char *err, size_t errlen);
+
+/* Write the arm64 state back in the documented order: GIC (distributor,
+ * redistributors, ITS), then the vCPUs. */
+int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time time,
+		  uint64_t elapsed_ns, char *err, size_t errlen);
 
 /* The limits the memory map puts on --cpus and --mem. */
 void board_limits(struct cli_limits *lim);

@@ -1,6 +1,9 @@
 #include "devices/rtc/pl031.h"
 
+#include <errno.h>
 #include <string.h>
+
+#include "vmm/regset.h"
 
 enum { DR = 0x00, MR = 0x04, LR = 0x08, CR = 0x0c, IMSC = 0x10, RIS = 0x14,
        MIS = 0x18, ICR = 0x1c, ID = 0xfe0 };
@@ -37,4 +40,31 @@ void pl031_write(struct pl031 *r, unsigned off, uint32_t val, int64_t now)
 	case IMSC: r->imsc = val & 1; break;
 	case ICR:  r->ris &= ~val; break;
 	}
+}
+
+enum { K_OFFSET = 1, K_LR, K_MR, K_IMSC, K_RIS };
+
+int pl031_save(const struct pl031 *r, struct regset *s)
+{
+	int rc = regset_put_uint(s, K_OFFSET, (uint64_t)r->offset, 8);
+
+	rc = rc ? rc : regset_put_uint(s, K_LR, r->lr, 4);
+	rc = rc ? rc : regset_put_uint(s, K_MR, r->mr, 4);
+	rc = rc ? rc : regset_put_uint(s, K_IMSC, r->imsc, 4);
+	return rc ? rc : regset_put_uint(s, K_RIS, r->ris, 4);
+}
+
+int pl031_load(struct pl031 *r, const struct regset *s)
+{
+	uint64_t v[5];
+
+	for (unsigned i = 0; i < 5; i++)
+		if (regset_get_uint(s, K_OFFSET + i, &v[i]))
+			return -EINVAL;
+	r->offset = (int64_t)v[0];
+	r->lr = (uint32_t)v[1];
+	r->mr = (uint32_t)v[2];
+	r->imsc = (uint32_t)v[3];
+	r->ris = (uint32_t)v[4];
+	return 0;
 }

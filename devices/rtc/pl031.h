@@ -20,4 +20,12 @@ void pl031_init(struct pl031 *r);
 uint32_t pl031_read(struct pl031 *r, unsigned off, int64_t now);
 void pl031_write(struct pl031 *r, unsigned off, uint32_t val, int64_t now);
 
+struct regset;
+#define PL031_STATE_VERSION	1
+
+/* The guest's offset from host time travels, so a restored guest reads
+ * the right wall-clock time on any host whose clock is right. */
+int pl031_save(const struct pl031 *r, struct regset *s);
+int pl031_load(struct pl031 *r, const struct regset *s);
+
 #endif

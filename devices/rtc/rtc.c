@@ -32,6 +32,34 @@ static void rtc_mmio(void *opaque, uint64_t off, uint8_t *data, unsigned len,
 	}
 }
 
+static int rtc_save(void *state, struct regset *out)
+{
+	struct rtc *r = state;
+	int rc;
+
+	pthread_mutex_lock(&r->lock);
+	rc = pl031_save(&r->pl031, out);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+static int rtc_load(void *state, const struct regset *in, unsigned version)
+{
+	struct rtc *r = state;
+	int rc;
+
+	if (version != PL031_STATE_VERSION)
+		return -EPROTO;
+	pthread_mutex_lock(&r->lock);
+	rc = pl031_load(&r->pl031, in);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+static const struct device_ops rtc_dev_ops = {
+	.name = "pl031", .version = PL031_STATE_VERSION, .save = rtc_save, .load = rtc_load,
+};
+
 int rtc_attach(struct vm *vm, uint64_t base, uint64_t size)
 {
 	struct rtc *r = calloc(1, sizeof(*r));
@@ -40,5 +68,5 @@ int rtc_attach(struct vm *vm, uint64_t base, uint64_t size)
 		return -ENOMEM;
 	pthread_mutex_init(&r->lock, NULL);
 	pl031_init(&r->pl031);
-	return mmio_register(&vm->mmio, base, size, rtc_mmio, r);
+	return mmio_register(&vm->mmio, base, size, rtc_mmio, r) ?: device_add(vm, &rtc_dev_ops, r);
 }

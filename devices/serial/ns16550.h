@@ -41,4 +41,12 @@ void ns16550_write(struct ns16550 *u, unsigned off, uint8_t val);
 /* Offer @len input bytes; returns how many were accepted (maybe 0). */
 size_t ns16550_rx_push(struct ns16550 *u, const uint8_t *buf, size_t len);
 
+struct regset;
+#define NS16550_STATE_VERSION	1
+
+/* Registers and the receive FIFO as keyed fields; load then drives the
+ * interrupt line to the level the state implies. */
+int ns16550_save(const struct ns16550 *u, struct regset *s);
+int ns16550_load(struct ns16550 *u, const struct regset *s);
+
 #endif

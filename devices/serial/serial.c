@@ -70,6 +70,36 @@ static size_t serial_sink(void *ctx, const uint8_t *buf, size_t len)
 	return n;
 }
 
+static int serial_save(void *state, struct regset *out)
+{
+	struct serial *s = state;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = ns16550_save(&s->uart, out);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int serial_load(void *state, const struct regset *in, unsigned version)
+{
+	struct serial *s = state;
+	int rc;
+
+	if (version != NS16550_STATE_VERSION)
+		return -EPROTO;
+	pthread_mutex_lock(&s->lock);
+	rc = ns16550_load(&s->uart, in);
+	pthread_mutex_unlock(&s->lock);
+	console_kick(s->vm->console);	/* it may take input again */
+	return rc;
+}
+
+static const struct device_ops serial_dev_ops = {
+	.name = "ns16550", .version = NS16550_STATE_VERSION,
+	.save = serial_save, .load = serial_load,
+};
+
 int serial_attach(struct vm *vm, uint64_t base, uint64_t size, uint32_t irq)
 {
 	struct serial *s = calloc(1, sizeof(*s));
@@ -81,5 +111,6 @@ int serial_attach(struct vm *vm, uint64_t base, uint64_t size, uint32_t irq)
 	s->irq = irq;
 	ns16550_init(&s->uart, &serial_ops, s);
 	console_set_sink(vm->console, serial_sink, s);
-	return mmio_register(&vm->mmio, base, size, serial_mmio, s);
+	return mmio_register(&vm->mmio, base, size, serial_mmio, s) ?:
+	       device_add(vm, &serial_dev_ops, s);
 }

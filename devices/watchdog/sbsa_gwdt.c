@@ -1,4 +1,7 @@
 #include "devices/watchdog/sbsa_gwdt.h"
+#include "vmm/regset.h"
+
+#include <errno.h>
 
 enum { WRR = 0x000, WCS = 0x000, WOR_LO = 0x008, WOR_HI = 0x00c,
        WCV_LO = 0x010, WCV_HI = 0x014, W_IIDR = 0xfcc };
@@ -85,4 +88,27 @@ uint64_t gwdt_deadline(const struct sbsa_gwdt *g)
 int gwdt_irq_level(const struct sbsa_gwdt *g)
 {
 	return (g->wcs & WCS_EN) && (g->wcs & WCS_WS0);
+}
+
+enum { K_WCS = 1, K_WOR, K_LEFT };
+
+int gwdt_save(const struct sbsa_gwdt *g, uint64_t now, struct regset *s)
+{
+	int rc = regset_put_uint(s, K_WCS, g->wcs, 4);
+
+	rc = rc ? rc : regset_put_uint(s, K_WOR, g->wor, 8);
+	return rc ? rc : regset_put_uint(s, K_LEFT, g->wcv > now ? g->wcv - now : 0, 8);
+}
+
+int gwdt_load(struct sbsa_gwdt *g, uint64_t now, const struct regset *s)
+{
+	uint64_t wcs, wor, left;
+
+	if (regset_get_uint(s, K_WCS, &wcs) || regset_get_uint(s, K_WOR, &wor) ||
+	    regset_get_uint(s, K_LEFT, &left))
+		return -EINVAL;
+	g->wcs = (uint32_t)wcs & 7;
+	g->wor = wor & WOR_MASK;
+	g->wcv = now + left;
+	return 0;
 }

@@ -37,4 +37,12 @@ uint64_t gwdt_deadline(const struct sbsa_gwdt *g);
 /* Level of the WS0 interrupt line. */
 int gwdt_irq_level(const struct sbsa_gwdt *g);
 
+struct regset;
+#define GWDT_STATE_VERSION	1
+
+/* WCS, WOR and the time left to WCV (relative: counters differ between
+ * hosts and across a restore). Load re-bases WCV on @now. */
+int gwdt_save(const struct sbsa_gwdt *g, uint64_t now, struct regset *s);
+int gwdt_load(struct sbsa_gwdt *g, uint64_t now, const struct regset *s);
+
 #endif

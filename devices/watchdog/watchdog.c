@@ -97,6 +97,39 @@ static void refresh_mmio(void *opaque, uint64_t off, uint8_t *data, unsigned len
 	frame_mmio(opaque, GWDT_REFRESH, off, data, len, is_write);
 }
 
+static int wdog_save(void *state, struct regset *out)
+{
+	struct watchdog *w = state;
+	int rc;
+
+	pthread_mutex_lock(&w->lock);
+	rc = gwdt_save(&w->gwdt, w->clk.now(w->clk.ctx), out);
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+static int wdog_load(void *state, const struct regset *in, unsigned version)
+{
+	struct watchdog *w = state;
+	int rc;
+
+	if (version != GWDT_STATE_VERSION)
+		return -EPROTO;
+	pthread_mutex_lock(&w->lock);
+	rc = gwdt_load(&w->gwdt, w->clk.now(w->clk.ctx), in);
+	if (!rc) {
+		w->irq_level = !gwdt_irq_level(&w->gwdt);	/* force the line to its level */
+		sync_irq(w);
+		rearm(w);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+static const struct device_ops wdog_dev_ops = {
+	.name = "sbsa-gwdt", .version = GWDT_STATE_VERSION, .save = wdog_save, .load = wdog_load,
+};
+
 int watchdog_attach(struct vm *vm, const struct watchdog_config *cfg,
 		    const struct watchdog_clock *clk)
 {
@@ -119,5 +152,5 @@ int watchdog_attach(struct vm *vm, const struct watchdog_config *cfg,
 		rc = mmio_register(&vm->mmio, cfg->refresh, cfg->frame_size, refresh_mmio, w);
 	if (!rc)
 		rc = vm_watch_fd(vm, w->timer_fd, on_timer, w);
-	return rc;
+	return rc ? rc : device_add(vm, &wdog_dev_ops, w);
 }
