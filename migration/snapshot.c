@@ -441,6 +441,9 @@ static int restore(struct vm *vm, const struct restore_opts *o, struct run_confi
 				   elapsed_since_save(&l), err, len);
 	if (!rc)
 		rc = load_devices(vm, &l, err, len);
+	/* Device threads start now, before the vCPUs (vm_run). */
+	if (!rc && (rc = devices_resume(vm)))
+		snprintf(err, len, "a device did not start after loading its state");
 	regset_list_free(&l);
 	return rc;
 }

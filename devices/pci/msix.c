@@ -90,6 +90,17 @@ static void ctrl_written(struct pci_function *f, unsigned off, unsigned len,
 		vector_changed(m, v);
 }
 
+void msix_sync(struct msix *m)
+{
+	uint32_t ctl = pci_cfg_get(m->f, m->cap + PCI_MSIX_FLAGS, 2);
+
+	m->enabled = !!(ctl & PCI_MSIX_FLAGS_ENABLE);
+	m->fmasked = !!(ctl & PCI_MSIX_FLAGS_MASKALL);
+	for (unsigned v = 0; v < m->nvec; v++)
+		if (m->on_vector_change)
+			m->on_vector_change(m, v, m->ctx);
+}
+
 static void cap_fill(struct msix *m)
 {
 	struct pci_function *f = m->f;

@@ -80,5 +80,9 @@ int msix_entry(const struct msix *m, unsigned vec, uint64_t *addr,
 
 /* 1 if vector @vec's pending bit is set, 0 if not or out of range. */
 int msix_pending(const struct msix *m, unsigned vec);
+/* After the owner restored config space, table and PBA: take Enable and
+ * Function Mask from the capability and report every vector through
+ * on_vector_change (so routes follow the restored table). */
+void msix_sync(struct msix *m);
 
 #endif

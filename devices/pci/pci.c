@@ -134,6 +134,11 @@ static void bars_update(struct pci_function *f)
 	}
 }
 
+void pci_sync_bars(struct pci_function *f)
+{
+	bars_update(f);
+}
+
 int pci_add_cap(struct pci_function *f, uint8_t id, unsigned len)
 {
 	unsigned off = f->cap_free;

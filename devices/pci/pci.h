@@ -98,6 +98,9 @@ uint64_t pci_bar_addr(const struct pci_function *f, unsigned index);
 
 /* Size of BAR @index, 0 if not implemented. */
 uint64_t pci_bar_size(const struct pci_function *f, unsigned index);
+/* After the owner replaced config space wholesale (a restore): report
+ * every BAR whose decoded address changed through on_bar_change. */
+void pci_sync_bars(struct pci_function *f);
 
 /* Add a capability @id of @len bytes (>= 2; >= 3 for PCI_CAP_ID_VNDR,
  * whose length byte at PCI_CAP_FLAGS is set to @len), zeroed and read-only

@@ -6,8 +6,10 @@
 #include "devices/virtio/virtio.h"
 #include "vmm/irq.h"
 #include "vmm/log.h"
+#include "vmm/regset.h"
 #include "vmm/vm.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
@@ -510,8 +512,168 @@ static void vp_reset(void *state)
 	finish_reset(state);
 }
 
+/* Saved state, version 1: keyed fields, all little-endian. */
+#define VP_STATE_VERSION	1
+enum {
+	K_CFG = 1, K_MSIX_TABLE, K_MSIX_PBA, K_DFSELECT, K_GFSELECT, K_FEATURES,
+	K_CONFIG_VECTOR, K_QUEUE_SEL, K_STATUS, K_ISR, K_GENERATION,
+	K_QUEUE = 0x100,	/* + 16 * queue + one of Q_* */
+};
+enum { Q_SIZE, Q_VECTOR, Q_ENABLE, Q_DESC, Q_AVAIL, Q_USED, Q_LAST_AVAIL, Q_USED_IDX };
+
+static int put_scalars(struct virtio_pci *vp, struct regset *s)
+{
+	const uint64_t v[] = { vp->dfselect, vp->gfselect, vp->guest_features, vp->config_vector,
+			       vp->queue_sel, vp->status, vp->isr, vp->generation };
+	int rc = 0;
+
+	for (unsigned i = 0; !rc && i < sizeof(v) / sizeof(v[0]); i++)
+		rc = regset_put_uint(s, K_DFSELECT + i, v[i], 8);
+	return rc;
+}
+
+static int put_queue(struct virtio_pci *vp, unsigned i, struct regset *s)
+{
+	struct virtq_state st = { 0 };
+	const struct vp_queue *q = &vp->q[i];
+	uint64_t v[8];
+	int rc = 0;
+
+	if (vp->dev.vq[i].size)
+		virtq_get_state(&vp->dev.vq[i], &st);
+	v[Q_SIZE] = q->size, v[Q_VECTOR] = q->vector, v[Q_ENABLE] = q->enable;
+	v[Q_DESC] = q->desc, v[Q_AVAIL] = q->avail, v[Q_USED] = q->used;
+	v[Q_LAST_AVAIL] = st.last_avail, v[Q_USED_IDX] = st.used_idx;
+	for (unsigned k = 0; !rc && k < 8; k++)
+		rc = regset_put_uint(s, K_QUEUE + 16 * i + k, v[k], 8);
+	return rc;
+}
+
+/* The MSI-X table and PBA as little-endian words. */
+static int put_msix(struct virtio_pci *vp, struct regset *s)
+{
+	uint32_t t[MSIX_MAX_VECTORS * 4];
+	uint64_t p[MSIX_MAX_VECTORS / 64];
+	unsigned words = vp->msix.nvec * 4;
+	int rc;
+
+	for (unsigned i = 0; i < words; i++)
+		t[i] = htole32(vp->msix.table[i / 4][i % 4]);
+	for (unsigned i = 0; i < MSIX_MAX_VECTORS / 64; i++)
+		p[i] = htole64(vp->msix.pba[i]);
+	rc = regset_put(s, K_MSIX_TABLE, t, words * 4);
+	return rc ? rc : regset_put(s, K_MSIX_PBA, p, sizeof(p));
+}
+
+/* The device is paused: its thread is stopped, nothing is in flight. */
+static int vp_save(void *state, struct regset *s)
+{
+	struct virtio_pci *vp = state;
+	int rc;
+
+	pthread_mutex_lock(vp->lock);
+	rc = regset_put(s, K_CFG, vp->pf.cfg, sizeof(vp->pf.cfg));
+	rc = rc ? rc : put_msix(vp, s);
+	rc = rc ? rc : put_scalars(vp, s);
+	for (unsigned i = 0; !rc && i < vp->dev.be->nqueues; i++)
+		rc = put_queue(vp, i, s);
+	pthread_mutex_unlock(vp->lock);
+	return rc;
+}
+
+static int get_blob(const struct regset *s, uint64_t key, void *dst, uint32_t len)
+{
+	uint32_t n;
+	const uint8_t *p = regset_get(s, key, &n);
+
+	if (!p || n != len)
+		return -EINVAL;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+static int get_msix(struct virtio_pci *vp, const struct regset *s)
+{
+	uint32_t t[MSIX_MAX_VECTORS * 4];
+	uint64_t p[MSIX_MAX_VECTORS / 64];
+	unsigned words = vp->msix.nvec * 4;
+
+	if (get_blob(s, K_MSIX_TABLE, t, words * 4) || get_blob(s, K_MSIX_PBA, p, sizeof(p)))
+		return -EINVAL;
+	for (unsigned i = 0; i < words; i++)
+		vp->msix.table[i / 4][i % 4] = le32toh(t[i]);
+	for (unsigned i = 0; i < MSIX_MAX_VECTORS / 64; i++)
+		vp->msix.pba[i] = le64toh(p[i]);
+	return 0;
+}
+
+static int get_scalars(struct virtio_pci *vp, const struct regset *s)
+{
+	uint64_t v[8];
+
+	for (unsigned i = 0; i < 8; i++)
+		if (regset_get_uint(s, K_DFSELECT + i, &v[i]))
+			return -EINVAL;
+	vp->dfselect = v[0], vp->gfselect = v[1], vp->guest_features = v[2];
+	vp->config_vector = vector_or_none(v[3]), vp->queue_sel = v[4];
+	vp->status = v[5], vp->isr = v[6], vp->generation = v[7];
+	return 0;
+}
+
+static int get_queue(struct virtio_pci *vp, unsigned i, const struct regset *s)
+{
+	struct vp_queue *q = &vp->q[i];
+	struct virtq_state st;
+	uint64_t v[8];
+
+	for (unsigned k = 0; k < 8; k++)
+		if (regset_get_uint(s, K_QUEUE + 16 * i + k, &v[k]))
+			return -EINVAL;
+	q->size = v[Q_SIZE], q->vector = vector_or_none(v[Q_VECTOR]), q->enable = v[Q_ENABLE] & 1;
+	q->desc = v[Q_DESC], q->avail = v[Q_AVAIL], q->used = v[Q_USED];
+	if (!q->enable || !(vp->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return 0;
+	st = (struct virtq_state){ (uint16_t)v[Q_LAST_AVAIL], (uint16_t)v[Q_USED_IDX] };
+	if (virtq_init(&vp->dev.vq[i], vp->dev.mem, q->size, q->desc, q->avail, q->used,
+		       virtio_dev_has(&vp->dev, VIRTIO_RING_F_EVENT_IDX)))
+		return -EINVAL;
+	return virtq_set_state(&vp->dev.vq[i], &st);
+}
+
+/*
+ * Load, on a paused device of a VM being restored (vCPUs not started):
+ * config space, MSI-X and transport state are written, then the BAR's MMIO
+ * region and doorbell ioeventfds and every vector's MSI route are rebuilt
+ * from them, and the queues from their indices. The device thread starts
+ * only on resume, so nothing is injected before the restore is complete.
+ */
+static int vp_load(void *state, const struct regset *s, unsigned version)
+{
+	struct virtio_pci *vp = state;
+	int rc = version == VP_STATE_VERSION ? 0 : -EPROTO;
+
+	pthread_mutex_lock(vp->lock);
+	rc = rc ? rc : get_blob(s, K_CFG, vp->pf.cfg, sizeof(vp->pf.cfg));
+	rc = rc ? rc : get_msix(vp, s);
+	rc = rc ? rc : get_scalars(vp, s);
+	vp->dev.features = vp->guest_features;
+	for (unsigned i = 0; !rc && i < vp->dev.be->nqueues; i++)
+		rc = get_queue(vp, i, s);
+	if (!rc) {
+		pci_sync_bars(&vp->pf);
+		msix_sync(&vp->msix);
+		/* vhost backends own their queues: hand them over now. */
+		if (vp->status & VIRTIO_CONFIG_S_DRIVER_OK)
+			rc = vp->dev.be->own_kicks ? virtio_dev_start(&vp->dev)
+						   : (vp->dev.paused = 1, 0);
+	}
+	pthread_mutex_unlock(vp->lock);
+	return rc;
+}
+
 static const struct device_ops virtio_pci_ops = {
-	.name = "virtio-pci", .reset = vp_reset, .pause = vp_pause, .resume = vp_resume,
+	.name = "virtio-pci", .version = VP_STATE_VERSION, .reset = vp_reset,
+	.pause = vp_pause, .resume = vp_resume, .save = vp_save, .load = vp_load,
 };
 
 /* ---- creation ---- */
