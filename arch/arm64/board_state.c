@@ -3,6 +3,7 @@
 #include "arch/arm64/board.h"
 #include "arch/arm64/cpu.h"
 #include "arch/arm64/gic_state.h"
+#include "arch/arm64/its_table.h"
 #include "vmm/kvm.h"
 #include "vmm/regset.h"
 #include "vmm/vm.h"
@@ -231,6 +232,37 @@ int board_check_abi(struct vm *vm, const struct regset_list *in, char *err, size
 
 /* ---- restore ---- */
 
+/* The saved ITS registers and limits, for the table model. */
+static void its_view(struct vm *vm, const struct regset *its, const struct regset *rd0,
+		     struct its_regs *r, struct its_limits *lim)
+{
+	memset(r, 0, sizeof(*r));
+	r->typer = get(its, GITS_TYPER);
+	r->cbaser = get(its, 0x80);
+	r->ctlr = (uint32_t)get(its, 0);
+	r->iidr = (uint32_t)get(its, GITS_IIDR);
+	for (unsigned i = 0; i < 8; i++)
+		r->baser[i] = get(its, 0x100 + 8 * i);
+	lim->ncpus = vm->ncpus;
+	lim->lpi_id_bits = (get(rd0, 0x70) & 0x1f) + 1;	/* GICR_PROPBASER.IDbits + 1 */
+}
+
+/* KVM answers bad tables with a bare EINVAL: find the bad entry first. */
+static int check_its_tables(struct vm *vm, const struct regset *its, const struct regset *rd0,
+			    char *err, size_t len)
+{
+	struct its_regs r;
+	struct its_limits lim;
+	char why[200];
+	int rc;
+
+	its_view(vm, its, rd0, &r, &lim);
+	rc = its_table_check(&vm->ram, &r, &lim, why, sizeof(why));
+	if (rc)
+		snprintf(err, len, "the ITS tables in the snapshot's memory are not valid: %s", why);
+	return rc;
+}
+
 int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time time,
 		  uint64_t elapsed_ns, char *err, size_t errlen)
 {
@@ -252,9 +284,11 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 		snprintf(err, errlen, "a GIC section is missing from the snapshot");
 		return rc;
 	}
+	rc = check_its_tables(vm, its, &rd[0], err, errlen);
 	/* Why GIC first: its redistributors and ITS come before the vCPUs run,
 	 * and vCPU timer state refers to interrupts the GIC must know. */
-	rc = gic_state_restore(&arm(vm)->gic, vm->ncpus, arm(vm)->mpidr, &gs, err, errlen);
+	if (!rc)
+		rc = gic_state_restore(&arm(vm)->gic, vm->ncpus, arm(vm)->mpidr, &gs, err, errlen);
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
 		const struct regset *v = set(in, "vcpu.%u", i);
 

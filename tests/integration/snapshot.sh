@@ -1,15 +1,15 @@
 # Snapshot and restore: a 2-vCPU guest that prints numbered ticks is
-# snapshotted through the API socket, its itsy is ended, and a new itsy
-# restores it: the ticks go on from where they were, and the restore can be
-# done twice from the same snapshot.
-# itsy-tests: snapshot-restore snapshot-restore-twice snapshot-devices
+# snapshotted through the API socket (A), resumed, snapshotted again (B),
+# and its itsy is ended. New itsys restore A once and B twice: each time
+# the ticks go on from where that snapshot was.
+# itsy-tests: snapshot-restore snapshot-resume-snapshot snapshot-restore-twice snapshot-devices
 . /tests/testlib
 
 SNAP=$WORK/snap
 ctl() { "$ITSY" ctl --api-socket "$1" "$2" $3 2>>"$WORK/snapctl.err"; }
 last_tick() { tr -d '\r' <"$1" | sed -n 's/^ITSY-TICK \([0-9]*\).*/\1/p' | tail -n 1; }
 
-rm -rf "$SNAP" "$WORK"/s?.sock
+rm -rf "$SNAP" "$SNAP.b" "$WORK"/s?.sock
 OUT=$WORK/snap1.out ERR=$WORK/snap1.err
 timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \
 	--cmdline "$GUEST_CMDLINE itsy.run=ticks-long" --cpus 2 --mem 256M \
@@ -21,15 +21,20 @@ if ! wait_for 'ITSY-TICK 3' "$OUT" "$BOOT_TIMEOUT" "$pid"; then
 	exit 0
 fi
 snap=$(ctl "$WORK/s1.sock" snapshot "$SNAP")
+at_a=$(last_tick "$OUT")
+ctl "$WORK/s1.sock" resume >/dev/null
+wait_for "ITSY-TICK $((at_a + 3))" "$OUT" 60 "$pid"
+snap_b=$(ctl "$WORK/s1.sock" snapshot "$SNAP.b")
+at_b=$(last_tick "$OUT")
 ctl "$WORK/s1.sock" quit >/dev/null
 wait "$pid"
-at=$(last_tick "$OUT")
-echo "ITSY-INFO snapshot: $snap at tick $at; $(du -k "$SNAP/memory" | cut -f1) KiB on disk"
+echo "ITSY-INFO snapshot: A $snap at tick $at_a, B $snap_b at tick $at_b;" \
+	"$(du -k "$SNAP/memory" | cut -f1) KiB of memory file on disk for 256 MiB"
 
-# restore NAME: a new itsy from the snapshot must tick past the saved tick.
+# restore NAME DIR AT: a new itsy from DIR must tick on from tick AT.
 restore() {
-	name=$1 OUT=$WORK/$1.out ERR=$WORK/$1.err
-	timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" restore --from "$SNAP" \
+	name=$1 OUT=$WORK/$1.out ERR=$WORK/$1.err at=$3
+	timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" restore --from "$2" \
 		--api-socket "$WORK/s2.sock" </dev/null >"$OUT" 2>"$ERR" &
 	pid=$!
 	if wait_for "ITSY-TICK $((at + 3))" "$OUT" 120 "$pid"; then
@@ -48,12 +53,13 @@ restore() {
 	fi
 }
 
-if ! echo "$snap" | grep -q '"ok":true'; then
-	fail snapshot-restore "snapshot failed: $snap" "$WORK/snapctl.err" "$ERR"
+if ! echo "$snap" | grep -q '"ok":true' || ! echo "$snap_b" | grep -q '"ok":true'; then
+	fail snapshot-restore "snapshot failed: $snap / $snap_b" "$WORK/snapctl.err" "$ERR"
 	exit 0
 fi
-restore snapshot-restore
-restore snapshot-restore-twice
+restore snapshot-restore "$SNAP" "$at_a"
+restore snapshot-resume-snapshot "$SNAP.b" "$at_b"
+restore snapshot-restore-twice "$SNAP.b" "$at_b"
 
 # With virtio devices: a guest doing disk and entropy I/O is snapshotted
 # and restored; its work goes on (each completion is an MSI through the
