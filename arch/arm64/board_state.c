@@ -202,10 +202,13 @@ static int check_reg_list(struct vm *vm, const struct regset *v0, char *err, siz
 
 	regset_init(&here);
 	rc = vcpu_state_save(&vm->vcpus[0], &here);
+	char name[64];
+
 	while (!rc && regset_next(v0, &pos, &key, &val, &n))
-		if (!regset_get(&here, key, &n)) {
-			snprintf(err, len, "vCPU register 0x%016llx is in the snapshot but this host's "
-				 "KVM does not have it (a newer source kernel?)", (unsigned long long)key);
+		if (key != VCPU_KEY_MP_STATE && !regset_get(&here, key, &n)) {
+			snprintf(err, len, "vCPU register %s is in the snapshot but this host's KVM "
+				 "does not have it (the source kernel is newer: restore on a host at "
+				 "least as new)", vcpu_reg_name(key, name, sizeof(name)));
 			rc = -EINVAL;
 		}
 	regset_free(&here);

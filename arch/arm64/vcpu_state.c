@@ -1,7 +1,9 @@
 #include "arch/arm64/vcpu_state.h"
+#include "vmm/log.h"
 #include "vmm/regset.h"
 #include "vmm/vcpu.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -60,17 +62,70 @@ int vcpu_state_save(struct vcpu *v, struct regset *out)
 	return rc ? rc : regset_put_uint(out, VCPU_KEY_MP_STATE, mp.mp_state, 4);
 }
 
+const char *vcpu_reg_name(uint64_t id, char *buf, size_t len)
+{
+	uint64_t e = id & 0xffff;
+
+	if ((id & KVM_REG_ARM_COPROC_MASK) != KVM_REG_ARM64_SYSREG)
+		snprintf(buf, len, "0x%016llx", (unsigned long long)id);
+	else
+		snprintf(buf, len, "0x%016llx (S%llu_%llu_C%llu_C%llu_%llu)", (unsigned long long)id,
+			 (unsigned long long)(e >> 14), (unsigned long long)(e >> 11 & 7),
+			 (unsigned long long)(e >> 7 & 0xf), (unsigned long long)(e >> 3 & 0xf),
+			 (unsigned long long)(e & 7));
+	return buf;
+}
+
 static void describe(char *err, size_t len, struct vcpu *v, uint64_t id,
 		     const uint8_t *want, uint32_t size, int rc)
 {
 	uint64_t saved = 0, here = 0;
+	char name[64];
 
 	memcpy(&saved, want, size < 8 ? size : 8);
 	one_reg(v, KVM_GET_ONE_REG, id, &here);	/* best effort, for the message */
-	snprintf(err, len, "vCPU %u: register 0x%016llx: saved value 0x%llx, this host "
+	snprintf(err, len, "vCPU %u: register %s: saved value 0x%llx, this host "
 		 "has 0x%llx and refused the saved one (%s)", v->id,
-		 (unsigned long long)id, (unsigned long long)saved,
+		 vcpu_reg_name(id, name, sizeof(name)), (unsigned long long)saved,
 		 (unsigned long long)here, strerror(-rc));
+}
+
+/* An ID register: op0 3, op1 0, CRn 0, CRm 1..7 (the feature ID space). */
+static int is_id_reg(uint64_t id)
+{
+	uint64_t enc = id & 0xffff;
+
+	return (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM64_SYSREG &&
+	       (enc >> 14) == 3 && (enc >> 11 & 7) == 0 && (enc >> 7 & 0xf) == 0 &&
+	       (enc >> 3 & 0xf) >= 1 && (enc >> 3 & 0xf) <= 7;
+}
+
+/* Every 4-bit feature field of @here is at least that of @saved. */
+static int fields_superset(uint64_t here, uint64_t saved)
+{
+	for (unsigned s = 0; s < 64; s += 4)
+		if ((here >> s & 0xf) < (saved >> s & 0xf))
+			return 0;
+	return 1;
+}
+
+/* A newer host may refuse to hide a feature the older one did not show
+ * (the field is not writable). A guest that already booted does not look
+ * again, so a host value that only adds features is accepted; a host that
+ * lacks one the guest saw is not. */
+static int id_reg_acceptable(struct vcpu *v, uint64_t id, const uint8_t *val)
+{
+	uint64_t saved, here = 0;
+
+	memcpy(&saved, val, 8);
+	saved = le64toh(saved);
+	if (!is_id_reg(id) || one_reg(v, KVM_GET_ONE_REG, id, &here) || !fields_superset(here, saved))
+		return 0;
+	if (v->id == 0)
+		log_msg("ID register 0x%016llx: this host adds features the guest did not see "
+			"(0x%llx, saved 0x%llx); the guest keeps to what it saw at boot",
+			(unsigned long long)id, (unsigned long long)here, (unsigned long long)saved);
+	return 1;
 }
 
 static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len,
@@ -89,6 +144,8 @@ static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len
 	if (one_reg(v, KVM_GET_ONE_REG, id, cur) == 0 && !memcmp(cur, val, len))
 		return 0;
 	rc = one_reg(v, KVM_SET_ONE_REG, id, (void *)val);
+	if (rc && len == 8 && id_reg_acceptable(v, id, val))
+		return 0;
 	if (rc)
 		describe(err, errlen, v, id, val, len, rc);
 	return rc;

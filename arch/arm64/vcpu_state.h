@@ -20,6 +20,9 @@ enum vcpu_time { VCPU_TIME_CATCH_UP, VCPU_TIME_FREEZE };
 
 int vcpu_state_save(struct vcpu *v, struct regset *out);
 
+/* "0x6030...(S3_3_C14_C2_1)" for a system register id, the bare id else. */
+const char *vcpu_reg_name(uint64_t id, char *buf, size_t len);
+
 /* Write the set back. With VCPU_TIME_CATCH_UP the virtual counter is moved
  * on by @elapsed_ticks (the time spent on disk). On failure, -errno and a
  * sentence in @err naming the register and both values. */
