@@ -249,6 +249,33 @@ static void vsock_reset(struct virtio_dev *d)
 	memset(d->vq, 0, sizeof(d->vq[0]) * VSOCK_NQUEUES);
 }
 
+/* Pause: the kernel stops serving the rings, and their positions come back
+ * into the virtqueues so a snapshot carries them: vhost's next avail index
+ * lives only in the kernel; the used index is in guest memory. */
+static int vsock_pause(struct virtio_dev *d)
+{
+	struct vsock *v = d->priv;
+	int rc = v->started ? set_running(v, 0) : 0;
+
+	for (unsigned q = 0; !rc && v->started && q < VSOCK_KERNEL_QUEUES; q++) {
+		struct vhost_vring_state s = { .index = q };
+
+		rc = vhost(v, VHOST_GET_VRING_BASE, &s, "VHOST_GET_VRING_BASE");
+		if (!rc) {
+			d->vq[q].last_avail = (uint16_t)s.num;
+			d->vq[q].used_idx = le16toh(d->vq[q].vr.used->idx);
+		}
+	}
+	return rc;
+}
+
+static int vsock_resume(struct virtio_dev *d)
+{
+	struct vsock *v = d->priv;
+
+	return v->started ? set_running(v, 1) : 0;
+}
+
 static void vsock_config(struct virtio_dev *d, uint8_t *buf)
 {
 	const struct vsock *v = d->priv;
@@ -273,4 +300,6 @@ const struct virtio_backend vsock_backend = {
 	.config = vsock_config,
 	.start = vsock_start,
 	.reset = vsock_reset,
+	.pause = vsock_pause,
+	.resume = vsock_resume,
 };

@@ -61,16 +61,18 @@ restore snapshot-restore "$SNAP" "$at_a"
 restore snapshot-resume-snapshot "$SNAP.b" "$at_b"
 restore snapshot-restore-twice "$SNAP.b" "$at_b"
 
-# With virtio devices: a guest doing disk and entropy I/O is snapshotted
-# and restored; its work goes on (each completion is an MSI through the
-# restored ITS), the interrupt counts keep growing, and the disk data the
-# guest checks keeps matching.
+# With virtio devices: a guest doing disk and entropy I/O and serving vsock
+# is snapshotted and restored; its work goes on (each completion is an MSI
+# through the restored ITS), the interrupt counts keep growing, the disk
+# data the guest checks keeps matching, and a new vsock connection from the
+# host works (vhost-vsock is given the saved ring positions).
 DISK=$WORK/snapdisk.img
 rm -rf "$SNAP" "$WORK"/s?.sock
 dd if=/dev/zero of="$DISK" bs=1M count=32 2>/dev/null
 name=snapshot-devices OUT=$WORK/snapdev1.out ERR=$WORK/snapdev1.err
 timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \
 	--cmdline "$GUEST_CMDLINE itsy.run=snapshot-work" --cpus 2 --mem 256M --disk "$DISK" --rng \
+	--vsock cid=5 \
 	--api-socket "$WORK/s1.sock" </dev/null >"$OUT" 2>"$ERR" &
 pid=$!
 if ! wait_for 'ITSY-WORK 3 ok' "$OUT" "$BOOT_TIMEOUT" "$pid"; then
@@ -78,6 +80,7 @@ if ! wait_for 'ITSY-WORK 3 ok' "$OUT" "$BOOT_TIMEOUT" "$pid"; then
 	fail "$name" "the guest's I/O never got going" "$OUT" "$ERR"
 	exit 0
 fi
+echo_before=$(timeout 60 vsock-echo connect 5 1234 before-snapshot 2>&1)
 snap=$(ctl "$WORK/s1.sock" snapshot "$SNAP")
 ctl "$WORK/s1.sock" quit >/dev/null
 wait "$pid"
@@ -89,14 +92,18 @@ timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" restore --from "$SNAP" --api-socket "$WO
 	</dev/null >"$OUT" 2>"$ERR" &
 pid=$!
 if wait_for "ITSY-WORK $((at + 3)) " "$OUT" 120 "$pid"; then
+	echo_after=$(timeout 60 vsock-echo connect 5 1234 after-restore 2>&1)
 	ctl "$WORK/s2.sock" quit >/dev/null
 	wait "$pid"
 	set -- $(work "$OUT")
-	echo "ITSY-INFO $name: $snap; round $at irqs $irqs_before -> round $1 irqs $2"
+	echo "ITSY-INFO $name: $snap; round $at irqs $irqs_before -> round $1 irqs $2;" \
+		"vsock: [$echo_before] [$echo_after]"
 	if seen 'ITSY-WORK [0-9]* BAD' "$OUT"; then
 		fail "$name" "guest I/O went wrong after the restore" "$OUT" "$ERR"
 	elif [ "${2:-0}" -le "$irqs_before" ]; then
 		fail "$name" "virtio interrupt counts did not grow ($irqs_before -> $2)" "$OUT" "$ERR"
+	elif ! echo "$echo_before" | grep -q "before-snapshot" || ! echo "$echo_after" | grep -q "after-restore"; then
+		fail "$name" "vsock round trip failed: before [$echo_before] after [$echo_after]" "$OUT" "$ERR"
 	else
 		pass "$name"
 	fi
