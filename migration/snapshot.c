@@ -15,21 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
-#define STATE_FILE	"state"
-#define MEMORY_FILE	"memory"
+#define STATE_FILE	SNAPSHOT_STATE_FILE
+#define MEMORY_FILE	SNAPSHOT_MEMORY_FILE
+#define TIME_REALTIME_NS	SNAPSHOT_TIME_REALTIME_NS
 #define CHUNK		(64u << 10)
-
-/* Keys of the "config" section. */
-enum {
-	CFG_CPUS = 1, CFG_MEM, CFG_PMU, CFG_WATCHDOG, CFG_RNG, CFG_CONSOLE, CFG_VSOCK,
-	CFG_NDISKS, CFG_NNICS,
-	CFG_DISK_PATH = 0x100, CFG_DISK_RO = 0x140,
-	CFG_NIC_TAP = 0x200, CFG_NIC_MAC = 0x240, CFG_NIC_HAS_MAC = 0x280,
-};
-#define TIME_REALTIME_NS	1
 
 static uint64_t realtime_ns(void)
 {
@@ -246,39 +239,88 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
 	struct stat st;
+	size_t got = 0;
 
-	if (fd < 0 || fstat(fd, &st))
+	*buf = NULL;
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		rc = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		close(fd);
+		return rc;
+	}
 	*len = st.st_size;
 	*buf = malloc(*len ? *len : 1);
-	if (!*buf || read(fd, *buf, *len) != (ssize_t)*len)
-		rc = *buf ? -EIO : -ENOMEM;
+	if (!*buf)
+		rc = -ENOMEM;
+	while (!rc && got < *len) {
+		ssize_t n = read(fd, *buf + got, *len - got);
+
+		if (n <= 0)
+			rc = n ? -errno : -EIO;
+		else
+			got += n;
+	}
 	close(fd);
 	return rc;
 }
 
-static int load_sections(const uint8_t *buf, size_t len, struct regset_list *l,
-			 char *err, size_t errlen)
+/* One section's payload into a keyed set; tells @fn about it. */
+static int load_section(struct stream_section *s, struct regset_list *l,
+			snapshot_section_fn fn, void *ctx, char *err, size_t errlen)
 {
+	struct snapshot_section_info info = { s->name, s->version, s->payload.len, 0, NULL };
+	struct regset *set = regset_list_add(l, s->name, s->version);
+	uint64_t key;
+	const void *val;
+	uint32_t n;
+	int rc = set ? 0 : -ENOMEM;
+
+	while (set && (rc = stream_get_kv(&s->payload, &key, &val, &n)) == 1) {
+		rc = regset_put(set, key, val, n);
+		if (rc)
+			break;
+		info.entries++;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", s->payload.err[0] ? s->payload.err : strerror(-rc));
+		return rc;
+	}
+	/* Only keyed entries are read; anything after them is reported. */
+	if (stream_get_end(&s->payload))
+		info.trailing = stream_payload_err(&s->payload);
+	if (fn)
+		fn(ctx, &info);
+	return 0;
+}
+
+int snapshot_read_state(const char *dir, struct regset_list *l, snapshot_section_fn fn,
+			void *ctx, size_t *size, char *err, size_t errlen)
+{
+	char path[1024], why[STREAM_ERR_LEN + 64] = "";
 	struct stream_reader r;
 	struct stream_section s;
-	int rc = stream_reader_open(&r, buf, len);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
 
-	while (!rc && (rc = stream_next_section(&r, &s)) == 1) {
-		struct regset *set = regset_list_add(l, s.name, s.version);
-		uint64_t key;
-		const void *val;
-		uint32_t n;
-
-		while (set && (rc = stream_get_kv(&s.payload, &key, &val, &n)) == 1)
-			rc = regset_put(set, key, val, n) ? -ENOMEM : 0;
-		if (!set)
-			rc = -ENOMEM;
-		if (rc < 0)
-			snprintf(err, errlen, "%s", s.payload.err[0] ? s.payload.err : strerror(-rc));
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
+	rc = read_file(path, &buf, &len);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s (is this a snapshot directory?)", path, strerror(-rc));
+		free(buf);
+		return rc;
 	}
-	if (rc < 0 && !err[0])
-		snprintf(err, errlen, "%s", stream_reader_err(&r));
+	rc = stream_reader_open(&r, buf, len);
+	if (rc)
+		snprintf(why, sizeof(why), "%s", stream_reader_err(&r));
+	while (!rc && (rc = stream_next_section(&r, &s)) == 1)
+		rc = load_section(&s, l, fn, ctx, why, sizeof(why));
+	free(buf);
+	if (size)
+		*size = len;
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", path, why);
 	return rc < 0 ? rc : 0;
 }
 
@@ -405,20 +447,11 @@ static uint64_t elapsed_since_save(const struct regset_list *l)
 static int restore(struct vm *vm, const struct restore_opts *o, struct run_config *cfg,
 		   char *err, size_t len)
 {
-	char path[1024];
 	struct regset_list l = { 0 };
 	const struct named_regset *c;
-	uint8_t *buf = NULL;
-	size_t n = 0;
 	int rc, memfd = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", o->from, STATE_FILE);
-	rc = read_file(path, &buf, &n);
-	if (rc)
-		snprintf(err, len, "%s: %s (is this a snapshot directory?)", path, strerror(-rc));
-	if (!rc)
-		rc = load_sections(buf, n, &l, err, len);
-	free(buf);
+	rc = snapshot_read_state(o->from, &l, NULL, NULL, NULL, err, len);
 	c = rc ? NULL : regset_list_find(&l, "config");
 	if (!rc && !c) {
 		snprintf(err, len, "section 'config' is missing");

@@ -18,6 +18,39 @@
 
 struct vm;
 
+#define SNAPSHOT_STATE_FILE	"state"
+#define SNAPSHOT_MEMORY_FILE	"memory"
+
+/* Keys of the "config" section (how to rebuild the VM), version 1. */
+enum snapshot_config_key {
+	CFG_CPUS = 1, CFG_MEM, CFG_PMU, CFG_WATCHDOG, CFG_RNG, CFG_CONSOLE, CFG_VSOCK,
+	CFG_NDISKS, CFG_NNICS,
+	CFG_DISK_PATH = 0x100, CFG_DISK_RO = 0x140,		/* + disk index */
+	CFG_NIC_TAP = 0x200, CFG_NIC_MAC = 0x240, CFG_NIC_HAS_MAC = 0x280,	/* + NIC index */
+};
+
+/* Key of the "time" section: CLOCK_REALTIME at the save, nanoseconds. */
+#define SNAPSHOT_TIME_REALTIME_NS	1
+
+/* What snapshot_read_state() tells about each section. */
+struct snapshot_section_info {
+	const char *name;
+	uint32_t version;
+	size_t bytes;		/* payload */
+	unsigned entries;	/* keyed entries read */
+	const char *trailing;	/* NULL, or what follows the keyed entries */
+};
+typedef void (*snapshot_section_fn)(void *ctx, const struct snapshot_section_info *s);
+
+struct regset_list;
+
+/* Read and validate DIR/state into @l, one keyed set per section (the whole
+ * file is checked before anything is handed out). @fn, if set, hears of
+ * each section; *@size, if set, gets the file's size. 0, or -errno with a
+ * message naming the file and the section in @err. */
+int snapshot_read_state(const char *dir, struct regset_list *l, snapshot_section_fn fn,
+			void *ctx, size_t *size, char *err, size_t errlen);
+
 /* Save the VM, which the caller has paused (vm_pause), into @dir (created
  * if missing). The guest stays paused. 0, or -errno with a message. */
 int snapshot_save(struct vm *vm, const char *dir, char *err, size_t errlen);

@@ -1,5 +1,6 @@
 /* itsy: a small arm64 virtual machine monitor on KVM. */
 #include "arch/arm64/board.h"
+#include "migration/inspect.h"
 #include "migration/snapshot.h"
 #include "vmm/api.h"
 #include "vmm/cli.h"
@@ -21,6 +22,7 @@ static const char usage[] =
 	"  run       boot a guest (itsy run --help)\n"
 	"  ctl       talk to a running itsy (itsy ctl --api-socket PATH COMMAND)\n"
 	"  restore   continue a snapshot in a new process (itsy restore --from DIR)\n"
+	"  inspect   print what a snapshot holds (itsy inspect DIR [--json])\n"
 	"  version   print the version\n";
 
 static int cmd_run(int argc, char **argv)
@@ -63,6 +65,7 @@ static const struct command {
 	{ "run", cmd_run },
 	{ "ctl", api_ctl },
 	{ "restore", snapshot_restore_main },
+	{ "inspect", inspect_main },
 	{ "version", cmd_version },
 };
 

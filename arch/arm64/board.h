@@ -16,6 +16,12 @@ struct run_config;
 struct cli_limits;
 struct regset_list;
 
+/* Keys of the "abi" section: what a restore checks against its host. */
+enum board_abi_key {
+	ABI_PAGE_SIZE = 1, ABI_IPA_BITS, ABI_GITS_IIDR, ABI_GICD_IIDR, ABI_GICD_TYPER2,
+	ABI_PVTIME_REV, ABI_CNTFRQ, ABI_NCPUS, ABI_KERNEL, ABI_GITS_TYPER,
+};
+
 /* What the board keeps about a VM (vm->arch). */
 struct arm64_vm {
 	struct gic gic;

@@ -16,12 +16,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-/* Keys of the "abi" set. */
-enum abi_key {
-	ABI_PAGE_SIZE = 1, ABI_IPA_BITS, ABI_GITS_IIDR, ABI_GICD_IIDR, ABI_GICD_TYPER2,
-	ABI_PVTIME_REV, ABI_CNTFRQ, ABI_NCPUS, ABI_KERNEL, ABI_GITS_TYPER,
-};
-
 #define PVTIME_REVISION	0	/* the stolen-time structure revision (pvtime.rst) */
 #define IIDR_REV(v)	((v) >> 12 & 0xf)
 

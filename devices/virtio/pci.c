@@ -32,8 +32,6 @@
 #define BAR_SIZE	0x8000
 #define NOTIFY_MULT	4	/* queue q's doorbell is at OFF_NOTIFY + 4 * q */
 
-#define VIRTIO_PCI_VENDOR	0x1af4
-#define VIRTIO_PCI_DEVICE_BASE	0x1040	/* modern device id = base + virtio id */
 #define NO_VECTOR		VIRTIO_MSI_NO_VECTOR
 #define NVEC			(VIRTIO_MAX_QUEUES + 1)
 
@@ -512,14 +510,8 @@ static void vp_reset(void *state)
 	finish_reset(state);
 }
 
-/* Saved state, version 1: keyed fields, all little-endian. */
+/* Saved state (keys in pci.h): keyed fields, all little-endian. */
 #define VP_STATE_VERSION	1
-enum {
-	K_CFG = 1, K_MSIX_TABLE, K_MSIX_PBA, K_DFSELECT, K_GFSELECT, K_FEATURES,
-	K_CONFIG_VECTOR, K_QUEUE_SEL, K_STATUS, K_ISR, K_GENERATION,
-	K_QUEUE = 0x100,	/* + 16 * queue + one of Q_* */
-};
-enum { Q_SIZE, Q_VECTOR, Q_ENABLE, Q_DESC, Q_AVAIL, Q_USED, Q_LAST_AVAIL, Q_USED_IDX };
 
 static int put_scalars(struct virtio_pci *vp, struct regset *s)
 {

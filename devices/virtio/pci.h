@@ -9,6 +9,22 @@
 #ifndef ITSY_VIRTIO_PCI_H
 #define ITSY_VIRTIO_PCI_H
 
+#define VIRTIO_PCI_VENDOR	0x1af4
+#define VIRTIO_PCI_DEVICE_BASE	0x1040	/* modern device id = base + virtio id */
+
+/* Saved state of a "dev.N.virtio-pci" section, version 1: keyed fields. */
+enum virtio_pci_state_key {
+	K_CFG = 1,		/* PCI config space, 256 bytes */
+	K_MSIX_TABLE,		/* MSI-X table, le32 words */
+	K_MSIX_PBA,		/* pending bits, le64 words */
+	K_DFSELECT, K_GFSELECT, K_FEATURES, K_CONFIG_VECTOR, K_QUEUE_SEL,
+	K_STATUS, K_ISR, K_GENERATION,
+	K_QUEUE = 0x100,	/* + 16 * queue + one of enum virtio_pci_queue_field */
+};
+enum virtio_pci_queue_field {
+	Q_SIZE, Q_VECTOR, Q_ENABLE, Q_DESC, Q_AVAIL, Q_USED, Q_LAST_AVAIL, Q_USED_IDX
+};
+
 struct vm;
 struct pci_host;
 struct virtio_backend;

@@ -1,0 +1,504 @@
+/* The arm64 part of `itsy inspect` (arch/arm64/inspect.h). The section
+ * keys decoded here are written by board_state.c (the "abi" set),
+ * gic_state.c (GIC and ITS registers keyed by offset, CPU interface
+ * registers by system-register encoding) and vcpu_state.c (KVM register
+ * ids); the ITS tables are decoded and checked by its_table.c. */
+#include "arch/arm64/inspect.h"
+#include "arch/arm64/board.h"
+#include "arch/arm64/gic.h"
+#include "arch/arm64/gic_state.h"
+#include "arch/arm64/its_table.h"
+#include "arch/arm64/memmap.h"
+#include "arch/arm64/vcpu_state.h"
+#include "vmm/mem.h"
+#include "vmm/regset.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef unsigned long long ull;
+
+
+/* Distributor (gic.dist), redistributor (gic.redist.N) and ITS (its)
+ * register offsets, as gic_state.c keys them. */
+#define GICD_CTLR		0x0000
+#define GICD_ISENABLER		0x0100
+#define GICD_ISPENDR		0x0200
+#define GICR_CTLR		0x0000
+#define GICR_PROPBASER		0x0070	/* low word; high word at + 4 */
+#define GICR_PENDBASER		0x0078
+#define GICR_SGI_ISENABLER0	(0x10000 + 0x0100)
+#define GITS_CTLR		0x0000
+#define GITS_CBASER		0x0080
+#define GITS_CWRITER		0x0088
+#define GITS_CREADR		0x0090
+#define GITS_BASER(n)		(0x0100 + 8 * (n))
+
+#define SYSREG(op0, op1, crn, crm, op2) ((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
+#define ICC_PMR_EL1		SYSREG(3, 0, 4, 6, 0)
+#define ICC_IGRPEN1_EL1		SYSREG(3, 0, 12, 12, 7)
+
+/* vCPU set keys: KVM register ids (vcpu_state.c). */
+#define REG_PC		(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 KVM_REG_ARM_CORE_REG(regs.pc))
+#define REG_PSTATE	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 KVM_REG_ARM_CORE_REG(regs.pstate))
+#define REG_MPIDR	ARM64_SYS_REG(3, 0, 0, 0, 5)
+
+#define CMD_SIZE	32	/* bytes of an ITS command */
+#define GITS_TRANSLATER	0x10040	/* in the ITS's translation frame */
+
+static const struct regset *set(const struct regset_list *l, const char *fmt, unsigned i)
+{
+	char name[REGSET_NAME_MAX + 1];
+	const struct named_regset *n;
+
+	snprintf(name, sizeof(name), fmt, i);
+	n = regset_list_find(l, name);
+	return n ? &n->set : NULL;
+}
+
+static int has(const struct regset *s, uint64_t key)
+{
+	uint64_t v;
+
+	return s && !regset_get_uint(s, key, &v);
+}
+
+static uint64_t get(const struct regset *s, uint64_t key)
+{
+	uint64_t v = 0;
+
+	if (s)
+		regset_get_uint(s, key, &v);
+	return v;
+}
+
+/* A 64-bit register made of two saved 32-bit words. */
+static uint64_t get64(const struct regset *s, uint64_t key)
+{
+	return (get(s, key) & 0xffffffffu) | get(s, key + 4) << 32;
+}
+
+static json_t *hex(uint64_t v, int width)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%0*llx", width, (ull)v);
+	return json_string(buf);
+}
+
+static void set_hex(json_t *o, const char *key, uint64_t v, int width)
+{
+	json_object_set_new(o, key, hex(v, width));
+}
+
+static void set_int(json_t *o, const char *key, uint64_t v)
+{
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+/* The first problem wins; later ones are in the JSON only. */
+static void problem(char *err, size_t len, int *rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*rc)
+		return;
+	*rc = -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static json_t *error_part(const char *fmt, const char *what)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), fmt, what);
+	return json_pack("{s:s}", "error", msg);
+}
+
+/* ---- abi ---- */
+
+static unsigned count_sets(const struct regset_list *l, const char *fmt)
+{
+	unsigned n = 0;
+
+	while (n < MEMMAP_MAX_CPUS && set(l, fmt, n))
+		n++;
+	return n;
+}
+
+static json_t *abi_json(const struct regset *abi)
+{
+	json_t *o = json_object();
+	uint32_t len;
+	const uint8_t *k = regset_get(abi, ABI_KERNEL, &len);
+	json_t *ks = k ? json_stringn((const char *)k, len) : NULL;
+
+	if (!ks || memchr(k, 0, len)) {	/* not text */
+		json_decref(ks);
+		ks = json_string(k ? "(not valid text)" : "(not saved)");
+	}
+	set_int(o, "page_size", get(abi, ABI_PAGE_SIZE));
+	set_int(o, "ipa_bits", get(abi, ABI_IPA_BITS));
+	json_object_set_new(o, "kernel", ks);
+	set_int(o, "vcpus", get(abi, ABI_NCPUS));
+	set_int(o, "cntfrq_hz", get(abi, ABI_CNTFRQ));
+	set_int(o, "pvtime_revision", get(abi, ABI_PVTIME_REV));
+	set_hex(o, "gits_iidr", get(abi, ABI_GITS_IIDR), 8);
+	set_int(o, "its_table_abi_rev", its_iidr_revision((uint32_t)get(abi, ABI_GITS_IIDR)));
+	set_hex(o, "gits_typer", get(abi, ABI_GITS_TYPER), 16);
+	set_hex(o, "gicd_iidr", get(abi, ABI_GICD_IIDR), 8);
+	if (has(abi, ABI_GICD_TYPER2))	/* older kernels have none */
+		set_hex(o, "gicd_typer2", get(abi, ABI_GICD_TYPER2), 8);
+	return o;
+}
+
+/* ---- vCPUs ---- */
+
+static const char *mp_state_name(uint64_t s)
+{
+	static const char *const names[] = {
+		[KVM_MP_STATE_RUNNABLE] = "runnable",
+		[KVM_MP_STATE_UNINITIALIZED] = "uninitialized",
+		[KVM_MP_STATE_INIT_RECEIVED] = "init-received",
+		[KVM_MP_STATE_HALTED] = "halted",
+		[KVM_MP_STATE_SIPI_RECEIVED] = "sipi-received",
+		[KVM_MP_STATE_STOPPED] = "stopped (PSCI off)",
+		[KVM_MP_STATE_CHECK_STOP] = "check-stop",
+		[KVM_MP_STATE_OPERATING] = "operating",
+		[KVM_MP_STATE_LOAD] = "load",
+		[KVM_MP_STATE_AP_RESET_HOLD] = "ap-reset-hold",
+		[KVM_MP_STATE_SUSPENDED] = "suspended (WFI)",
+	};
+
+	return s < sizeof(names) / sizeof(names[0]) && names[s] ? names[s] : "unknown";
+}
+
+static json_t *vcpus_json(const struct regset_list *l, unsigned n, char *err, size_t len, int *rc)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct regset *v = set(l, "vcpu.%u", i);
+		json_t *o = json_object();
+		uint64_t ps = get(v, REG_PSTATE), mp = get(v, VCPU_KEY_MP_STATE);
+
+		set_int(o, "index", i);
+		if (!v || !has(v, REG_PC) || !has(v, REG_MPIDR)) {
+			json_object_set_new(o, "error", json_string(v ? "PC or MPIDR_EL1 is not saved"
+									: "the section is missing"));
+			problem(err, len, rc, "section 'vcpu.%u' is %s", i, v ? "incomplete" : "missing");
+			json_array_append_new(a, o);
+			continue;
+		}
+		set_hex(o, "mpidr", get(v, REG_MPIDR), 16);
+		set_hex(o, "pc", get(v, REG_PC), 16);
+		set_hex(o, "pstate", ps, 8);
+		set_int(o, "el", ps >> 2 & 3);
+		json_object_set_new(o, "mp_state", json_string(mp_state_name(mp)));
+		set_int(o, "mp_state_value", mp);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* ---- GIC ---- */
+
+/* INTIDs whose bit is set in the 32-bit words at @base + 4 * w, for the
+ * words [@w0, @w1): a list and its length. */
+static json_t *bits(const struct regset *s, uint32_t base, unsigned w0, unsigned w1, unsigned *count)
+{
+	json_t *a = json_array();
+
+	*count = 0;
+	for (unsigned w = w0; w < w1; w++) {
+		uint64_t v = get(s, base + 4 * w);
+
+		for (unsigned b = 0; b < 32; b++)
+			if (v >> b & 1) {
+				json_array_append_new(a, json_integer(32 * w + b));
+				(*count)++;
+			}
+	}
+	return a;
+}
+
+static json_t *redist_json(const struct regset_list *l, unsigned i)
+{
+	const struct regset *rd = set(l, "gic.redist.%u", i), *cpu = set(l, "gic.cpu.%u", i);
+	json_t *o = json_object();
+	uint64_t ctlr = get(rd, GICR_CTLR), prop = get64(rd, GICR_PROPBASER);
+	uint64_t pend = get64(rd, GICR_PENDBASER);
+	unsigned n;
+
+	set_int(o, "vcpu", i);
+	if (!rd) {
+		json_object_set_new(o, "error", json_string("section missing"));
+		return o;
+	}
+	set_hex(o, "gicr_ctlr", ctlr, 8);
+	json_object_set_new(o, "lpis_enabled", json_boolean(ctlr & 1));
+	set_hex(o, "propbaser", prop, 16);
+	set_int(o, "lpi_id_bits", (prop & 0x1f) + 1);
+	set_hex(o, "prop_table", prop & 0x000ffffffffff000ull, 0);
+	set_hex(o, "pendbaser", pend, 16);
+	set_hex(o, "pend_table", pend & 0x000fffffffff0000ull, 0);
+	json_object_set_new(o, "enabled_private", bits(rd, GICR_SGI_ISENABLER0, 0, 1, &n));
+	if (cpu) {
+		set_hex(o, "icc_pmr", get(cpu, ICC_PMR_EL1), 2);
+		set_int(o, "icc_igrpen1", get(cpu, ICC_IGRPEN1_EL1));
+	}
+	return o;
+}
+
+static json_t *gic_json(const struct regset_list *l, unsigned ncpus, char *err, size_t len, int *rc)
+{
+	const struct regset *d = set(l, "gic.dist", 0);
+	json_t *o, *a;
+	unsigned en, pend;
+
+	if (!d) {
+		problem(err, len, rc, "section 'gic.dist' is missing");
+		return error_part("section '%s' is missing", "gic.dist");
+	}
+	o = json_object();
+	set_hex(o, "gicd_ctlr", get(d, GICD_CTLR), 8);
+	set_int(o, "spis", GIC_NR_IRQS - 32);
+	a = bits(d, GICD_ISENABLER, 1, GIC_NR_IRQS / 32, &en);
+	set_int(o, "spis_enabled", en);
+	json_object_set_new(o, "enabled_spis", a);
+	a = bits(d, GICD_ISPENDR, 1, GIC_NR_IRQS / 32, &pend);
+	set_int(o, "spis_pending", pend);
+	json_object_set_new(o, "pending_spis", a);
+	a = json_array();
+	for (unsigned i = 0; i < ncpus; i++) {
+		if (!set(l, "gic.redist.%u", i))
+			problem(err, len, rc, "section 'gic.redist.%u' is missing", i);
+		else if (!set(l, "gic.cpu.%u", i))
+			problem(err, len, rc, "section 'gic.cpu.%u' is missing", i);
+		json_array_append_new(a, redist_json(l, i));
+	}
+	json_object_set_new(o, "redistributors", a);
+	return o;
+}
+
+/* ---- ITS ---- */
+
+struct walk_ctx {
+	const struct regset_list *l;
+	const struct guest_mem *ram;
+	uint64_t prop;		/* LPI property table, 0: none */
+	json_t *collections, *devices, *events;
+};
+
+static json_t *target(uint32_t t)
+{
+	return t == ITS_TARGET_UNMAPPED ? json_null() : json_integer(t);
+}
+
+static int on_collection(void *ctx, unsigned icid, uint32_t t)
+{
+	struct walk_ctx *w = ctx;
+
+	return json_array_append_new(w->collections,
+				     json_pack("{s:i, s:o}", "icid", (int)icid, "target_vcpu", target(t)));
+}
+
+static int on_device(void *ctx, uint32_t devid, uint64_t itt, unsigned event_bits)
+{
+	struct walk_ctx *w = ctx;
+	json_t *d = json_object();
+
+	set_hex(d, "device_id", devid, 4);
+	set_hex(d, "itt", itt, 0);
+	set_int(d, "event_bits", event_bits);
+	w->events = json_array();
+	json_object_set_new(d, "events", w->events);
+	return json_array_append_new(w->devices, d);
+}
+
+/* What the LPI property table and the target's pending table say. */
+static void lpi_state(const struct walk_ctx *w, json_t *o, const struct its_event *e)
+{
+	const uint8_t *cfg = w->prop ? mem_ptr(w->ram, w->prop + e->intid - ITS_LPI_MIN, 1) : NULL;
+	const struct regset *rd = e->target == ITS_TARGET_UNMAPPED ? NULL
+				  : set(w->l, "gic.redist.%u", e->target);
+	uint64_t pend = get64(rd, GICR_PENDBASER) & 0x000fffffffff0000ull;
+	const uint8_t *p = rd && pend ? mem_ptr(w->ram, pend + e->intid / 8, 1) : NULL;
+
+	if (cfg) {
+		json_object_set_new(o, "lpi_enabled", json_boolean(*cfg & 1));
+		set_hex(o, "lpi_priority", *cfg & 0xfc, 2);
+	}
+	if (p)
+		json_object_set_new(o, "lpi_pending", json_boolean(*p >> (e->intid % 8) & 1));
+}
+
+static int on_event(void *ctx, const struct its_event *e)
+{
+	struct walk_ctx *w = ctx;
+	json_t *o = json_pack("{s:i, s:I, s:i, s:o}", "event_id", (int)e->eventid,
+			      "lpi", (json_int_t)e->intid, "icid", (int)e->icid,
+			      "target_vcpu", target(e->target));
+
+	if (!o)
+		return -ENOMEM;
+	lpi_state(w, o, e);
+	return json_array_append_new(w->events, o);
+}
+
+static const char *baser_type(unsigned t)
+{
+	switch (t) {
+	case 0:				return "none";
+	case ITS_BASER_TYPE_DEVICE:	return "device";
+	case 2:				return "vpe";
+	case ITS_BASER_TYPE_COLLECTION:	return "collection";
+	}
+	return "reserved";
+}
+
+static json_t *tables_json(const struct its_regs *r)
+{
+	json_t *a = json_array();
+
+	for (unsigned n = 0; n < 8; n++) {
+		struct its_baser b = its_baser_decode(r->baser[n]);
+		json_t *o = json_object();
+
+		set_int(o, "baser", n);
+		set_hex(o, "value", r->baser[n], 16);
+		json_object_set_new(o, "type", json_string(baser_type(b.type)));
+		json_object_set_new(o, "valid", json_boolean(b.valid));
+		if (b.valid) {
+			json_object_set_new(o, "indirect", json_boolean(b.indirect));
+			set_hex(o, "addr", b.addr, 0);
+			set_int(o, "page_size", b.page_size);
+			set_int(o, "pages", b.pages);
+			set_int(o, "entry_size", b.entry_size);
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *cmdq_json(const struct its_regs *r, uint64_t cwriter, uint64_t creadr)
+{
+	json_t *o = json_object();
+	uint64_t size = ((r->cbaser & 0xff) + 1) * 4096;
+	uint64_t wr = cwriter & 0xfffe0, rd = creadr & 0xfffe0;
+
+	json_object_set_new(o, "valid", json_boolean(r->cbaser >> 63));
+	set_hex(o, "addr", r->cbaser & 0x000ffffffffff000ull, 0);
+	set_int(o, "bytes", size);
+	set_hex(o, "cwriter", wr, 0);
+	set_hex(o, "creadr", rd, 0);
+	json_object_set_new(o, "stalled", json_boolean(creadr & 1));
+	/* Commands written but not yet consumed (0 once SAVE_TABLES ran). */
+	set_int(o, "pending_commands", ((wr + size - rd) % size) / CMD_SIZE);
+	return o;
+}
+
+static json_t *its_json(const struct regset_list *l, unsigned ncpus, const struct guest_mem *ram,
+			char *err, size_t len, int *rc)
+{
+	const struct regset *s = set(l, "its", 0), *rd0 = set(l, "gic.redist.%u", 0);
+	struct walk_ctx w = { .l = l, .ram = ram };
+	struct its_regs r = { 0 };
+	struct its_limits lim;
+	const struct its_table_visitor v = { on_collection, on_device, on_event };
+	char why[256] = "";
+	json_t *o;
+	uint64_t prop = get64(rd0, GICR_PROPBASER);
+	int wrc;
+
+	if (!s) {
+		problem(err, len, rc, "section 'its' is missing");
+		return error_part("section '%s' is missing", "its");
+	}
+	r.ctlr = (uint32_t)get(s, GITS_CTLR);
+	r.iidr = (uint32_t)get(s, GITS_IIDR);
+	r.typer = get(s, GITS_TYPER);
+	r.cbaser = get(s, GITS_CBASER);
+	for (unsigned n = 0; n < 8; n++)
+		r.baser[n] = get(s, GITS_BASER(n));
+	lim.ncpus = ncpus;
+	lim.lpi_id_bits = (prop & 0x1f) + 1;	/* GICR_PROPBASER.IDbits + 1, as restore uses */
+
+	o = json_object();
+	set_hex(o, "gits_ctlr", r.ctlr, 8);
+	json_object_set_new(o, "enabled", json_boolean(r.ctlr & 1));
+	set_hex(o, "gits_iidr", r.iidr, 8);
+	set_hex(o, "gits_typer", r.typer, 16);
+	set_int(o, "device_id_bits", its_typer_dev_bits(r.typer));
+	set_int(o, "event_id_bits", its_typer_event_bits(r.typer));
+	set_hex(o, "gits_cbaser", r.cbaser, 16);
+	set_hex(o, "gits_cwriter", get(s, GITS_CWRITER), 16);
+	set_hex(o, "gits_creadr", get(s, GITS_CREADR), 16);
+	/* Where devices' MSIs must be written (the memory map's ITS). */
+	set_hex(o, "gits_translater", memmap_get(MM_ITS)->base + GITS_TRANSLATER, 0);
+	json_object_set_new(o, "command_queue", cmdq_json(&r, get(s, GITS_CWRITER), get(s, GITS_CREADR)));
+	json_object_set_new(o, "tables", tables_json(&r));
+	if (!ram) {
+		json_object_set_new(o, "error", json_string("not read: the guest memory "
+							    "is not available"));
+		return o;
+	}
+	w.prop = prop & 0x000ffffffffff000ull;
+	w.collections = json_array();
+	w.devices = json_array();
+	wrc = its_table_walk(ram, &r, &lim, &v, &w, why, sizeof(why));
+	if (wrc == -EINVAL) {
+		json_object_set_new(o, "error", json_string(why));
+		problem(err, len, rc, "the ITS tables in guest memory are not valid: %s", why);
+		json_decref(w.collections);
+		json_decref(w.devices);
+		return o;
+	}
+	if (wrc) {
+		json_decref(w.collections);
+		json_decref(w.devices);
+		json_decref(o);
+		return NULL;	/* out of memory */
+	}
+	json_object_set_new(o, "collections", w.collections);
+	json_object_set_new(o, "devices", w.devices);
+	return o;
+}
+
+int arm64_inspect(const struct regset_list *l, const struct guest_mem *ram, json_t *out,
+		  char *err, size_t errlen)
+{
+	const struct regset *abi = set(l, "abi", 0);
+	unsigned ncpus = abi ? (unsigned)get(abi, ABI_NCPUS) : 0, nsets = count_sets(l, "vcpu.%u");
+	json_t *its;
+	int rc = 0;
+
+	err[0] = 0;
+	if (!abi) {
+		problem(err, errlen, &rc, "section 'abi' is missing");
+		json_object_set_new(out, "abi", error_part("section '%s' is missing", "abi"));
+		ncpus = nsets;
+	} else {
+		json_object_set_new(out, "abi", abi_json(abi));
+	}
+	if (!ncpus || ncpus > MEMMAP_MAX_CPUS) {
+		problem(err, errlen, &rc, "section 'abi': %u vCPUs", ncpus);
+		ncpus = nsets;
+	}
+	if (nsets > ncpus)
+		problem(err, errlen, &rc, "%u 'vcpu.N' sections for %u vCPUs", nsets, ncpus);
+	json_object_set_new(out, "vcpus", vcpus_json(l, ncpus, err, errlen, &rc));
+	json_object_set_new(out, "gic", gic_json(l, ncpus, err, errlen, &rc));
+	its = its_json(l, ncpus, ram, err, errlen, &rc);
+	if (!its)
+		return -ENOMEM;
+	json_object_set_new(out, "its", its);
+	return rc;
+}

@@ -1,0 +1,935 @@
+/* `itsy inspect DIR [--json]` (migration/inspect.h). Everything is read
+ * from the snapshot directory into one JSON object first; the text report
+ * is printed from that object only, so the two views always agree. */
+#include "migration/inspect.h"
+#include "arch/arm64/inspect.h"
+#include "arch/arm64/memmap.h"
+#include "devices/pci/ecam.h"
+#include "devices/virtio/pci.h"
+#include "migration/snapshot.h"
+#include "migration/stream.h"
+#include "vmm/cli.h"
+#include "vmm/mem.h"
+#include "vmm/regset.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <linux/virtio_config.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef unsigned long long ull;
+
+#define STATE_FILE	SNAPSHOT_STATE_FILE
+#define MEMORY_FILE	SNAPSHOT_MEMORY_FILE
+#define TIME_REALTIME_NS	SNAPSHOT_TIME_REALTIME_NS
+#define NO_VECTOR		0xffff
+#define PCI_CFG_SIZE		256
+#define MAX_QUEUES		1024	/* a bound for the walk, well above any device */
+
+static const char usage[] =
+	"usage: itsy inspect DIR [--json]\n"
+	"  print what the snapshot in DIR holds: configuration, vCPUs, GIC, ITS\n"
+	"  tables (which LPI each device's interrupts are), devices and queues;\n"
+	"  --json prints the same as one JSON object. Exit status 1 if the\n"
+	"  snapshot cannot be read or would not restore (the reason is printed).\n";
+
+/* ---- small helpers ---- */
+
+static void problem(json_t *problems, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(problems, json_string(msg));
+}
+
+static json_t *hex(uint64_t v, int width)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%0*llx", width, (ull)v);
+	return json_string(buf);
+}
+
+static void set_hex(json_t *o, const char *key, uint64_t v, int width)
+{
+	json_object_set_new(o, key, hex(v, width));
+}
+
+static void set_int(json_t *o, const char *key, uint64_t v)
+{
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+static uint64_t get(const struct regset *s, uint64_t key)
+{
+	uint64_t v = 0;
+
+	if (s)
+		regset_get_uint(s, key, &v);
+	return v;
+}
+
+static int has(const struct regset *s, uint64_t key)
+{
+	uint64_t v;
+
+	return s && !regset_get_uint(s, key, &v);
+}
+
+static const struct regset *find(const struct regset_list *l, const char *name)
+{
+	const struct named_regset *n = regset_list_find(l, name);
+
+	return n ? &n->set : NULL;
+}
+
+/* A JSON string of @len bytes that are meant to be text: bytes that would
+ * not make valid UTF-8 without control characters become '?'. */
+static json_t *text(const uint8_t *p, size_t len)
+{
+	json_t *s = json_stringn((const char *)p, len);
+	char *copy;
+
+	if (s && !memchr(p, 0, len))
+		return s;
+	json_decref(s);
+	copy = malloc(len + 1);
+	if (!copy)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		copy[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+	s = json_stringn(copy, len);
+	free(copy);
+	return s;
+}
+
+static json_t *str_of(const struct regset *s, uint64_t key)
+{
+	uint32_t len;
+	const uint8_t *p = regset_get(s, key, &len);
+
+	return p ? text(p, len) : json_null();
+}
+
+/* ---- the state file ---- */
+
+struct section_sink {
+	json_t *sections, *problems;
+};
+
+/* Each section as the loader read it: listed, and flagged if more follows. */
+static void on_section(void *ctx, const struct snapshot_section_info *s)
+{
+	struct section_sink *k = ctx;
+
+	if (s->trailing)
+		problem(k->problems, "%s (not read)", s->trailing);
+	json_array_append_new(k->sections, json_pack("{s:s, s:i, s:I, s:i}", "name", s->name,
+				"version", (int)s->version, "bytes", (json_int_t)s->bytes,
+				"entries", (int)s->entries));
+}
+
+/* The reader accepts only this format version and architecture. */
+static json_t *format_json(size_t len, json_t *sections)
+{
+	return json_pack("{s:i, s:s, s:I, s:o}", "version", (int)STREAM_FORMAT_VERSION,
+			 "arch", STREAM_ARCH, "bytes", (json_int_t)len, "sections", sections);
+}
+
+/* ---- configuration and time ---- */
+
+static json_t *config_json(const struct regset *c, json_t *problems, uint64_t *mem)
+{
+	json_t *o = json_object(), *disks = json_array(), *nics = json_array();
+	uint64_t cpus = get(c, CFG_CPUS), ndisks = get(c, CFG_NDISKS), nnics = get(c, CFG_NNICS);
+
+	*mem = get(c, CFG_MEM);
+	set_int(o, "vcpus", cpus);
+	set_int(o, "memory_bytes", *mem);
+	json_object_set_new(o, "pmu", json_boolean(get(c, CFG_PMU)));
+	json_object_set_new(o, "watchdog", json_boolean(get(c, CFG_WATCHDOG)));
+	json_object_set_new(o, "rng", json_boolean(get(c, CFG_RNG)));
+	json_object_set_new(o, "console", json_string(get(c, CFG_CONSOLE) == CONSOLE_VIRTIO
+						      ? "virtio" : "serial"));
+	set_int(o, "vsock_cid", get(c, CFG_VSOCK));
+	if (!cpus || cpus > MEMMAP_MAX_CPUS || !*mem || ndisks > CLI_MAX_DISKS || nnics > CLI_MAX_NICS) {
+		problem(problems, "section 'config': values out of range (%llu vCPUs, %llu bytes "
+			"of RAM, %llu disks, %llu NICs)", (ull)cpus, (ull)*mem, (ull)ndisks, (ull)nnics);
+		ndisks = ndisks > CLI_MAX_DISKS ? 0 : ndisks;
+		nnics = nnics > CLI_MAX_NICS ? 0 : nnics;
+	}
+	for (unsigned i = 0; i < ndisks; i++)
+		json_array_append_new(disks, json_pack("{s:o, s:b}", "path", str_of(c, CFG_DISK_PATH + i),
+						       "readonly", (int)get(c, CFG_DISK_RO + i)));
+	for (unsigned i = 0; i < nnics; i++) {
+		json_t *n = json_pack("{s:o}", "tap", str_of(c, CFG_NIC_TAP + i));
+		uint32_t len;
+		const uint8_t *m = regset_get(c, CFG_NIC_MAC + i, &len);
+		char mac[18];
+
+		if (get(c, CFG_NIC_HAS_MAC + i) && m && len == 6) {
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+				 m[0], m[1], m[2], m[3], m[4], m[5]);
+			json_object_set_new(n, "mac", json_string(mac));
+		}
+		json_array_append_new(nics, n);
+	}
+	json_object_set_new(o, "disks", disks);
+	json_object_set_new(o, "nics", nics);
+	return o;
+}
+
+static json_t *time_json(const struct regset *t)
+{
+	uint64_t ns = get(t, TIME_REALTIME_NS);
+	struct timespec now;
+	time_t secs = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	char when[64] = "?";
+	json_t *o = json_object();
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (gmtime_r(&secs, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(o, "saved_at", json_string(when));
+	set_int(o, "saved_ns", ns);
+	if (now.tv_sec >= secs)
+		set_int(o, "age_seconds", (uint64_t)(now.tv_sec - secs));
+	return o;
+}
+
+/* ---- guest memory ---- */
+
+/* Map DIR/memory read-only as guest RAM at the RAM base, when it has the
+ * guest's RAM size; describe it in @root either way. */
+static int map_memory(const char *dir, uint64_t want, json_t *root, json_t *problems,
+		      struct guest_mem *m)
+{
+	char path[1024];
+	json_t *o = json_object();
+	struct stat st;
+	int fd, rc = -EINVAL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, MEMORY_FILE);
+	json_object_set_new(o, "path", json_string(path));
+	set_hex(o, "ram_base", memmap_get(MM_RAM)->base, 0);
+	set_int(o, "expected_bytes", want);
+	json_object_set_new(root, "memory", o);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		problem(problems, "%s: %s (the guest's RAM is missing)", path, strerror(errno));
+		json_object_set_new(o, "error", json_string(strerror(errno)));
+		if (fd >= 0)
+			close(fd);
+		return -ENOENT;
+	}
+	set_int(o, "bytes", (uint64_t)st.st_size);
+	set_int(o, "allocated_bytes", (uint64_t)st.st_blocks * 512);
+	if (!want) {
+		json_object_set_new(o, "error", json_string("the guest's RAM size is not known"));
+	} else if ((uint64_t)st.st_size != want) {
+		problem(problems, "%s: %llu bytes, but the snapshot's guest has %llu bytes of RAM",
+			path, (ull)st.st_size, (ull)want);
+		json_object_set_new(o, "error", json_string(
+			(uint64_t)st.st_size < want ? "shorter than the guest's RAM"
+						    : "longer than the guest's RAM"));
+	} else {
+		void *p = mmap(NULL, want, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (p == MAP_FAILED) {
+			problem(problems, "%s: cannot map it: %s", path, strerror(errno));
+		} else {
+			*m = (struct guest_mem){ p, memmap_get(MM_RAM)->base, want };
+			rc = 0;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* ---- devices ---- */
+
+static const char *virtio_kind(unsigned vendor, unsigned device)
+{
+	if (vendor != VIRTIO_PCI_VENDOR || device < VIRTIO_PCI_DEVICE_BASE)
+		return "unknown";
+	switch (device - VIRTIO_PCI_DEVICE_BASE) {
+	case 1:		return "virtio-net";
+	case 2:		return "virtio-blk";
+	case 3:		return "virtio-console";
+	case 4:		return "virtio-rng";
+	case 19:	return "virtio-vsock";
+	}
+	return "virtio-other";
+}
+
+static json_t *status_json(uint64_t st)
+{
+	static const struct { unsigned bit; const char *name; } f[] = {
+		{ VIRTIO_CONFIG_S_ACKNOWLEDGE, "ACKNOWLEDGE" }, { VIRTIO_CONFIG_S_DRIVER, "DRIVER" },
+		{ VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK" }, { VIRTIO_CONFIG_S_DRIVER_OK, "DRIVER_OK" },
+		{ VIRTIO_CONFIG_S_NEEDS_RESET, "NEEDS_RESET" }, { VIRTIO_CONFIG_S_FAILED, "FAILED" },
+	};
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (st & f[i].bit)
+			json_array_append_new(a, json_string(f[i].name));
+	return a;
+}
+
+static unsigned cfg16(const uint8_t *c, unsigned off)
+{
+	return c[off] | c[off + 1] << 8;
+}
+
+static uint32_t cfg32(const uint8_t *c, unsigned off)
+{
+	return cfg16(c, off) | (uint32_t)cfg16(c, off + 2) << 16;
+}
+
+/* The MSI-X capability's offset in config space, or 0. */
+static unsigned msix_cap(const uint8_t *c)
+{
+	unsigned at = c[0x34] & 0xfc;
+
+	for (unsigned hops = 0; at >= 0x40 && at < PCI_CFG_SIZE - 4 && hops < 48; hops++) {
+		if (c[at] == 0x11)	/* PCI_CAP_ID_MSIX */
+			return at;
+		at = c[at + 1] & 0xfc;
+	}
+	return 0;
+}
+
+static json_t *vector(uint64_t v)
+{
+	return v == NO_VECTOR ? json_null() : json_integer((json_int_t)v);
+}
+
+static json_t *msix_json(const struct regset *s, const uint8_t *c)
+{
+	unsigned cap = c ? msix_cap(c) : 0, ctrl = cap ? cfg16(c, cap + 2) : 0;
+	uint32_t len;
+	const uint8_t *t = regset_get(s, K_MSIX_TABLE, &len);
+	json_t *o = json_object(), *a = json_array();
+
+	json_object_set_new(o, "enabled", json_boolean(ctrl >> 15 & 1));
+	json_object_set_new(o, "function_masked", json_boolean(ctrl >> 14 & 1));
+	set_int(o, "table_size", cap ? (ctrl & 0x7ff) + 1 : 0);
+	for (uint32_t i = 0; t && i + 16 <= len; i += 16) {
+		uint32_t w[4];	/* address low, high, data, vector control */
+		uint64_t addr;
+		uint32_t data, vctrl;
+
+		memcpy(w, t + i, sizeof(w));
+		addr = le32toh(w[0]) | (uint64_t)le32toh(w[1]) << 32;
+		data = le32toh(w[2]);
+		vctrl = le32toh(w[3]);
+
+		/* With the GIC ITS, the address is GITS_TRANSLATER and the data
+		 * the EventID. */
+		json_array_append_new(a, json_pack("{s:i, s:o, s:I, s:b}", "vector", (int)(i / 16),
+					"address", hex(addr, 0), "event_id", (json_int_t)data,
+					"masked", (int)(vctrl & 1)));
+	}
+	json_object_set_new(o, "vectors", a);
+	return o;
+}
+
+static json_t *queues_json(const struct regset *s)
+{
+	json_t *a = json_array();
+
+	for (unsigned q = 0; q < MAX_QUEUES && has(s, K_QUEUE + 16 * q + Q_SIZE); q++) {
+		uint64_t k = K_QUEUE + 16 * q;
+		json_t *o = json_object();
+
+		set_int(o, "index", q);
+		set_int(o, "size", get(s, k + Q_SIZE));
+		json_object_set_new(o, "vector", vector(get(s, k + Q_VECTOR)));
+		json_object_set_new(o, "enabled", json_boolean(get(s, k + Q_ENABLE)));
+		set_hex(o, "desc", get(s, k + Q_DESC), 0);
+		set_hex(o, "avail", get(s, k + Q_AVAIL), 0);
+		set_hex(o, "used", get(s, k + Q_USED), 0);
+		set_int(o, "last_avail", get(s, k + Q_LAST_AVAIL));
+		set_int(o, "used_idx", get(s, k + Q_USED_IDX));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* Counters for matching virtio functions to the configured backends: they
+ * are created in this order (arch/arm64/board.c attach_pci). */
+struct plug_order {
+	unsigned pci, blk, net;
+};
+
+static void virtio_pci_json(json_t *d, const struct regset *s, const struct regset *cfg,
+			    struct plug_order *ord, json_t *problems, const char *section)
+{
+	uint32_t len;
+	const uint8_t *c = regset_get(s, K_CFG, &len);
+	/* The PCI host gives slots 1, 2, ... to the functions in the order
+	 * they are created, which is the order of their sections. */
+	unsigned slot = 1 + ord->pci++, devfn = slot << 3;
+	unsigned vendor, device;
+	const char *kind;
+	char bdf[16];
+
+	if (!c || len != PCI_CFG_SIZE) {
+		problem(problems, "section '%s': no PCI config space", section);
+		json_object_set_new(d, "kind", json_string("virtio-pci"));
+		return;
+	}
+	vendor = cfg16(c, 0), device = cfg16(c, 2);
+	kind = virtio_kind(vendor, device);
+	snprintf(bdf, sizeof(bdf), "%02x:%02x.%u", ECAM_BUS, slot, 0);
+	json_object_set_new(d, "kind", json_string(kind));
+	json_object_set_new(d, "pci_slot", json_string(bdf));
+	set_hex(d, "device_id", ecam_requester_id(devfn), 4);
+	set_hex(d, "pci_ids", (uint64_t)vendor << 16 | device, 8);
+	set_hex(d, "bar0", (cfg32(c, 0x10) & ~0xfu) | (uint64_t)cfg32(c, 0x14) << 32, 0);
+	set_hex(d, "pci_command", cfg16(c, 4), 4);
+	if (!strcmp(kind, "virtio-blk") && ord->blk < get(cfg, CFG_NDISKS))
+		json_object_set_new(d, "disk", str_of(cfg, CFG_DISK_PATH + ord->blk++));
+	else if (!strcmp(kind, "virtio-net") && ord->net < get(cfg, CFG_NNICS))
+		json_object_set_new(d, "tap", str_of(cfg, CFG_NIC_TAP + ord->net++));
+	set_hex(d, "status", get(s, K_STATUS), 2);
+	json_object_set_new(d, "status_bits", status_json(get(s, K_STATUS)));
+	set_hex(d, "features", get(s, K_FEATURES), 16);
+	json_object_set_new(d, "config_vector", vector(get(s, K_CONFIG_VECTOR)));
+	json_object_set_new(d, "msix", msix_json(s, c));
+	json_object_set_new(d, "queues", queues_json(s));
+}
+
+static json_t *devices_json(const struct regset_list *l, json_t *problems)
+{
+	const struct regset *cfg = find(l, "config");
+	struct plug_order ord = { 0 };
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < l->n; i++) {
+		const char *name = l->v[i].name, *kind;
+		unsigned idx;
+		int n = 0;
+		json_t *d;
+
+		if (sscanf(name, "dev.%u.%n", &idx, &n) != 1 || !n)
+			continue;
+		kind = name + n;
+		d = json_pack("{s:s, s:i, s:i}", "section", name, "index", (int)idx,
+			      "version", (int)l->v[i].version);
+		if (!strcmp(kind, "virtio-pci"))
+			virtio_pci_json(d, &l->v[i].set, cfg, &ord, problems, name);
+		else
+			json_object_set_new(d, "kind", json_string(kind));
+		json_array_append_new(a, d);
+	}
+	return a;
+}
+
+/* ---- reading the JSON object back ---- */
+
+static const char *s_of(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "?";
+}
+
+static long long i_of(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static int b_of(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+static json_t *find_by(json_t *array, const char *key, const char *value)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(array, i, e)
+		if (!strcmp(s_of(e, key), value))
+			return e;
+	return NULL;
+}
+
+static json_t *its_event(json_t *its_dev, long long event_id)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(json_object_get(its_dev, "events"), i, e)
+		if (i_of(e, "event_id") == event_id)
+			return e;
+	return NULL;
+}
+
+/* What vector @v of PCI function @d is for: "config", "queue 0",
+ * "config, queue 1", or "unused". */
+static void vector_users(json_t *d, long long v, char *buf, size_t len)
+{
+	size_t i, n = 0;
+	json_t *q;
+
+	buf[0] = 0;
+	if (json_is_integer(json_object_get(d, "config_vector")) && i_of(d, "config_vector") == v)
+		n += snprintf(buf + n, len - n, "config");
+	json_array_foreach(json_object_get(d, "queues"), i, q)
+		if (json_is_integer(json_object_get(q, "vector")) && i_of(q, "vector") == v &&
+		    n + 24 < len)
+			n += snprintf(buf + n, len - n, "%squeue %lld", n ? ", " : "", i_of(q, "index"));
+	if (!n)
+		snprintf(buf, len, "unused");
+}
+
+/* Every MSI-X vector a device uses must reach the ITS and be mapped there,
+ * or that interrupt is lost after a restore (which would still succeed). */
+static void check_msix(json_t *root, json_t *warnings)
+{
+	json_t *its = json_object_get(root, "its"), *devs = json_object_get(its, "devices"), *d, *v;
+	const char *doorbell = s_of(its, "gits_translater");
+	char users[128];
+	size_t i, k;
+
+	json_array_foreach(json_object_get(root, "devices"), i, d) {
+		json_t *m = json_object_get(d, "msix");
+
+		if (!b_of(m, "enabled") || b_of(m, "function_masked"))
+			continue;
+		json_array_foreach(json_object_get(m, "vectors"), k, v) {
+			vector_users(d, (long long)k, users, sizeof(users));
+			if (!strcmp(users, "unused") || b_of(v, "masked"))
+				continue;
+			if (strcmp(s_of(v, "address"), doorbell))
+				problem(warnings, "%s %s: MSI-X vector %zu (%s) writes to %s, not to the "
+					"ITS's GITS_TRANSLATER at %s", s_of(d, "pci_slot"), s_of(d, "kind"),
+					k, users, s_of(v, "address"), doorbell);
+			else if (devs && !its_event(find_by(devs, "device_id", s_of(d, "device_id")),
+						    i_of(v, "event_id")))
+				problem(warnings, "%s %s: MSI-X vector %zu (%s) sends DeviceID %s EventID "
+					"%lld, which the ITS tables do not map: that interrupt would be lost",
+					s_of(d, "pci_slot"), s_of(d, "kind"), k, users,
+					s_of(d, "device_id"), i_of(v, "event_id"));
+		}
+	}
+}
+
+/* ---- the whole object ---- */
+
+static json_t *source_json(json_t *abi)
+{
+	json_t *o = json_object();
+	const char *keys[] = { "kernel", "page_size", "ipa_bits" };
+
+	for (unsigned i = 0; i < 3; i++) {
+		json_t *v = json_object_get(abi, keys[i]);
+
+		if (v)
+			json_object_set(o, keys[i], v);
+	}
+	return o;
+}
+
+/* Fill @root; 0, or -errno when the state file cannot be read (with the
+ * message in @err and nothing else in @root worth printing). */
+static int inspect(const char *dir, json_t *root, json_t *problems, json_t *warnings,
+		   char *err, size_t errlen)
+{
+	struct section_sink sink;
+	struct regset_list l = { 0 };
+	struct guest_mem ram = { 0 };
+	struct stat st;
+	size_t len = 0;
+	uint64_t mem = 0;
+	json_t *sections = json_array(), *board = json_object(), *cfg, *abi;
+	int rc, have_ram;
+
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		if (stat(dir, &st))
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		else
+			snprintf(err, errlen, "%s: not a directory (a snapshot is a directory)", dir);
+		json_decref(sections);
+		json_decref(board);
+		return -ENOENT;
+	}
+	sink = (struct section_sink){ sections, problems };
+	rc = snapshot_read_state(dir, &l, on_section, &sink, &len, err, errlen);
+	if (rc) {
+		regset_list_free(&l);
+		json_decref(sections);
+		json_decref(board);
+		return rc;
+	}
+	json_object_set_new(root, "format", format_json(len, sections));
+
+	if (!find(&l, "config"))
+		problem(problems, "section 'config' is missing");
+	cfg = config_json(find(&l, "config"), problems, &mem);
+	json_object_set_new(root, "source", json_null());	/* placeholders: the order */
+	json_object_set_new(root, "time", json_null());
+	json_object_set_new(root, "config", cfg);
+	have_ram = !map_memory(dir, mem, root, problems, &ram);
+	rc = arm64_inspect(&l, have_ram ? &ram : NULL, board, err, errlen);
+	if (rc == -ENOMEM)
+		problem(problems, "out of memory");
+	else if (rc)
+		problem(problems, "%s", err);
+	abi = json_object_get(board, "abi");
+	if (json_is_integer(json_object_get(abi, "vcpus")) && i_of(abi, "vcpus") != i_of(cfg, "vcpus"))
+		problem(problems, "section 'abi' has %lld vCPUs, section 'config' %lld (restore "
+			"refuses that)", i_of(abi, "vcpus"), i_of(cfg, "vcpus"));
+	json_object_set_new(root, "source", source_json(abi));
+	if (find(&l, "time"))
+		json_object_set_new(root, "time", time_json(find(&l, "time")));
+	json_object_update(root, board);
+	json_decref(board);
+	json_object_set_new(root, "devices", devices_json(&l, problems));
+	check_msix(root, warnings);
+	if (have_ram)
+		munmap(ram.hva, ram.size);
+	regset_list_free(&l);
+	return 0;
+}
+
+/* ---- the text report, from the JSON object ---- */
+
+static const char *size_str(long long bytes, char *buf, size_t len)
+{
+	if (bytes >= 1ll << 30 && !(bytes & ((1ll << 30) - 1)))
+		snprintf(buf, len, "%lld GiB", bytes >> 30);
+	else if (bytes >= 1ll << 20 && !(bytes & ((1ll << 20) - 1)))
+		snprintf(buf, len, "%lld MiB", bytes >> 20);
+	else if (bytes >= 1ll << 20)
+		snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
+	else if (bytes >= 1024 && !(bytes & 1023))
+		snprintf(buf, len, "%lld KiB", bytes >> 10);
+	else if (bytes >= 1024)
+		snprintf(buf, len, "%.1f KiB", bytes / 1024.0);
+	else
+		snprintf(buf, len, "%lld bytes", bytes);
+	return buf;
+}
+
+/* "vCPU N" or "no vCPU" for a target_vcpu value. */
+static const char *target_str(json_t *t, char *buf, size_t len)
+{
+	if (json_is_integer(t))
+		snprintf(buf, len, "vCPU %lld", json_integer_value(t));
+	else
+		snprintf(buf, len, "no vCPU");
+	return buf;
+}
+
+static void print_header(json_t *root)
+{
+	json_t *f = json_object_get(root, "format"), *src = json_object_get(root, "source");
+	json_t *t = json_object_get(root, "time"), *c = json_object_get(root, "config");
+	json_t *m = json_object_get(root, "memory"), *e;
+	char a[32], b[32];
+	size_t i;
+
+	printf("Snapshot %s\n", s_of(root, "snapshot"));
+	printf("  state file: %s, format version %lld, %s, %zu sections\n",
+	       size_str(i_of(f, "bytes"), a, sizeof(a)), i_of(f, "version"), s_of(f, "arch"),
+	       json_array_size(json_object_get(f, "sections")));
+	if (json_is_object(t))
+		printf("  saved: %s (%lld s ago)\n", s_of(t, "saved_at"), i_of(t, "age_seconds"));
+	printf("  source host: Linux %s, %lld-byte pages, %lld-bit IPA\n", s_of(src, "kernel"),
+	       i_of(src, "page_size"), i_of(src, "ipa_bits"));
+	printf("Configuration:\n");
+	printf("  %lld vCPUs, %s of RAM, PMU %s, watchdog %s, console %s, rng %s, vsock %s\n",
+	       i_of(c, "vcpus"), size_str(i_of(c, "memory_bytes"), a, sizeof(a)),
+	       b_of(c, "pmu") ? "on" : "off", b_of(c, "watchdog") ? "armed" : "off",
+	       s_of(c, "console"), b_of(c, "rng") ? "yes" : "no",
+	       i_of(c, "vsock_cid") ? "yes" : "no");
+	json_array_foreach(json_object_get(c, "disks"), i, e)
+		printf("  disk %zu: %s%s\n", i, s_of(e, "path"), b_of(e, "readonly") ? " (read-only)" : "");
+	json_array_foreach(json_object_get(c, "nics"), i, e)
+		printf("  nic %zu: tap %s%s%s\n", i, s_of(e, "tap"),
+		       json_object_get(e, "mac") ? ", mac " : "",
+		       json_object_get(e, "mac") ? s_of(e, "mac") : "");
+	if (json_object_get(m, "bytes"))
+		printf("  memory file: %s, %s allocated (sparse), RAM at %s%s%s\n",
+		       size_str(i_of(m, "bytes"), a, sizeof(a)),
+		       size_str(i_of(m, "allocated_bytes"), b, sizeof(b)), s_of(m, "ram_base"),
+		       json_object_get(m, "error") ? ": " : "",
+		       json_object_get(m, "error") ? s_of(m, "error") : "");
+	else
+		printf("  memory file: %s: %s\n", s_of(m, "path"), s_of(m, "error"));
+	printf("Sections:\n");
+	json_array_foreach(json_object_get(f, "sections"), i, e)
+		printf("  %-20s v%-3lld %8lld bytes %6lld entries\n", s_of(e, "name"),
+		       i_of(e, "version"), i_of(e, "bytes"), i_of(e, "entries"));
+}
+
+static void print_board(json_t *root)
+{
+	json_t *abi = json_object_get(root, "abi"), *gic = json_object_get(root, "gic"), *e, *x;
+	size_t i, k;
+
+	printf("ABI:\n");
+	if (json_object_get(abi, "error")) {
+		printf("  %s\n", s_of(abi, "error"));
+	} else {
+		printf("  %lld-byte pages, %lld-bit IPA, counter %lld Hz, PV time revision %lld, %lld vCPUs\n",
+		       i_of(abi, "page_size"), i_of(abi, "ipa_bits"), i_of(abi, "cntfrq_hz"),
+		       i_of(abi, "pvtime_revision"), i_of(abi, "vcpus"));
+		printf("  GITS_IIDR %s (ITS table ABI rev %lld)  GITS_TYPER %s\n", s_of(abi, "gits_iidr"),
+		       i_of(abi, "its_table_abi_rev"), s_of(abi, "gits_typer"));
+		printf("  GICD_IIDR %s  GICD_TYPER2 %s\n", s_of(abi, "gicd_iidr"),
+		       json_object_get(abi, "gicd_typer2") ? s_of(abi, "gicd_typer2") : "(not saved)");
+	}
+	printf("vCPUs:\n");
+	json_array_foreach(json_object_get(root, "vcpus"), i, e) {
+		if (json_object_get(e, "error"))
+			printf("  vCPU %lld: %s\n", i_of(e, "index"), s_of(e, "error"));
+		else
+			printf("  vCPU %lld  MPIDR %s  PC %s  PSTATE %s (EL%lld)  %s\n", i_of(e, "index"),
+			       s_of(e, "mpidr"), s_of(e, "pc"), s_of(e, "pstate"), i_of(e, "el"),
+			       s_of(e, "mp_state"));
+	}
+	printf("GIC:\n");
+	if (json_object_get(gic, "error")) {
+		printf("  %s\n", s_of(gic, "error"));
+		return;
+	}
+	printf("  GICD_CTLR %s; SPIs: %lld of %lld enabled", s_of(gic, "gicd_ctlr"),
+	       i_of(gic, "spis_enabled"), i_of(gic, "spis"));
+	json_array_foreach(json_object_get(gic, "enabled_spis"), k, x)
+		printf("%s%lld", k ? " " : " [", json_integer_value(x));
+	printf("%s, %lld pending", i_of(gic, "spis_enabled") ? "]" : "", i_of(gic, "spis_pending"));
+	json_array_foreach(json_object_get(gic, "pending_spis"), k, x)
+		printf("%s%lld", k ? " " : " [", json_integer_value(x));
+	printf("%s\n", i_of(gic, "spis_pending") ? "]" : "");
+	json_array_foreach(json_object_get(gic, "redistributors"), i, e) {
+		if (json_object_get(e, "error")) {
+			printf("  vCPU %lld redistributor: %s\n", i_of(e, "vcpu"), s_of(e, "error"));
+			continue;
+		}
+		printf("  vCPU %lld redistributor: GICR_CTLR %s (LPIs %s), PROPBASER %s (%lld ID bits), "
+		       "PENDBASER %s\n", i_of(e, "vcpu"), s_of(e, "gicr_ctlr"),
+		       b_of(e, "lpis_enabled") ? "on" : "off", s_of(e, "propbaser"),
+		       i_of(e, "lpi_id_bits"), s_of(e, "pendbaser"));
+		printf("    SGIs/PPIs enabled:");
+		json_array_foreach(json_object_get(e, "enabled_private"), k, x)
+			printf(" %lld", json_integer_value(x));
+		printf("%s\n", json_array_size(json_object_get(e, "enabled_private")) ? "" : " none");
+	}
+}
+
+/* "(00:01.0 virtio-blk)" for the PCI function with this DeviceID. */
+static const char *owner_str(json_t *root, const char *devid, char *buf, size_t len)
+{
+	json_t *d = find_by(json_object_get(root, "devices"), "device_id", devid);
+
+	if (d)
+		snprintf(buf, len, "(%s %s)", s_of(d, "pci_slot"), s_of(d, "kind"));
+	else
+		snprintf(buf, len, "(no PCI function has this requester id)");
+	return buf;
+}
+
+static void print_its(json_t *root)
+{
+	json_t *its = json_object_get(root, "its"), *q = json_object_get(its, "command_queue"), *e, *x;
+	char a[32], b[64];
+	size_t i, k;
+
+	printf("ITS:\n");
+	if (!json_object_get(its, "gits_ctlr")) {
+		printf("  %s\n", s_of(its, "error"));
+		return;
+	}
+	printf("  GITS_CTLR %s (%s), %lld-bit DeviceIDs, %lld-bit EventIDs\n", s_of(its, "gits_ctlr"),
+	       b_of(its, "enabled") ? "enabled" : "disabled", i_of(its, "device_id_bits"),
+	       i_of(its, "event_id_bits"));
+	printf("  command queue: %s at %s, %s, CWRITER %s CREADR %s, %lld commands pending%s\n",
+	       b_of(q, "valid") ? "valid" : "not valid", s_of(q, "addr"),
+	       size_str(i_of(q, "bytes"), a, sizeof(a)), s_of(q, "cwriter"), s_of(q, "creadr"),
+	       i_of(q, "pending_commands"), b_of(q, "stalled") ? ", STALLED" : "");
+	json_array_foreach(json_object_get(its, "tables"), i, e)
+		if (b_of(e, "valid"))
+			printf("  GITS_BASER%lld %s: %s table%s at %s, %lld x %s pages, %lld-byte entries\n",
+			       i_of(e, "baser"), s_of(e, "value"), s_of(e, "type"),
+			       b_of(e, "indirect") ? " (indirect)" : "", s_of(e, "addr"),
+			       i_of(e, "pages"), size_str(i_of(e, "page_size"), a, sizeof(a)),
+			       i_of(e, "entry_size"));
+	if (json_object_get(its, "error")) {
+		printf("  ITS tables: %s\n", s_of(its, "error"));
+		return;
+	}
+	printf("ITS collections:\n");
+	json_array_foreach(json_object_get(its, "collections"), i, e)
+		printf("  ICID %lld -> %s\n", i_of(e, "icid"),
+		       target_str(json_object_get(e, "target_vcpu"), a, sizeof(a)));
+	if (!json_array_size(json_object_get(its, "collections")))
+		printf("  none\n");
+	printf("ITS devices:\n");
+	json_array_foreach(json_object_get(its, "devices"), i, e) {
+		json_t *ev = json_object_get(e, "events");
+
+		printf("  DeviceID %s %s  ITT %s  %lld EventIDs, %zu mapped\n", s_of(e, "device_id"),
+		       owner_str(root, s_of(e, "device_id"), b, sizeof(b)), s_of(e, "itt"),
+		       1ll << i_of(e, "event_bits"), json_array_size(ev));
+		json_array_foreach(ev, k, x) {
+			json_t *en = json_object_get(x, "lpi_enabled"), *p = json_object_get(x, "lpi_pending");
+
+			printf("    EventID %lld -> LPI %lld -> collection %lld -> %s", i_of(x, "event_id"),
+			       i_of(x, "lpi"), i_of(x, "icid"),
+			       target_str(json_object_get(x, "target_vcpu"), a, sizeof(a)));
+			if (en)
+				printf("  (%s, priority %s%s)", json_is_true(en) ? "enabled" : "DISABLED",
+				       s_of(x, "lpi_priority"), json_is_true(p) ? ", pending" : "");
+			printf("\n");
+		}
+	}
+	if (!json_array_size(json_object_get(its, "devices")))
+		printf("  none\n");
+}
+
+static void print_devices(json_t *root)
+{
+	json_t *its_devs = json_object_get(json_object_get(root, "its"), "devices"), *d, *x;
+	char users[128], a[32];
+	size_t i, k;
+	int others = 0;
+
+	printf("PCI devices:\n");
+	json_array_foreach(json_object_get(root, "devices"), i, d) {
+		json_t *m = json_object_get(d, "msix"), *itsdev;
+
+		if (!json_object_get(d, "pci_slot"))
+			continue;
+		itsdev = find_by(its_devs, "device_id", s_of(d, "device_id"));
+		printf("  %s %s  DeviceID %s  [%s]  status %s", s_of(d, "pci_slot"), s_of(d, "kind"),
+		       s_of(d, "device_id"), s_of(d, "section"), s_of(d, "status"));
+		json_array_foreach(json_object_get(d, "status_bits"), k, x)
+			printf("%s%s", k ? " " : " (", json_string_value(x));
+		printf("%s", json_array_size(json_object_get(d, "status_bits")) ? ")" : "");
+		if (json_object_get(d, "disk"))
+			printf("  disk %s", s_of(d, "disk"));
+		if (json_object_get(d, "tap"))
+			printf("  tap %s", s_of(d, "tap"));
+		printf("\n    BAR0 %s, features %s, MSI-X %s%s\n", s_of(d, "bar0"), s_of(d, "features"),
+		       b_of(m, "enabled") ? "enabled" : "disabled",
+		       b_of(m, "function_masked") ? " (function masked)" : "");
+		json_array_foreach(json_object_get(m, "vectors"), k, x) {
+			json_t *ev = its_event(itsdev, i_of(x, "event_id"));
+
+			vector_users(d, (long long)k, users, sizeof(users));
+			if (!strcmp(users, "unused") && !i_of(x, "event_id") && !strcmp(s_of(x, "address"), "0x0"))
+				continue;	/* never programmed */
+			printf("    vector %zu (%s): EventID %lld", k, users, i_of(x, "event_id"));
+			if (ev)
+				printf(" -> LPI %lld -> %s", i_of(ev, "lpi"),
+				       target_str(json_object_get(ev, "target_vcpu"), a, sizeof(a)));
+			else if (json_object_get(json_object_get(root, "its"), "devices"))
+				printf(" (not mapped in the ITS)");
+			printf("%s\n", b_of(x, "masked") ? ", masked" : "");
+		}
+		json_array_foreach(json_object_get(d, "queues"), k, x) {
+			json_t *v = json_object_get(x, "vector");
+
+			printf("    queue %lld: size %lld, %s, vector %s, last_avail %lld, used_idx %lld\n",
+			       i_of(x, "index"), i_of(x, "size"), b_of(x, "enabled") ? "enabled" : "disabled",
+			       json_is_integer(v) ? (snprintf(a, sizeof(a), "%lld", json_integer_value(v)), a)
+						  : "none", i_of(x, "last_avail"), i_of(x, "used_idx"));
+		}
+	}
+	json_array_foreach(json_object_get(root, "devices"), i, d)
+		if (!json_object_get(d, "pci_slot"))
+			printf("%s %s", others++ ? "," : "Other devices:", s_of(d, "section"));
+	if (others)
+		printf("\n");
+}
+
+static void print_text(json_t *root)
+{
+	json_t *p = json_object_get(root, "problems"), *w = json_object_get(root, "warnings"), *e;
+	size_t i;
+
+	print_header(root);
+	print_board(root);
+	print_its(root);
+	print_devices(root);
+	if (json_array_size(w))
+		printf("Warnings:\n");
+	json_array_foreach(w, i, e)
+		printf("  %s\n", json_string_value(e));
+	if (!json_array_size(p)) {
+		printf("Problems: none found\n");
+		return;
+	}
+	printf("Problems:\n");
+	json_array_foreach(p, i, e)
+		printf("  %s\n", json_string_value(e));
+}
+
+int inspect_main(int argc, char **argv)
+{
+	const char *dir = NULL;
+	int as_json = 0, rc;
+	char err[2048] = "";
+	json_t *root, *problems, *warnings;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			as_json = 1;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (argv[i][0] == '-' || dir) {
+			fputs(usage, stderr);
+			return 1;
+		} else {
+			dir = argv[i];
+		}
+	}
+	if (!dir) {
+		fputs(usage, stderr);
+		return 1;
+	}
+	root = json_object();
+	problems = json_array();
+	warnings = json_array();
+	json_object_set_new(root, "snapshot", json_string(dir));
+	rc = inspect(dir, root, problems, warnings, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "itsy inspect: %s\n", err);
+		json_array_append_new(problems, json_string(err));
+	}
+	json_object_set_new(root, "warnings", warnings);
+	json_object_set_new(root, "problems", problems);
+	if (as_json) {
+		char *s = json_dumps(root, JSON_INDENT(2));
+
+		if (s)
+			puts(s);
+		free(s);
+	} else if (!rc) {
+		print_text(root);
+	}
+	rc = rc || json_array_size(problems);
+	json_decref(root);
+	fflush(stdout);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,26 @@
+/* `itsy inspect DIR [--json]`: what a snapshot directory holds, for a
+ * person (a text report) or a tool (JSON), without KVM and without
+ * changing anything. Both views are printed from the same JSON object.
+ *
+ * The JSON object: "snapshot" (DIR), "format" (file format version,
+ * architecture, sections with their versions and sizes), "source" (the
+ * saving host's kernel release, page size, IPA bits), "time", "config"
+ * (vCPUs, memory, disks, NICs, ...), "memory" (the RAM file), the board's
+ * part from arch/arm64/inspect.h ("abi", "vcpus", "gic", "its" with the
+ * ITS tables walked in guest RAM), "devices" (each device section; virtio
+ * PCI functions with their slot, ITS DeviceID, status, MSI-X vectors and
+ * queues), "warnings" (what would restore but not work, e.g. an MSI-X
+ * vector in use whose EventID the ITS tables do not map) and "problems"
+ * (why it would not restore, if anything).
+ *
+ * Exit status: 0 when the snapshot looks restorable; 1 when it cannot be
+ * read (missing directory or state file, a damaged state file: the
+ * stream's message, naming the section, goes to stderr) or has a problem
+ * (e.g. a missing or short memory file, invalid ITS tables), which is
+ * reported after everything the state file says. */
+#ifndef ITSY_INSPECT_H
+#define ITSY_INSPECT_H
+
+int inspect_main(int argc, char **argv);
+
+#endif
