@@ -55,40 +55,6 @@ static void problem(json_t *problems, const char *fmt, ...)
 	json_array_append_new(problems, json_string(msg));
 }
 
-static json_t *hex(uint64_t v, int width)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%0*llx", width, (ull)v);
-	return json_string(buf);
-}
-
-static void set_hex(json_t *o, const char *key, uint64_t v, int width)
-{
-	json_object_set_new(o, key, hex(v, width));
-}
-
-static void set_int(json_t *o, const char *key, uint64_t v)
-{
-	json_object_set_new(o, key, json_integer((json_int_t)v));
-}
-
-static uint64_t get(const struct regset *s, uint64_t key)
-{
-	uint64_t v = 0;
-
-	if (s)
-		regset_get_uint(s, key, &v);
-	return v;
-}
-
-static int has(const struct regset *s, uint64_t key)
-{
-	uint64_t v;
-
-	return s && !regset_get_uint(s, key, &v);
-}
-
 static const struct regset *find(const struct regset_list *l, const char *name)
 {
 	const struct named_regset *n = regset_list_find(l, name);
@@ -154,17 +120,17 @@ static json_t *format_json(size_t len, json_t *sections)
 static json_t *config_json(const struct regset *c, json_t *problems, uint64_t *mem)
 {
 	json_t *o = json_object(), *disks = json_array(), *nics = json_array();
-	uint64_t cpus = get(c, CFG_CPUS), ndisks = get(c, CFG_NDISKS), nnics = get(c, CFG_NNICS);
+	uint64_t cpus = regset_uint_or0(c, CFG_CPUS), ndisks = regset_uint_or0(c, CFG_NDISKS), nnics = regset_uint_or0(c, CFG_NNICS);
 
-	*mem = get(c, CFG_MEM);
-	set_int(o, "vcpus", cpus);
-	set_int(o, "memory_bytes", *mem);
-	json_object_set_new(o, "pmu", json_boolean(get(c, CFG_PMU)));
-	json_object_set_new(o, "watchdog", json_boolean(get(c, CFG_WATCHDOG)));
-	json_object_set_new(o, "rng", json_boolean(get(c, CFG_RNG)));
-	json_object_set_new(o, "console", json_string(get(c, CFG_CONSOLE) == CONSOLE_VIRTIO
+	*mem = regset_uint_or0(c, CFG_MEM);
+	inspect_set_int(o, "vcpus", cpus);
+	inspect_set_int(o, "memory_bytes", *mem);
+	json_object_set_new(o, "pmu", json_boolean(regset_uint_or0(c, CFG_PMU)));
+	json_object_set_new(o, "watchdog", json_boolean(regset_uint_or0(c, CFG_WATCHDOG)));
+	json_object_set_new(o, "rng", json_boolean(regset_uint_or0(c, CFG_RNG)));
+	json_object_set_new(o, "console", json_string(regset_uint_or0(c, CFG_CONSOLE) == CONSOLE_VIRTIO
 						      ? "virtio" : "serial"));
-	set_int(o, "vsock_cid", get(c, CFG_VSOCK));
+	inspect_set_int(o, "vsock_cid", regset_uint_or0(c, CFG_VSOCK));
 	if (!cpus || cpus > MEMMAP_MAX_CPUS || !*mem || ndisks > CLI_MAX_DISKS || nnics > CLI_MAX_NICS) {
 		problem(problems, "section 'config': values out of range (%llu vCPUs, %llu bytes "
 			"of RAM, %llu disks, %llu NICs)", (ull)cpus, (ull)*mem, (ull)ndisks, (ull)nnics);
@@ -173,14 +139,14 @@ static json_t *config_json(const struct regset *c, json_t *problems, uint64_t *m
 	}
 	for (unsigned i = 0; i < ndisks; i++)
 		json_array_append_new(disks, json_pack("{s:o, s:b}", "path", str_of(c, CFG_DISK_PATH + i),
-						       "readonly", (int)get(c, CFG_DISK_RO + i)));
+						       "readonly", (int)regset_uint_or0(c, CFG_DISK_RO + i)));
 	for (unsigned i = 0; i < nnics; i++) {
 		json_t *n = json_pack("{s:o}", "tap", str_of(c, CFG_NIC_TAP + i));
 		uint32_t len;
 		const uint8_t *m = regset_get(c, CFG_NIC_MAC + i, &len);
 		char mac[18];
 
-		if (get(c, CFG_NIC_HAS_MAC + i) && m && len == 6) {
+		if (regset_uint_or0(c, CFG_NIC_HAS_MAC + i) && m && len == 6) {
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
 				 m[0], m[1], m[2], m[3], m[4], m[5]);
 			json_object_set_new(n, "mac", json_string(mac));
@@ -194,7 +160,7 @@ static json_t *config_json(const struct regset *c, json_t *problems, uint64_t *m
 
 static json_t *time_json(const struct regset *t)
 {
-	uint64_t ns = get(t, TIME_REALTIME_NS);
+	uint64_t ns = regset_uint_or0(t, TIME_REALTIME_NS);
 	struct timespec now;
 	time_t secs = (time_t)(ns / 1000000000u);
 	struct tm tm;
@@ -205,9 +171,9 @@ static json_t *time_json(const struct regset *t)
 	if (gmtime_r(&secs, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_set_new(o, "saved_at", json_string(when));
-	set_int(o, "saved_ns", ns);
+	inspect_set_int(o, "saved_ns", ns);
 	if (now.tv_sec >= secs)
-		set_int(o, "age_seconds", (uint64_t)(now.tv_sec - secs));
+		inspect_set_int(o, "age_seconds", (uint64_t)(now.tv_sec - secs));
 	return o;
 }
 
@@ -225,8 +191,8 @@ static int map_memory(const char *dir, uint64_t want, json_t *root, json_t *prob
 
 	snprintf(path, sizeof(path), "%s/%s", dir, MEMORY_FILE);
 	json_object_set_new(o, "path", json_string(path));
-	set_hex(o, "ram_base", memmap_get(MM_RAM)->base, 0);
-	set_int(o, "expected_bytes", want);
+	inspect_set_hex(o, "ram_base", memmap_get(MM_RAM)->base, 0);
+	inspect_set_int(o, "expected_bytes", want);
 	json_object_set_new(root, "memory", o);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
@@ -236,8 +202,8 @@ static int map_memory(const char *dir, uint64_t want, json_t *root, json_t *prob
 			close(fd);
 		return -ENOENT;
 	}
-	set_int(o, "bytes", (uint64_t)st.st_size);
-	set_int(o, "allocated_bytes", (uint64_t)st.st_blocks * 512);
+	inspect_set_int(o, "bytes", (uint64_t)st.st_size);
+	inspect_set_int(o, "allocated_bytes", (uint64_t)st.st_blocks * 512);
 	if (!want) {
 		json_object_set_new(o, "error", json_string("the guest's RAM size is not known"));
 	} else if ((uint64_t)st.st_size != want) {
@@ -328,7 +294,7 @@ static json_t *msix_json(const struct regset *s, const uint8_t *c)
 
 	json_object_set_new(o, "enabled", json_boolean(ctrl >> 15 & 1));
 	json_object_set_new(o, "function_masked", json_boolean(ctrl >> 14 & 1));
-	set_int(o, "table_size", cap ? (ctrl & 0x7ff) + 1 : 0);
+	inspect_set_int(o, "table_size", cap ? (ctrl & 0x7ff) + 1 : 0);
 	for (uint32_t i = 0; t && i + 16 <= len; i += 16) {
 		uint32_t w[4];	/* address low, high, data, vector control */
 		uint64_t addr;
@@ -342,7 +308,7 @@ static json_t *msix_json(const struct regset *s, const uint8_t *c)
 		/* With the GIC ITS, the address is GITS_TRANSLATER and the data
 		 * the EventID. */
 		json_array_append_new(a, json_pack("{s:i, s:o, s:I, s:b}", "vector", (int)(i / 16),
-					"address", hex(addr, 0), "event_id", (json_int_t)data,
+					"address", inspect_hex(addr, 0), "event_id", (json_int_t)data,
 					"masked", (int)(vctrl & 1)));
 	}
 	json_object_set_new(o, "vectors", a);
@@ -353,19 +319,19 @@ static json_t *queues_json(const struct regset *s)
 {
 	json_t *a = json_array();
 
-	for (unsigned q = 0; q < MAX_QUEUES && has(s, K_QUEUE + 16 * q + Q_SIZE); q++) {
+	for (unsigned q = 0; q < MAX_QUEUES && regset_has(s, K_QUEUE + 16 * q + Q_SIZE); q++) {
 		uint64_t k = K_QUEUE + 16 * q;
 		json_t *o = json_object();
 
-		set_int(o, "index", q);
-		set_int(o, "size", get(s, k + Q_SIZE));
-		json_object_set_new(o, "vector", vector(get(s, k + Q_VECTOR)));
-		json_object_set_new(o, "enabled", json_boolean(get(s, k + Q_ENABLE)));
-		set_hex(o, "desc", get(s, k + Q_DESC), 0);
-		set_hex(o, "avail", get(s, k + Q_AVAIL), 0);
-		set_hex(o, "used", get(s, k + Q_USED), 0);
-		set_int(o, "last_avail", get(s, k + Q_LAST_AVAIL));
-		set_int(o, "used_idx", get(s, k + Q_USED_IDX));
+		inspect_set_int(o, "index", q);
+		inspect_set_int(o, "size", regset_uint_or0(s, k + Q_SIZE));
+		json_object_set_new(o, "vector", vector(regset_uint_or0(s, k + Q_VECTOR)));
+		json_object_set_new(o, "enabled", json_boolean(regset_uint_or0(s, k + Q_ENABLE)));
+		inspect_set_hex(o, "desc", regset_uint_or0(s, k + Q_DESC), 0);
+		inspect_set_hex(o, "avail", regset_uint_or0(s, k + Q_AVAIL), 0);
+		inspect_set_hex(o, "used", regset_uint_or0(s, k + Q_USED), 0);
+		inspect_set_int(o, "last_avail", regset_uint_or0(s, k + Q_LAST_AVAIL));
+		inspect_set_int(o, "used_idx", regset_uint_or0(s, k + Q_USED_IDX));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -399,18 +365,18 @@ static void virtio_pci_json(json_t *d, const struct regset *s, const struct regs
 	snprintf(bdf, sizeof(bdf), "%02x:%02x.%u", ECAM_BUS, slot, 0);
 	json_object_set_new(d, "kind", json_string(kind));
 	json_object_set_new(d, "pci_slot", json_string(bdf));
-	set_hex(d, "device_id", ecam_requester_id(devfn), 4);
-	set_hex(d, "pci_ids", (uint64_t)vendor << 16 | device, 8);
-	set_hex(d, "bar0", (cfg32(c, 0x10) & ~0xfu) | (uint64_t)cfg32(c, 0x14) << 32, 0);
-	set_hex(d, "pci_command", cfg16(c, 4), 4);
-	if (!strcmp(kind, "virtio-blk") && ord->blk < get(cfg, CFG_NDISKS))
+	inspect_set_hex(d, "device_id", ecam_requester_id(devfn), 4);
+	inspect_set_hex(d, "pci_ids", (uint64_t)vendor << 16 | device, 8);
+	inspect_set_hex(d, "bar0", (cfg32(c, 0x10) & ~0xfu) | (uint64_t)cfg32(c, 0x14) << 32, 0);
+	inspect_set_hex(d, "pci_command", cfg16(c, 4), 4);
+	if (!strcmp(kind, "virtio-blk") && ord->blk < regset_uint_or0(cfg, CFG_NDISKS))
 		json_object_set_new(d, "disk", str_of(cfg, CFG_DISK_PATH + ord->blk++));
-	else if (!strcmp(kind, "virtio-net") && ord->net < get(cfg, CFG_NNICS))
+	else if (!strcmp(kind, "virtio-net") && ord->net < regset_uint_or0(cfg, CFG_NNICS))
 		json_object_set_new(d, "tap", str_of(cfg, CFG_NIC_TAP + ord->net++));
-	set_hex(d, "status", get(s, K_STATUS), 2);
-	json_object_set_new(d, "status_bits", status_json(get(s, K_STATUS)));
-	set_hex(d, "features", get(s, K_FEATURES), 16);
-	json_object_set_new(d, "config_vector", vector(get(s, K_CONFIG_VECTOR)));
+	inspect_set_hex(d, "status", regset_uint_or0(s, K_STATUS), 2);
+	json_object_set_new(d, "status_bits", status_json(regset_uint_or0(s, K_STATUS)));
+	inspect_set_hex(d, "features", regset_uint_or0(s, K_FEATURES), 16);
+	json_object_set_new(d, "config_vector", vector(regset_uint_or0(s, K_CONFIG_VECTOR)));
 	json_object_set_new(d, "msix", msix_json(s, c));
 	json_object_set_new(d, "queues", queues_json(s));
 }

@@ -179,3 +179,29 @@ void regset_list_free(struct regset_list *l)
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
+
+const struct regset *regset_list_findf(const struct regset_list *l, const char *fmt, unsigned i)
+{
+	char name[REGSET_NAME_MAX + 1];
+	const struct named_regset *n;
+
+	snprintf(name, sizeof(name), fmt, i);
+	n = regset_list_find(l, name);
+	return n ? &n->set : NULL;
+}
+
+uint64_t regset_uint_or0(const struct regset *s, uint64_t key)
+{
+	uint64_t v = 0;
+
+	if (s)
+		regset_get_uint(s, key, &v);
+	return v;
+}
+
+int regset_has(const struct regset *s, uint64_t key)
+{
+	uint32_t len;
+
+	return s && regset_get(s, key, &len) != NULL;
+}

@@ -52,6 +52,12 @@ struct regset_list {
 struct regset *regset_list_add(struct regset_list *l, const char *name, uint32_t version);
 const struct named_regset *regset_list_find(const struct regset_list *l, const char *name);
 void regset_list_free(struct regset_list *l);
+/* The set named by printf(@fmt, @i) (e.g. "vcpu.%u"), or NULL. */
+const struct regset *regset_list_findf(const struct regset_list *l, const char *fmt, unsigned i);
+/* The integer under @key, or 0 if the set has none (or @s is NULL). */
+uint64_t regset_uint_or0(const struct regset *s, uint64_t key);
+/* True if @s has @key. */
+int regset_has(const struct regset *s, uint64_t key);
 
 /* Walk all entries in insertion order: start with *@pos = 0; returns 1
  * with the entry, or 0 at the end. */

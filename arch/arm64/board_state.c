@@ -129,29 +129,11 @@ int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen)
 
 /* ---- checks ---- */
 
-static const struct regset *set(const struct regset_list *l, const char *fmt, unsigned i)
-{
-	char name[REGSET_NAME_MAX + 1];
-	const struct named_regset *n;
-
-	snprintf(name, sizeof(name), fmt, i);
-	n = regset_list_find(l, name);
-	return n ? &n->set : NULL;
-}
-
-static uint64_t get(const struct regset *s, uint64_t key)
-{
-	uint64_t v = 0;
-
-	regset_get_uint(s, key, &v);
-	return v;
-}
-
 /* Equal-or-refuse checks: what must match exactly between the hosts. */
 static int check_equal(const struct regset *abi, uint64_t key, uint64_t here,
 		       const char *what, char *err, size_t len)
 {
-	uint64_t saved = get(abi, key);
+	uint64_t saved = regset_uint_or0(abi, key);
 
 	if (saved == here)
 		return 0;
@@ -162,7 +144,7 @@ static int check_equal(const struct regset *abi, uint64_t key, uint64_t here,
 
 static int check_revisions(struct vm *vm, const struct regset *abi, char *err, size_t len)
 {
-	uint64_t saved = IIDR_REV(get(abi, ABI_GITS_IIDR)), here = IIDR_REV(read_its(vm, GITS_IIDR));
+	uint64_t saved = IIDR_REV(regset_uint_or0(abi, ABI_GITS_IIDR)), here = IIDR_REV(read_its(vm, GITS_IIDR));
 	int ok;
 	uint64_t gicd = read_dist(vm, GICD_IIDR, &ok);
 
@@ -173,7 +155,7 @@ static int check_revisions(struct vm *vm, const struct regset *abi, char *err, s
 			 (unsigned long long)saved, (unsigned long long)here);
 		return -EINVAL;
 	}
-	saved = IIDR_REV(get(abi, ABI_GICD_IIDR));
+	saved = IIDR_REV(regset_uint_or0(abi, ABI_GICD_IIDR));
 	if (saved > IIDR_REV(gicd)) {
 		snprintf(err, len, "GICD_IIDR: the snapshot's implementation revision is %llu, this "
 			 "host's KVM has %llu and cannot go back to it (restore on a host at least "
@@ -211,7 +193,7 @@ static int check_reg_list(struct vm *vm, const struct regset *v0, char *err, siz
 
 int board_check_abi(struct vm *vm, const struct regset_list *in, char *err, size_t errlen)
 {
-	const struct regset *abi = set(in, "abi", 0), *v0 = set(in, "vcpu.%u", 0);
+	const struct regset *abi = regset_list_findf(in, "abi", 0), *v0 = regset_list_findf(in, "vcpu.%u", 0);
 	int rc;
 
 	if (!abi || !v0) {
@@ -234,14 +216,14 @@ static void its_view(struct vm *vm, const struct regset *its, const struct regse
 		     struct its_regs *r, struct its_limits *lim)
 {
 	memset(r, 0, sizeof(*r));
-	r->typer = get(its, GITS_TYPER);
-	r->cbaser = get(its, 0x80);
-	r->ctlr = (uint32_t)get(its, 0);
-	r->iidr = (uint32_t)get(its, GITS_IIDR);
+	r->typer = regset_uint_or0(its, GITS_TYPER);
+	r->cbaser = regset_uint_or0(its, 0x80);
+	r->ctlr = (uint32_t)regset_uint_or0(its, 0);
+	r->iidr = (uint32_t)regset_uint_or0(its, GITS_IIDR);
 	for (unsigned i = 0; i < 8; i++)
-		r->baser[i] = get(its, 0x100 + 8 * i);
+		r->baser[i] = regset_uint_or0(its, 0x100 + 8 * i);
 	lim->ncpus = vm->ncpus;
-	lim->lpi_id_bits = (get(rd0, 0x70) & 0x1f) + 1;	/* GICR_PROPBASER.IDbits + 1 */
+	lim->lpi_id_bits = (regset_uint_or0(rd0, 0x70) & 0x1f) + 1;	/* GICR_PROPBASER.IDbits + 1 */
 }
 
 /* KVM answers bad tables with a bare EINVAL: find the bad entry first. */
@@ -264,13 +246,13 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 		  uint64_t elapsed_ns, char *err, size_t errlen)
 {
 	static struct regset rd[MEMMAP_MAX_CPUS], cp[MEMMAP_MAX_CPUS];
-	const struct regset *dist = set(in, "gic.dist", 0), *its = set(in, "its", 0);
+	const struct regset *dist = regset_list_findf(in, "gic.dist", 0), *its = regset_list_findf(in, "its", 0);
 	uint64_t ticks = (uint64_t)((unsigned __int128)elapsed_ns * cpu_counter_freq() / 1000000000u);
 	struct gic_saved gs = { (struct regset *)dist, rd, cp, (struct regset *)its };
 	int rc = dist && its ? 0 : -EINVAL;
 
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
-		const struct regset *r = set(in, "gic.redist.%u", i), *c = set(in, "gic.cpu.%u", i);
+		const struct regset *r = regset_list_findf(in, "gic.redist.%u", i), *c = regset_list_findf(in, "gic.cpu.%u", i);
 
 		if (!r || !c)
 			rc = -EINVAL;
@@ -287,7 +269,7 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 	if (!rc)
 		rc = gic_state_restore(&arm(vm)->gic, vm->ncpus, arm(vm)->mpidr, &gs, err, errlen);
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
-		const struct regset *v = set(in, "vcpu.%u", i);
+		const struct regset *v = regset_list_findf(in, "vcpu.%u", i);
 
 		rc = v ? vcpu_state_restore(&vm->vcpus[i], v, time, ticks, err, errlen) : -EINVAL;
 		if (!v)

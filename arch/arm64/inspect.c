@@ -51,39 +51,13 @@ typedef unsigned long long ull;
 #define CMD_SIZE	32	/* bytes of an ITS command */
 #define GITS_TRANSLATER	0x10040	/* in the ITS's translation frame */
 
-static const struct regset *set(const struct regset_list *l, const char *fmt, unsigned i)
-{
-	char name[REGSET_NAME_MAX + 1];
-	const struct named_regset *n;
-
-	snprintf(name, sizeof(name), fmt, i);
-	n = regset_list_find(l, name);
-	return n ? &n->set : NULL;
-}
-
-static int has(const struct regset *s, uint64_t key)
-{
-	uint64_t v;
-
-	return s && !regset_get_uint(s, key, &v);
-}
-
-static uint64_t get(const struct regset *s, uint64_t key)
-{
-	uint64_t v = 0;
-
-	if (s)
-		regset_get_uint(s, key, &v);
-	return v;
-}
-
 /* A 64-bit register made of two saved 32-bit words. */
 static uint64_t get64(const struct regset *s, uint64_t key)
 {
-	return (get(s, key) & 0xffffffffu) | get(s, key + 4) << 32;
+	return (regset_uint_or0(s, key) & 0xffffffffu) | regset_uint_or0(s, key + 4) << 32;
 }
 
-static json_t *hex(uint64_t v, int width)
+json_t *inspect_hex(uint64_t v, int width)
 {
 	char buf[24];
 
@@ -91,12 +65,12 @@ static json_t *hex(uint64_t v, int width)
 	return json_string(buf);
 }
 
-static void set_hex(json_t *o, const char *key, uint64_t v, int width)
+void inspect_set_hex(json_t *o, const char *key, uint64_t v, int width)
 {
-	json_object_set_new(o, key, hex(v, width));
+	json_object_set_new(o, key, inspect_hex(v, width));
 }
 
-static void set_int(json_t *o, const char *key, uint64_t v)
+void inspect_set_int(json_t *o, const char *key, uint64_t v)
 {
 	json_object_set_new(o, key, json_integer((json_int_t)v));
 }
@@ -128,7 +102,7 @@ static unsigned count_sets(const struct regset_list *l, const char *fmt)
 {
 	unsigned n = 0;
 
-	while (n < MEMMAP_MAX_CPUS && set(l, fmt, n))
+	while (n < MEMMAP_MAX_CPUS && regset_list_findf(l, fmt, n))
 		n++;
 	return n;
 }
@@ -144,18 +118,18 @@ static json_t *abi_json(const struct regset *abi)
 		json_decref(ks);
 		ks = json_string(k ? "(not valid text)" : "(not saved)");
 	}
-	set_int(o, "page_size", get(abi, ABI_PAGE_SIZE));
-	set_int(o, "ipa_bits", get(abi, ABI_IPA_BITS));
+	inspect_set_int(o, "page_size", regset_uint_or0(abi, ABI_PAGE_SIZE));
+	inspect_set_int(o, "ipa_bits", regset_uint_or0(abi, ABI_IPA_BITS));
 	json_object_set_new(o, "kernel", ks);
-	set_int(o, "vcpus", get(abi, ABI_NCPUS));
-	set_int(o, "cntfrq_hz", get(abi, ABI_CNTFRQ));
-	set_int(o, "pvtime_revision", get(abi, ABI_PVTIME_REV));
-	set_hex(o, "gits_iidr", get(abi, ABI_GITS_IIDR), 8);
-	set_int(o, "its_table_abi_rev", its_iidr_revision((uint32_t)get(abi, ABI_GITS_IIDR)));
-	set_hex(o, "gits_typer", get(abi, ABI_GITS_TYPER), 16);
-	set_hex(o, "gicd_iidr", get(abi, ABI_GICD_IIDR), 8);
-	if (has(abi, ABI_GICD_TYPER2))	/* older kernels have none */
-		set_hex(o, "gicd_typer2", get(abi, ABI_GICD_TYPER2), 8);
+	inspect_set_int(o, "vcpus", regset_uint_or0(abi, ABI_NCPUS));
+	inspect_set_int(o, "cntfrq_hz", regset_uint_or0(abi, ABI_CNTFRQ));
+	inspect_set_int(o, "pvtime_revision", regset_uint_or0(abi, ABI_PVTIME_REV));
+	inspect_set_hex(o, "gits_iidr", regset_uint_or0(abi, ABI_GITS_IIDR), 8);
+	inspect_set_int(o, "its_table_abi_rev", its_iidr_revision((uint32_t)regset_uint_or0(abi, ABI_GITS_IIDR)));
+	inspect_set_hex(o, "gits_typer", regset_uint_or0(abi, ABI_GITS_TYPER), 16);
+	inspect_set_hex(o, "gicd_iidr", regset_uint_or0(abi, ABI_GICD_IIDR), 8);
+	if (regset_has(abi, ABI_GICD_TYPER2))	/* older kernels have none */
+		inspect_set_hex(o, "gicd_typer2", regset_uint_or0(abi, ABI_GICD_TYPER2), 8);
 	return o;
 }
 
@@ -185,24 +159,24 @@ static json_t *vcpus_json(const struct regset_list *l, unsigned n, char *err, si
 	json_t *a = json_array();
 
 	for (unsigned i = 0; i < n; i++) {
-		const struct regset *v = set(l, "vcpu.%u", i);
+		const struct regset *v = regset_list_findf(l, "vcpu.%u", i);
 		json_t *o = json_object();
-		uint64_t ps = get(v, REG_PSTATE), mp = get(v, VCPU_KEY_MP_STATE);
+		uint64_t ps = regset_uint_or0(v, REG_PSTATE), mp = regset_uint_or0(v, VCPU_KEY_MP_STATE);
 
-		set_int(o, "index", i);
-		if (!v || !has(v, REG_PC) || !has(v, REG_MPIDR)) {
+		inspect_set_int(o, "index", i);
+		if (!v || !regset_has(v, REG_PC) || !regset_has(v, REG_MPIDR)) {
 			json_object_set_new(o, "error", json_string(v ? "PC or MPIDR_EL1 is not saved"
 									: "the section is missing"));
 			problem(err, len, rc, "section 'vcpu.%u' is %s", i, v ? "incomplete" : "missing");
 			json_array_append_new(a, o);
 			continue;
 		}
-		set_hex(o, "mpidr", get(v, REG_MPIDR), 16);
-		set_hex(o, "pc", get(v, REG_PC), 16);
-		set_hex(o, "pstate", ps, 8);
-		set_int(o, "el", ps >> 2 & 3);
+		inspect_set_hex(o, "mpidr", regset_uint_or0(v, REG_MPIDR), 16);
+		inspect_set_hex(o, "pc", regset_uint_or0(v, REG_PC), 16);
+		inspect_set_hex(o, "pstate", ps, 8);
+		inspect_set_int(o, "el", ps >> 2 & 3);
 		json_object_set_new(o, "mp_state", json_string(mp_state_name(mp)));
-		set_int(o, "mp_state_value", mp);
+		inspect_set_int(o, "mp_state_value", mp);
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -218,7 +192,7 @@ static json_t *bits(const struct regset *s, uint32_t base, unsigned w0, unsigned
 
 	*count = 0;
 	for (unsigned w = w0; w < w1; w++) {
-		uint64_t v = get(s, base + 4 * w);
+		uint64_t v = regset_uint_or0(s, base + 4 * w);
 
 		for (unsigned b = 0; b < 32; b++)
 			if (v >> b & 1) {
@@ -231,35 +205,35 @@ static json_t *bits(const struct regset *s, uint32_t base, unsigned w0, unsigned
 
 static json_t *redist_json(const struct regset_list *l, unsigned i)
 {
-	const struct regset *rd = set(l, "gic.redist.%u", i), *cpu = set(l, "gic.cpu.%u", i);
+	const struct regset *rd = regset_list_findf(l, "gic.redist.%u", i), *cpu = regset_list_findf(l, "gic.cpu.%u", i);
 	json_t *o = json_object();
-	uint64_t ctlr = get(rd, GICR_CTLR), prop = get64(rd, GICR_PROPBASER);
+	uint64_t ctlr = regset_uint_or0(rd, GICR_CTLR), prop = get64(rd, GICR_PROPBASER);
 	uint64_t pend = get64(rd, GICR_PENDBASER);
 	unsigned n;
 
-	set_int(o, "vcpu", i);
+	inspect_set_int(o, "vcpu", i);
 	if (!rd) {
 		json_object_set_new(o, "error", json_string("section missing"));
 		return o;
 	}
-	set_hex(o, "gicr_ctlr", ctlr, 8);
+	inspect_set_hex(o, "gicr_ctlr", ctlr, 8);
 	json_object_set_new(o, "lpis_enabled", json_boolean(ctlr & 1));
-	set_hex(o, "propbaser", prop, 16);
-	set_int(o, "lpi_id_bits", (prop & 0x1f) + 1);
-	set_hex(o, "prop_table", prop & 0x000ffffffffff000ull, 0);
-	set_hex(o, "pendbaser", pend, 16);
-	set_hex(o, "pend_table", pend & 0x000fffffffff0000ull, 0);
+	inspect_set_hex(o, "propbaser", prop, 16);
+	inspect_set_int(o, "lpi_id_bits", (prop & 0x1f) + 1);
+	inspect_set_hex(o, "prop_table", prop & 0x000ffffffffff000ull, 0);
+	inspect_set_hex(o, "pendbaser", pend, 16);
+	inspect_set_hex(o, "pend_table", pend & 0x000fffffffff0000ull, 0);
 	json_object_set_new(o, "enabled_private", bits(rd, GICR_SGI_ISENABLER0, 0, 1, &n));
 	if (cpu) {
-		set_hex(o, "icc_pmr", get(cpu, ICC_PMR_EL1), 2);
-		set_int(o, "icc_igrpen1", get(cpu, ICC_IGRPEN1_EL1));
+		inspect_set_hex(o, "icc_pmr", regset_uint_or0(cpu, ICC_PMR_EL1), 2);
+		inspect_set_int(o, "icc_igrpen1", regset_uint_or0(cpu, ICC_IGRPEN1_EL1));
 	}
 	return o;
 }
 
 static json_t *gic_json(const struct regset_list *l, unsigned ncpus, char *err, size_t len, int *rc)
 {
-	const struct regset *d = set(l, "gic.dist", 0);
+	const struct regset *d = regset_list_findf(l, "gic.dist", 0);
 	json_t *o, *a;
 	unsigned en, pend;
 
@@ -268,19 +242,19 @@ static json_t *gic_json(const struct regset_list *l, unsigned ncpus, char *err, 
 		return error_part("section '%s' is missing", "gic.dist");
 	}
 	o = json_object();
-	set_hex(o, "gicd_ctlr", get(d, GICD_CTLR), 8);
-	set_int(o, "spis", GIC_NR_IRQS - 32);
+	inspect_set_hex(o, "gicd_ctlr", regset_uint_or0(d, GICD_CTLR), 8);
+	inspect_set_int(o, "spis", GIC_NR_IRQS - 32);
 	a = bits(d, GICD_ISENABLER, 1, GIC_NR_IRQS / 32, &en);
-	set_int(o, "spis_enabled", en);
+	inspect_set_int(o, "spis_enabled", en);
 	json_object_set_new(o, "enabled_spis", a);
 	a = bits(d, GICD_ISPENDR, 1, GIC_NR_IRQS / 32, &pend);
-	set_int(o, "spis_pending", pend);
+	inspect_set_int(o, "spis_pending", pend);
 	json_object_set_new(o, "pending_spis", a);
 	a = json_array();
 	for (unsigned i = 0; i < ncpus; i++) {
-		if (!set(l, "gic.redist.%u", i))
+		if (!regset_list_findf(l, "gic.redist.%u", i))
 			problem(err, len, rc, "section 'gic.redist.%u' is missing", i);
-		else if (!set(l, "gic.cpu.%u", i))
+		else if (!regset_list_findf(l, "gic.cpu.%u", i))
 			problem(err, len, rc, "section 'gic.cpu.%u' is missing", i);
 		json_array_append_new(a, redist_json(l, i));
 	}
@@ -315,9 +289,9 @@ static int on_device(void *ctx, uint32_t devid, uint64_t itt, unsigned event_bit
 	struct walk_ctx *w = ctx;
 	json_t *d = json_object();
 
-	set_hex(d, "device_id", devid, 4);
-	set_hex(d, "itt", itt, 0);
-	set_int(d, "event_bits", event_bits);
+	inspect_set_hex(d, "device_id", devid, 4);
+	inspect_set_hex(d, "itt", itt, 0);
+	inspect_set_int(d, "event_bits", event_bits);
 	w->events = json_array();
 	json_object_set_new(d, "events", w->events);
 	return json_array_append_new(w->devices, d);
@@ -328,13 +302,13 @@ static void lpi_state(const struct walk_ctx *w, json_t *o, const struct its_even
 {
 	const uint8_t *cfg = w->prop ? mem_ptr(w->ram, w->prop + e->intid - ITS_LPI_MIN, 1) : NULL;
 	const struct regset *rd = e->target == ITS_TARGET_UNMAPPED ? NULL
-				  : set(w->l, "gic.redist.%u", e->target);
+				  : regset_list_findf(w->l, "gic.redist.%u", e->target);
 	uint64_t pend = get64(rd, GICR_PENDBASER) & 0x000fffffffff0000ull;
 	const uint8_t *p = rd && pend ? mem_ptr(w->ram, pend + e->intid / 8, 1) : NULL;
 
 	if (cfg) {
 		json_object_set_new(o, "lpi_enabled", json_boolean(*cfg & 1));
-		set_hex(o, "lpi_priority", *cfg & 0xfc, 2);
+		inspect_set_hex(o, "lpi_priority", *cfg & 0xfc, 2);
 	}
 	if (p)
 		json_object_set_new(o, "lpi_pending", json_boolean(*p >> (e->intid % 8) & 1));
@@ -372,16 +346,16 @@ static json_t *tables_json(const struct its_regs *r)
 		struct its_baser b = its_baser_decode(r->baser[n]);
 		json_t *o = json_object();
 
-		set_int(o, "baser", n);
-		set_hex(o, "value", r->baser[n], 16);
+		inspect_set_int(o, "baser", n);
+		inspect_set_hex(o, "value", r->baser[n], 16);
 		json_object_set_new(o, "type", json_string(baser_type(b.type)));
 		json_object_set_new(o, "valid", json_boolean(b.valid));
 		if (b.valid) {
 			json_object_set_new(o, "indirect", json_boolean(b.indirect));
-			set_hex(o, "addr", b.addr, 0);
-			set_int(o, "page_size", b.page_size);
-			set_int(o, "pages", b.pages);
-			set_int(o, "entry_size", b.entry_size);
+			inspect_set_hex(o, "addr", b.addr, 0);
+			inspect_set_int(o, "page_size", b.page_size);
+			inspect_set_int(o, "pages", b.pages);
+			inspect_set_int(o, "entry_size", b.entry_size);
 		}
 		json_array_append_new(a, o);
 	}
@@ -395,20 +369,20 @@ static json_t *cmdq_json(const struct its_regs *r, uint64_t cwriter, uint64_t cr
 	uint64_t wr = cwriter & 0xfffe0, rd = creadr & 0xfffe0;
 
 	json_object_set_new(o, "valid", json_boolean(r->cbaser >> 63));
-	set_hex(o, "addr", r->cbaser & 0x000ffffffffff000ull, 0);
-	set_int(o, "bytes", size);
-	set_hex(o, "cwriter", wr, 0);
-	set_hex(o, "creadr", rd, 0);
+	inspect_set_hex(o, "addr", r->cbaser & 0x000ffffffffff000ull, 0);
+	inspect_set_int(o, "bytes", size);
+	inspect_set_hex(o, "cwriter", wr, 0);
+	inspect_set_hex(o, "creadr", rd, 0);
 	json_object_set_new(o, "stalled", json_boolean(creadr & 1));
 	/* Commands written but not yet consumed (0 once SAVE_TABLES ran). */
-	set_int(o, "pending_commands", ((wr + size - rd) % size) / CMD_SIZE);
+	inspect_set_int(o, "pending_commands", ((wr + size - rd) % size) / CMD_SIZE);
 	return o;
 }
 
 static json_t *its_json(const struct regset_list *l, unsigned ncpus, const struct guest_mem *ram,
 			char *err, size_t len, int *rc)
 {
-	const struct regset *s = set(l, "its", 0), *rd0 = set(l, "gic.redist.%u", 0);
+	const struct regset *s = regset_list_findf(l, "its", 0), *rd0 = regset_list_findf(l, "gic.redist.%u", 0);
 	struct walk_ctx w = { .l = l, .ram = ram };
 	struct its_regs r = { 0 };
 	struct its_limits lim;
@@ -422,28 +396,28 @@ static json_t *its_json(const struct regset_list *l, unsigned ncpus, const struc
 		problem(err, len, rc, "section 'its' is missing");
 		return error_part("section '%s' is missing", "its");
 	}
-	r.ctlr = (uint32_t)get(s, GITS_CTLR);
-	r.iidr = (uint32_t)get(s, GITS_IIDR);
-	r.typer = get(s, GITS_TYPER);
-	r.cbaser = get(s, GITS_CBASER);
+	r.ctlr = (uint32_t)regset_uint_or0(s, GITS_CTLR);
+	r.iidr = (uint32_t)regset_uint_or0(s, GITS_IIDR);
+	r.typer = regset_uint_or0(s, GITS_TYPER);
+	r.cbaser = regset_uint_or0(s, GITS_CBASER);
 	for (unsigned n = 0; n < 8; n++)
-		r.baser[n] = get(s, GITS_BASER(n));
+		r.baser[n] = regset_uint_or0(s, GITS_BASER(n));
 	lim.ncpus = ncpus;
 	lim.lpi_id_bits = (prop & 0x1f) + 1;	/* GICR_PROPBASER.IDbits + 1, as restore uses */
 
 	o = json_object();
-	set_hex(o, "gits_ctlr", r.ctlr, 8);
+	inspect_set_hex(o, "gits_ctlr", r.ctlr, 8);
 	json_object_set_new(o, "enabled", json_boolean(r.ctlr & 1));
-	set_hex(o, "gits_iidr", r.iidr, 8);
-	set_hex(o, "gits_typer", r.typer, 16);
-	set_int(o, "device_id_bits", its_typer_dev_bits(r.typer));
-	set_int(o, "event_id_bits", its_typer_event_bits(r.typer));
-	set_hex(o, "gits_cbaser", r.cbaser, 16);
-	set_hex(o, "gits_cwriter", get(s, GITS_CWRITER), 16);
-	set_hex(o, "gits_creadr", get(s, GITS_CREADR), 16);
+	inspect_set_hex(o, "gits_iidr", r.iidr, 8);
+	inspect_set_hex(o, "gits_typer", r.typer, 16);
+	inspect_set_int(o, "device_id_bits", its_typer_dev_bits(r.typer));
+	inspect_set_int(o, "event_id_bits", its_typer_event_bits(r.typer));
+	inspect_set_hex(o, "gits_cbaser", r.cbaser, 16);
+	inspect_set_hex(o, "gits_cwriter", regset_uint_or0(s, GITS_CWRITER), 16);
+	inspect_set_hex(o, "gits_creadr", regset_uint_or0(s, GITS_CREADR), 16);
 	/* Where devices' MSIs must be written (the memory map's ITS). */
-	set_hex(o, "gits_translater", memmap_get(MM_ITS)->base + GITS_TRANSLATER, 0);
-	json_object_set_new(o, "command_queue", cmdq_json(&r, get(s, GITS_CWRITER), get(s, GITS_CREADR)));
+	inspect_set_hex(o, "gits_translater", memmap_get(MM_ITS)->base + GITS_TRANSLATER, 0);
+	json_object_set_new(o, "command_queue", cmdq_json(&r, regset_uint_or0(s, GITS_CWRITER), regset_uint_or0(s, GITS_CREADR)));
 	json_object_set_new(o, "tables", tables_json(&r));
 	if (!ram) {
 		json_object_set_new(o, "error", json_string("not read: the guest memory "
@@ -475,8 +449,8 @@ static json_t *its_json(const struct regset_list *l, unsigned ncpus, const struc
 int arm64_inspect(const struct regset_list *l, const struct guest_mem *ram, json_t *out,
 		  char *err, size_t errlen)
 {
-	const struct regset *abi = set(l, "abi", 0);
-	unsigned ncpus = abi ? (unsigned)get(abi, ABI_NCPUS) : 0, nsets = count_sets(l, "vcpu.%u");
+	const struct regset *abi = regset_list_findf(l, "abi", 0);
+	unsigned ncpus = abi ? (unsigned)regset_uint_or0(abi, ABI_NCPUS) : 0, nsets = count_sets(l, "vcpu.%u");
 	json_t *its;
 	int rc = 0;
 

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct regset_list;
 struct guest_mem;
@@ -37,5 +38,12 @@ struct guest_mem;
  * found in @err (@out is filled all the same); -ENOMEM. */
 int arm64_inspect(const struct regset_list *l, const struct guest_mem *ram, json_t *out,
 		  char *err, size_t errlen);
+
+/* The inspector's JSON conventions, shared with migration/inspect.c:
+ * registers as "0x"-prefixed hex strings of @width digits, counts as
+ * integers. */
+json_t *inspect_hex(uint64_t v, int width);
+void inspect_set_hex(json_t *o, const char *key, uint64_t v, int width);
+void inspect_set_int(json_t *o, const char *key, uint64_t v);
 
 #endif

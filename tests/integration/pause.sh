@@ -22,7 +22,7 @@ RC=$?
 echo "ITSY-INFO $name: $(describe_rc "$RC") after $(($(now) - start))s; $(grep paused "$ERR")"
 if [ "$RC" -ne 0 ]; then
 	fail "$name" "itsy: $(describe_rc "$RC")" "$OUT" "$ERR"
-elif ! grep -qE 'paused 2 vCPUs and 1 devices in [0-9]+ us' "$ERR"; then
+elif ! grep -qE 'paused 2 vCPUs and [0-9]+ devices in [0-9]+ us' "$ERR"; then
 	fail "$name" "itsy did not report pausing 2 vCPUs and the device" "$OUT" "$ERR"
 elif ! grep -q 'vCPU 1: pc=0x' "$ERR"; then
 	fail "$name" "itsy did not print vCPU 1's PC while paused" "$OUT" "$ERR"
