@@ -441,6 +441,21 @@ static void net_config(struct virtio_dev *d, uint8_t *buf)
 	memcpy(buf, &c, CONFIG_SIZE);
 }
 
+/* Pause (the thread is stopped): give back the receive chains held ahead.
+ * They were the last ones popped, so moving the queue's next avail index
+ * back over them returns them to the ring; a snapshot then carries no
+ * chain in flight, and after resume or restore they are popped again. */
+static int net_pause(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+
+	if (d->vq[NET_RXQ].size)
+		d->vq[NET_RXQ].last_avail -= (uint16_t)n->rx_held;
+	n->rx_first = n->rx_held = 0;
+	n->rx_cap = 0;
+	return 0;
+}
+
 const struct virtio_backend net_backend = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
@@ -455,6 +470,7 @@ const struct virtio_backend net_backend = {
 	.start = net_start,
 	.kick = net_kick,
 	.reset = net_reset,
+	.pause = net_pause,
 };
 
 /* ---- Opening ---- */
