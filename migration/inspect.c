@@ -409,33 +409,9 @@ static json_t *devices_json(const struct regset_list *l, json_t *problems)
 
 /* ---- reading the JSON object back ---- */
 
-static const char *s_of(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
 
-	return s ? s : "?";
-}
 
-static long long i_of(json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
 
-static int b_of(json_t *o, const char *key)
-{
-	return json_is_true(json_object_get(o, key));
-}
-
-static json_t *find_by(json_t *array, const char *key, const char *value)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(array, i, e)
-		if (!strcmp(s_of(e, key), value))
-			return e;
-	return NULL;
-}
 
 static json_t *its_event(json_t *its_dev, long long event_id)
 {
@@ -443,7 +419,7 @@ static json_t *its_event(json_t *its_dev, long long event_id)
 	json_t *e;
 
 	json_array_foreach(json_object_get(its_dev, "events"), i, e)
-		if (i_of(e, "event_id") == event_id)
+		if (inspect_int(e, "event_id") == event_id)
 			return e;
 	return NULL;
 }
@@ -456,12 +432,12 @@ static void vector_users(json_t *d, long long v, char *buf, size_t len)
 	json_t *q;
 
 	buf[0] = 0;
-	if (json_is_integer(json_object_get(d, "config_vector")) && i_of(d, "config_vector") == v)
+	if (json_is_integer(json_object_get(d, "config_vector")) && inspect_int(d, "config_vector") == v)
 		n += snprintf(buf + n, len - n, "config");
 	json_array_foreach(json_object_get(d, "queues"), i, q)
-		if (json_is_integer(json_object_get(q, "vector")) && i_of(q, "vector") == v &&
+		if (json_is_integer(json_object_get(q, "vector")) && inspect_int(q, "vector") == v &&
 		    n + 24 < len)
-			n += snprintf(buf + n, len - n, "%squeue %lld", n ? ", " : "", i_of(q, "index"));
+			n += snprintf(buf + n, len - n, "%squeue %lld", n ? ", " : "", inspect_int(q, "index"));
 	if (!n)
 		snprintf(buf, len, "unused");
 }
@@ -471,29 +447,29 @@ static void vector_users(json_t *d, long long v, char *buf, size_t len)
 static void check_msix(json_t *root, json_t *warnings)
 {
 	json_t *its = json_object_get(root, "its"), *devs = json_object_get(its, "devices"), *d, *v;
-	const char *doorbell = s_of(its, "gits_translater");
+	const char *doorbell = inspect_str(its, "gits_translater");
 	char users[128];
 	size_t i, k;
 
 	json_array_foreach(json_object_get(root, "devices"), i, d) {
 		json_t *m = json_object_get(d, "msix");
 
-		if (!b_of(m, "enabled") || b_of(m, "function_masked"))
+		if (!inspect_bool(m, "enabled") || inspect_bool(m, "function_masked"))
 			continue;
 		json_array_foreach(json_object_get(m, "vectors"), k, v) {
 			vector_users(d, (long long)k, users, sizeof(users));
-			if (!strcmp(users, "unused") || b_of(v, "masked"))
+			if (!strcmp(users, "unused") || inspect_bool(v, "masked"))
 				continue;
-			if (strcmp(s_of(v, "address"), doorbell))
+			if (strcmp(inspect_str(v, "address"), doorbell))
 				problem(warnings, "%s %s: MSI-X vector %zu (%s) writes to %s, not to the "
-					"ITS's GITS_TRANSLATER at %s", s_of(d, "pci_slot"), s_of(d, "kind"),
-					k, users, s_of(v, "address"), doorbell);
-			else if (devs && !its_event(find_by(devs, "device_id", s_of(d, "device_id")),
-						    i_of(v, "event_id")))
+					"ITS's GITS_TRANSLATER at %s", inspect_str(d, "pci_slot"), inspect_str(d, "kind"),
+					k, users, inspect_str(v, "address"), doorbell);
+			else if (devs && !its_event(inspect_find(devs, "device_id", inspect_str(d, "device_id")),
+						    inspect_int(v, "event_id")))
 				problem(warnings, "%s %s: MSI-X vector %zu (%s) sends DeviceID %s EventID "
 					"%lld, which the ITS tables do not map: that interrupt would be lost",
-					s_of(d, "pci_slot"), s_of(d, "kind"), k, users,
-					s_of(d, "device_id"), i_of(v, "event_id"));
+					inspect_str(d, "pci_slot"), inspect_str(d, "kind"), k, users,
+					inspect_str(d, "device_id"), inspect_int(v, "event_id"));
 		}
 	}
 }
@@ -560,9 +536,9 @@ static int inspect(const char *dir, json_t *root, json_t *problems, json_t *warn
 	else if (rc)
 		problem(problems, "%s", err);
 	abi = json_object_get(board, "abi");
-	if (json_is_integer(json_object_get(abi, "vcpus")) && i_of(abi, "vcpus") != i_of(cfg, "vcpus"))
+	if (json_is_integer(json_object_get(abi, "vcpus")) && inspect_int(abi, "vcpus") != inspect_int(cfg, "vcpus"))
 		problem(problems, "section 'abi' has %lld vCPUs, section 'config' %lld (restore "
-			"refuses that)", i_of(abi, "vcpus"), i_of(cfg, "vcpus"));
+			"refuses that)", inspect_int(abi, "vcpus"), inspect_int(cfg, "vcpus"));
 	json_object_set_new(root, "source", source_json(abi));
 	if (find(&l, "time"))
 		json_object_set_new(root, "time", time_json(find(&l, "time")));
@@ -578,32 +554,7 @@ static int inspect(const char *dir, json_t *root, json_t *problems, json_t *warn
 
 /* ---- the text report, from the JSON object ---- */
 
-static const char *size_str(long long bytes, char *buf, size_t len)
-{
-	if (bytes >= 1ll << 30 && !(bytes & ((1ll << 30) - 1)))
-		snprintf(buf, len, "%lld GiB", bytes >> 30);
-	else if (bytes >= 1ll << 20 && !(bytes & ((1ll << 20) - 1)))
-		snprintf(buf, len, "%lld MiB", bytes >> 20);
-	else if (bytes >= 1ll << 20)
-		snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
-	else if (bytes >= 1024 && !(bytes & 1023))
-		snprintf(buf, len, "%lld KiB", bytes >> 10);
-	else if (bytes >= 1024)
-		snprintf(buf, len, "%.1f KiB", bytes / 1024.0);
-	else
-		snprintf(buf, len, "%lld bytes", bytes);
-	return buf;
-}
 
-/* "vCPU N" or "no vCPU" for a target_vcpu value. */
-static const char *target_str(json_t *t, char *buf, size_t len)
-{
-	if (json_is_integer(t))
-		snprintf(buf, len, "vCPU %lld", json_integer_value(t));
-	else
-		snprintf(buf, len, "no vCPU");
-	return buf;
-}
 
 static void print_header(json_t *root)
 {
@@ -613,164 +564,42 @@ static void print_header(json_t *root)
 	char a[32], b[32];
 	size_t i;
 
-	printf("Snapshot %s\n", s_of(root, "snapshot"));
+	printf("Snapshot %s\n", inspect_str(root, "snapshot"));
 	printf("  state file: %s, format version %lld, %s, %zu sections\n",
-	       size_str(i_of(f, "bytes"), a, sizeof(a)), i_of(f, "version"), s_of(f, "arch"),
+	       inspect_size(inspect_int(f, "bytes"), a, sizeof(a)), inspect_int(f, "version"), inspect_str(f, "arch"),
 	       json_array_size(json_object_get(f, "sections")));
 	if (json_is_object(t))
-		printf("  saved: %s (%lld s ago)\n", s_of(t, "saved_at"), i_of(t, "age_seconds"));
-	printf("  source host: Linux %s, %lld-byte pages, %lld-bit IPA\n", s_of(src, "kernel"),
-	       i_of(src, "page_size"), i_of(src, "ipa_bits"));
+		printf("  saved: %s (%lld s ago)\n", inspect_str(t, "saved_at"), inspect_int(t, "age_seconds"));
+	printf("  source host: Linux %s, %lld-byte pages, %lld-bit IPA\n", inspect_str(src, "kernel"),
+	       inspect_int(src, "page_size"), inspect_int(src, "ipa_bits"));
 	printf("Configuration:\n");
 	printf("  %lld vCPUs, %s of RAM, PMU %s, watchdog %s, console %s, rng %s, vsock %s\n",
-	       i_of(c, "vcpus"), size_str(i_of(c, "memory_bytes"), a, sizeof(a)),
-	       b_of(c, "pmu") ? "on" : "off", b_of(c, "watchdog") ? "armed" : "off",
-	       s_of(c, "console"), b_of(c, "rng") ? "yes" : "no",
-	       i_of(c, "vsock_cid") ? "yes" : "no");
+	       inspect_int(c, "vcpus"), inspect_size(inspect_int(c, "memory_bytes"), a, sizeof(a)),
+	       inspect_bool(c, "pmu") ? "on" : "off", inspect_bool(c, "watchdog") ? "armed" : "off",
+	       inspect_str(c, "console"), inspect_bool(c, "rng") ? "yes" : "no",
+	       inspect_int(c, "vsock_cid") ? "yes" : "no");
 	json_array_foreach(json_object_get(c, "disks"), i, e)
-		printf("  disk %zu: %s%s\n", i, s_of(e, "path"), b_of(e, "readonly") ? " (read-only)" : "");
+		printf("  disk %zu: %s%s\n", i, inspect_str(e, "path"), inspect_bool(e, "readonly") ? " (read-only)" : "");
 	json_array_foreach(json_object_get(c, "nics"), i, e)
-		printf("  nic %zu: tap %s%s%s\n", i, s_of(e, "tap"),
+		printf("  nic %zu: tap %s%s%s\n", i, inspect_str(e, "tap"),
 		       json_object_get(e, "mac") ? ", mac " : "",
-		       json_object_get(e, "mac") ? s_of(e, "mac") : "");
+		       json_object_get(e, "mac") ? inspect_str(e, "mac") : "");
 	if (json_object_get(m, "bytes"))
 		printf("  memory file: %s, %s allocated (sparse), RAM at %s%s%s\n",
-		       size_str(i_of(m, "bytes"), a, sizeof(a)),
-		       size_str(i_of(m, "allocated_bytes"), b, sizeof(b)), s_of(m, "ram_base"),
+		       inspect_size(inspect_int(m, "bytes"), a, sizeof(a)),
+		       inspect_size(inspect_int(m, "allocated_bytes"), b, sizeof(b)), inspect_str(m, "ram_base"),
 		       json_object_get(m, "error") ? ": " : "",
-		       json_object_get(m, "error") ? s_of(m, "error") : "");
+		       json_object_get(m, "error") ? inspect_str(m, "error") : "");
 	else
-		printf("  memory file: %s: %s\n", s_of(m, "path"), s_of(m, "error"));
+		printf("  memory file: %s: %s\n", inspect_str(m, "path"), inspect_str(m, "error"));
 	printf("Sections:\n");
 	json_array_foreach(json_object_get(f, "sections"), i, e)
-		printf("  %-20s v%-3lld %8lld bytes %6lld entries\n", s_of(e, "name"),
-		       i_of(e, "version"), i_of(e, "bytes"), i_of(e, "entries"));
+		printf("  %-20s v%-3lld %8lld bytes %6lld entries\n", inspect_str(e, "name"),
+		       inspect_int(e, "version"), inspect_int(e, "bytes"), inspect_int(e, "entries"));
 }
 
-static void print_board(json_t *root)
-{
-	json_t *abi = json_object_get(root, "abi"), *gic = json_object_get(root, "gic"), *e, *x;
-	size_t i, k;
 
-	printf("ABI:\n");
-	if (json_object_get(abi, "error")) {
-		printf("  %s\n", s_of(abi, "error"));
-	} else {
-		printf("  %lld-byte pages, %lld-bit IPA, counter %lld Hz, PV time revision %lld, %lld vCPUs\n",
-		       i_of(abi, "page_size"), i_of(abi, "ipa_bits"), i_of(abi, "cntfrq_hz"),
-		       i_of(abi, "pvtime_revision"), i_of(abi, "vcpus"));
-		printf("  GITS_IIDR %s (ITS table ABI rev %lld)  GITS_TYPER %s\n", s_of(abi, "gits_iidr"),
-		       i_of(abi, "its_table_abi_rev"), s_of(abi, "gits_typer"));
-		printf("  GICD_IIDR %s  GICD_TYPER2 %s\n", s_of(abi, "gicd_iidr"),
-		       json_object_get(abi, "gicd_typer2") ? s_of(abi, "gicd_typer2") : "(not saved)");
-	}
-	printf("vCPUs:\n");
-	json_array_foreach(json_object_get(root, "vcpus"), i, e) {
-		if (json_object_get(e, "error"))
-			printf("  vCPU %lld: %s\n", i_of(e, "index"), s_of(e, "error"));
-		else
-			printf("  vCPU %lld  MPIDR %s  PC %s  PSTATE %s (EL%lld)  %s\n", i_of(e, "index"),
-			       s_of(e, "mpidr"), s_of(e, "pc"), s_of(e, "pstate"), i_of(e, "el"),
-			       s_of(e, "mp_state"));
-	}
-	printf("GIC:\n");
-	if (json_object_get(gic, "error")) {
-		printf("  %s\n", s_of(gic, "error"));
-		return;
-	}
-	printf("  GICD_CTLR %s; SPIs: %lld of %lld enabled", s_of(gic, "gicd_ctlr"),
-	       i_of(gic, "spis_enabled"), i_of(gic, "spis"));
-	json_array_foreach(json_object_get(gic, "enabled_spis"), k, x)
-		printf("%s%lld", k ? " " : " [", json_integer_value(x));
-	printf("%s, %lld pending", i_of(gic, "spis_enabled") ? "]" : "", i_of(gic, "spis_pending"));
-	json_array_foreach(json_object_get(gic, "pending_spis"), k, x)
-		printf("%s%lld", k ? " " : " [", json_integer_value(x));
-	printf("%s\n", i_of(gic, "spis_pending") ? "]" : "");
-	json_array_foreach(json_object_get(gic, "redistributors"), i, e) {
-		if (json_object_get(e, "error")) {
-			printf("  vCPU %lld redistributor: %s\n", i_of(e, "vcpu"), s_of(e, "error"));
-			continue;
-		}
-		printf("  vCPU %lld redistributor: GICR_CTLR %s (LPIs %s), PROPBASER %s (%lld ID bits), "
-		       "PENDBASER %s\n", i_of(e, "vcpu"), s_of(e, "gicr_ctlr"),
-		       b_of(e, "lpis_enabled") ? "on" : "off", s_of(e, "propbaser"),
-		       i_of(e, "lpi_id_bits"), s_of(e, "pendbaser"));
-		printf("    SGIs/PPIs enabled:");
-		json_array_foreach(json_object_get(e, "enabled_private"), k, x)
-			printf(" %lld", json_integer_value(x));
-		printf("%s\n", json_array_size(json_object_get(e, "enabled_private")) ? "" : " none");
-	}
-}
 
-/* "(00:01.0 virtio-blk)" for the PCI function with this DeviceID. */
-static const char *owner_str(json_t *root, const char *devid, char *buf, size_t len)
-{
-	json_t *d = find_by(json_object_get(root, "devices"), "device_id", devid);
-
-	if (d)
-		snprintf(buf, len, "(%s %s)", s_of(d, "pci_slot"), s_of(d, "kind"));
-	else
-		snprintf(buf, len, "(no PCI function has this requester id)");
-	return buf;
-}
-
-static void print_its(json_t *root)
-{
-	json_t *its = json_object_get(root, "its"), *q = json_object_get(its, "command_queue"), *e, *x;
-	char a[32], b[64];
-	size_t i, k;
-
-	printf("ITS:\n");
-	if (!json_object_get(its, "gits_ctlr")) {
-		printf("  %s\n", s_of(its, "error"));
-		return;
-	}
-	printf("  GITS_CTLR %s (%s), %lld-bit DeviceIDs, %lld-bit EventIDs\n", s_of(its, "gits_ctlr"),
-	       b_of(its, "enabled") ? "enabled" : "disabled", i_of(its, "device_id_bits"),
-	       i_of(its, "event_id_bits"));
-	printf("  command queue: %s at %s, %s, CWRITER %s CREADR %s, %lld commands pending%s\n",
-	       b_of(q, "valid") ? "valid" : "not valid", s_of(q, "addr"),
-	       size_str(i_of(q, "bytes"), a, sizeof(a)), s_of(q, "cwriter"), s_of(q, "creadr"),
-	       i_of(q, "pending_commands"), b_of(q, "stalled") ? ", STALLED" : "");
-	json_array_foreach(json_object_get(its, "tables"), i, e)
-		if (b_of(e, "valid"))
-			printf("  GITS_BASER%lld %s: %s table%s at %s, %lld x %s pages, %lld-byte entries\n",
-			       i_of(e, "baser"), s_of(e, "value"), s_of(e, "type"),
-			       b_of(e, "indirect") ? " (indirect)" : "", s_of(e, "addr"),
-			       i_of(e, "pages"), size_str(i_of(e, "page_size"), a, sizeof(a)),
-			       i_of(e, "entry_size"));
-	if (json_object_get(its, "error")) {
-		printf("  ITS tables: %s\n", s_of(its, "error"));
-		return;
-	}
-	printf("ITS collections:\n");
-	json_array_foreach(json_object_get(its, "collections"), i, e)
-		printf("  ICID %lld -> %s\n", i_of(e, "icid"),
-		       target_str(json_object_get(e, "target_vcpu"), a, sizeof(a)));
-	if (!json_array_size(json_object_get(its, "collections")))
-		printf("  none\n");
-	printf("ITS devices:\n");
-	json_array_foreach(json_object_get(its, "devices"), i, e) {
-		json_t *ev = json_object_get(e, "events");
-
-		printf("  DeviceID %s %s  ITT %s  %lld EventIDs, %zu mapped\n", s_of(e, "device_id"),
-		       owner_str(root, s_of(e, "device_id"), b, sizeof(b)), s_of(e, "itt"),
-		       1ll << i_of(e, "event_bits"), json_array_size(ev));
-		json_array_foreach(ev, k, x) {
-			json_t *en = json_object_get(x, "lpi_enabled"), *p = json_object_get(x, "lpi_pending");
-
-			printf("    EventID %lld -> LPI %lld -> collection %lld -> %s", i_of(x, "event_id"),
-			       i_of(x, "lpi"), i_of(x, "icid"),
-			       target_str(json_object_get(x, "target_vcpu"), a, sizeof(a)));
-			if (en)
-				printf("  (%s, priority %s%s)", json_is_true(en) ? "enabled" : "DISABLED",
-				       s_of(x, "lpi_priority"), json_is_true(p) ? ", pending" : "");
-			printf("\n");
-		}
-	}
-	if (!json_array_size(json_object_get(its, "devices")))
-		printf("  none\n");
-}
 
 static void print_devices(json_t *root)
 {
@@ -785,45 +614,45 @@ static void print_devices(json_t *root)
 
 		if (!json_object_get(d, "pci_slot"))
 			continue;
-		itsdev = find_by(its_devs, "device_id", s_of(d, "device_id"));
-		printf("  %s %s  DeviceID %s  [%s]  status %s", s_of(d, "pci_slot"), s_of(d, "kind"),
-		       s_of(d, "device_id"), s_of(d, "section"), s_of(d, "status"));
+		itsdev = inspect_find(its_devs, "device_id", inspect_str(d, "device_id"));
+		printf("  %s %s  DeviceID %s  [%s]  status %s", inspect_str(d, "pci_slot"), inspect_str(d, "kind"),
+		       inspect_str(d, "device_id"), inspect_str(d, "section"), inspect_str(d, "status"));
 		json_array_foreach(json_object_get(d, "status_bits"), k, x)
 			printf("%s%s", k ? " " : " (", json_string_value(x));
 		printf("%s", json_array_size(json_object_get(d, "status_bits")) ? ")" : "");
 		if (json_object_get(d, "disk"))
-			printf("  disk %s", s_of(d, "disk"));
+			printf("  disk %s", inspect_str(d, "disk"));
 		if (json_object_get(d, "tap"))
-			printf("  tap %s", s_of(d, "tap"));
-		printf("\n    BAR0 %s, features %s, MSI-X %s%s\n", s_of(d, "bar0"), s_of(d, "features"),
-		       b_of(m, "enabled") ? "enabled" : "disabled",
-		       b_of(m, "function_masked") ? " (function masked)" : "");
+			printf("  tap %s", inspect_str(d, "tap"));
+		printf("\n    BAR0 %s, features %s, MSI-X %s%s\n", inspect_str(d, "bar0"), inspect_str(d, "features"),
+		       inspect_bool(m, "enabled") ? "enabled" : "disabled",
+		       inspect_bool(m, "function_masked") ? " (function masked)" : "");
 		json_array_foreach(json_object_get(m, "vectors"), k, x) {
-			json_t *ev = its_event(itsdev, i_of(x, "event_id"));
+			json_t *ev = its_event(itsdev, inspect_int(x, "event_id"));
 
 			vector_users(d, (long long)k, users, sizeof(users));
-			if (!strcmp(users, "unused") && !i_of(x, "event_id") && !strcmp(s_of(x, "address"), "0x0"))
+			if (!strcmp(users, "unused") && !inspect_int(x, "event_id") && !strcmp(inspect_str(x, "address"), "0x0"))
 				continue;	/* never programmed */
-			printf("    vector %zu (%s): EventID %lld", k, users, i_of(x, "event_id"));
+			printf("    vector %zu (%s): EventID %lld", k, users, inspect_int(x, "event_id"));
 			if (ev)
-				printf(" -> LPI %lld -> %s", i_of(ev, "lpi"),
-				       target_str(json_object_get(ev, "target_vcpu"), a, sizeof(a)));
+				printf(" -> LPI %lld -> %s", inspect_int(ev, "lpi"),
+				       inspect_target(json_object_get(ev, "target_vcpu"), a, sizeof(a)));
 			else if (json_object_get(json_object_get(root, "its"), "devices"))
 				printf(" (not mapped in the ITS)");
-			printf("%s\n", b_of(x, "masked") ? ", masked" : "");
+			printf("%s\n", inspect_bool(x, "masked") ? ", masked" : "");
 		}
 		json_array_foreach(json_object_get(d, "queues"), k, x) {
 			json_t *v = json_object_get(x, "vector");
 
 			printf("    queue %lld: size %lld, %s, vector %s, last_avail %lld, used_idx %lld\n",
-			       i_of(x, "index"), i_of(x, "size"), b_of(x, "enabled") ? "enabled" : "disabled",
+			       inspect_int(x, "index"), inspect_int(x, "size"), inspect_bool(x, "enabled") ? "enabled" : "disabled",
 			       json_is_integer(v) ? (snprintf(a, sizeof(a), "%lld", json_integer_value(v)), a)
-						  : "none", i_of(x, "last_avail"), i_of(x, "used_idx"));
+						  : "none", inspect_int(x, "last_avail"), inspect_int(x, "used_idx"));
 		}
 	}
 	json_array_foreach(json_object_get(root, "devices"), i, d)
 		if (!json_object_get(d, "pci_slot"))
-			printf("%s %s", others++ ? "," : "Other devices:", s_of(d, "section"));
+			printf("%s %s", others++ ? "," : "Other devices:", inspect_str(d, "section"));
 	if (others)
 		printf("\n");
 }
@@ -834,8 +663,7 @@ static void print_text(json_t *root)
 	size_t i;
 
 	print_header(root);
-	print_board(root);
-	print_its(root);
+	arm64_inspect_print(root);
 	print_devices(root);
 	if (json_array_size(w))
 		printf("Warnings:\n");

@@ -476,3 +476,191 @@ int arm64_inspect(const struct regset_list *l, const struct guest_mem *ram, json
 	json_object_set_new(out, "its", its);
 	return rc;
 }
+
+/* ---- text: the GIC and ITS parts of `itsy inspect` ---- */
+
+const char *inspect_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "?";
+}
+
+long long inspect_int(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+int inspect_bool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+json_t *inspect_find(json_t *array, const char *key, const char *value)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(array, i, e)
+		if (!strcmp(inspect_str(e, key), value))
+			return e;
+	return NULL;
+}
+
+const char *inspect_size(long long bytes, char *buf, size_t len)
+{
+	if (bytes >= 1ll << 30 && !(bytes & ((1ll << 30) - 1)))
+		snprintf(buf, len, "%lld GiB", bytes >> 30);
+	else if (bytes >= 1ll << 20 && !(bytes & ((1ll << 20) - 1)))
+		snprintf(buf, len, "%lld MiB", bytes >> 20);
+	else if (bytes >= 1ll << 20)
+		snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
+	else if (bytes >= 1024 && !(bytes & 1023))
+		snprintf(buf, len, "%lld KiB", bytes >> 10);
+	else if (bytes >= 1024)
+		snprintf(buf, len, "%.1f KiB", bytes / 1024.0);
+	else
+		snprintf(buf, len, "%lld bytes", bytes);
+	return buf;
+}
+
+/* "vCPU N" or "no vCPU" for a target_vcpu value. */
+const char *inspect_target(json_t *t, char *buf, size_t len)
+{
+	if (json_is_integer(t))
+		snprintf(buf, len, "vCPU %lld", json_integer_value(t));
+	else
+		snprintf(buf, len, "no vCPU");
+	return buf;
+}
+
+static void print_board(json_t *root)
+{
+	json_t *abi = json_object_get(root, "abi"), *gic = json_object_get(root, "gic"), *e, *x;
+	size_t i, k;
+
+	printf("ABI:\n");
+	if (json_object_get(abi, "error")) {
+		printf("  %s\n", inspect_str(abi, "error"));
+	} else {
+		printf("  %lld-byte pages, %lld-bit IPA, counter %lld Hz, PV time revision %lld, %lld vCPUs\n",
+		       inspect_int(abi, "page_size"), inspect_int(abi, "ipa_bits"), inspect_int(abi, "cntfrq_hz"),
+		       inspect_int(abi, "pvtime_revision"), inspect_int(abi, "vcpus"));
+		printf("  GITS_IIDR %s (ITS table ABI rev %lld)  GITS_TYPER %s\n", inspect_str(abi, "gits_iidr"),
+		       inspect_int(abi, "its_table_abi_rev"), inspect_str(abi, "gits_typer"));
+		printf("  GICD_IIDR %s  GICD_TYPER2 %s\n", inspect_str(abi, "gicd_iidr"),
+		       json_object_get(abi, "gicd_typer2") ? inspect_str(abi, "gicd_typer2") : "(not saved)");
+	}
+	printf("vCPUs:\n");
+	json_array_foreach(json_object_get(root, "vcpus"), i, e) {
+		if (json_object_get(e, "error"))
+			printf("  vCPU %lld: %s\n", inspect_int(e, "index"), inspect_str(e, "error"));
+		else
+			printf("  vCPU %lld  MPIDR %s  PC %s  PSTATE %s (EL%lld)  %s\n", inspect_int(e, "index"),
+			       inspect_str(e, "mpidr"), inspect_str(e, "pc"), inspect_str(e, "pstate"), inspect_int(e, "el"),
+			       inspect_str(e, "mp_state"));
+	}
+	printf("GIC:\n");
+	if (json_object_get(gic, "error")) {
+		printf("  %s\n", inspect_str(gic, "error"));
+		return;
+	}
+	printf("  GICD_CTLR %s; SPIs: %lld of %lld enabled", inspect_str(gic, "gicd_ctlr"),
+	       inspect_int(gic, "spis_enabled"), inspect_int(gic, "spis"));
+	json_array_foreach(json_object_get(gic, "enabled_spis"), k, x)
+		printf("%s%lld", k ? " " : " [", json_integer_value(x));
+	printf("%s, %lld pending", inspect_int(gic, "spis_enabled") ? "]" : "", inspect_int(gic, "spis_pending"));
+	json_array_foreach(json_object_get(gic, "pending_spis"), k, x)
+		printf("%s%lld", k ? " " : " [", json_integer_value(x));
+	printf("%s\n", inspect_int(gic, "spis_pending") ? "]" : "");
+	json_array_foreach(json_object_get(gic, "redistributors"), i, e) {
+		if (json_object_get(e, "error")) {
+			printf("  vCPU %lld redistributor: %s\n", inspect_int(e, "vcpu"), inspect_str(e, "error"));
+			continue;
+		}
+		printf("  vCPU %lld redistributor: GICR_CTLR %s (LPIs %s), PROPBASER %s (%lld ID bits), "
+		       "PENDBASER %s\n", inspect_int(e, "vcpu"), inspect_str(e, "gicr_ctlr"),
+		       inspect_bool(e, "lpis_enabled") ? "on" : "off", inspect_str(e, "propbaser"),
+		       inspect_int(e, "lpi_id_bits"), inspect_str(e, "pendbaser"));
+		printf("    SGIs/PPIs enabled:");
+		json_array_foreach(json_object_get(e, "enabled_private"), k, x)
+			printf(" %lld", json_integer_value(x));
+		printf("%s\n", json_array_size(json_object_get(e, "enabled_private")) ? "" : " none");
+	}
+}
+
+/* "(00:01.0 virtio-blk)" for the PCI function with this DeviceID. */
+static const char *owner_str(json_t *root, const char *devid, char *buf, size_t len)
+{
+	json_t *d = inspect_find(json_object_get(root, "devices"), "device_id", devid);
+
+	if (d)
+		snprintf(buf, len, "(%s %s)", inspect_str(d, "pci_slot"), inspect_str(d, "kind"));
+	else
+		snprintf(buf, len, "(no PCI function has this requester id)");
+	return buf;
+}
+
+static void print_its(json_t *root)
+{
+	json_t *its = json_object_get(root, "its"), *q = json_object_get(its, "command_queue"), *e, *x;
+	char a[32], b[64];
+	size_t i, k;
+
+	printf("ITS:\n");
+	if (!json_object_get(its, "gits_ctlr")) {
+		printf("  %s\n", inspect_str(its, "error"));
+		return;
+	}
+	printf("  GITS_CTLR %s (%s), %lld-bit DeviceIDs, %lld-bit EventIDs\n", inspect_str(its, "gits_ctlr"),
+	       inspect_bool(its, "enabled") ? "enabled" : "disabled", inspect_int(its, "device_id_bits"),
+	       inspect_int(its, "event_id_bits"));
+	printf("  command queue: %s at %s, %s, CWRITER %s CREADR %s, %lld commands pending%s\n",
+	       inspect_bool(q, "valid") ? "valid" : "not valid", inspect_str(q, "addr"),
+	       inspect_size(inspect_int(q, "bytes"), a, sizeof(a)), inspect_str(q, "cwriter"), inspect_str(q, "creadr"),
+	       inspect_int(q, "pending_commands"), inspect_bool(q, "stalled") ? ", STALLED" : "");
+	json_array_foreach(json_object_get(its, "tables"), i, e)
+		if (inspect_bool(e, "valid"))
+			printf("  GITS_BASER%lld %s: %s table%s at %s, %lld x %s pages, %lld-byte entries\n",
+			       inspect_int(e, "baser"), inspect_str(e, "value"), inspect_str(e, "type"),
+			       inspect_bool(e, "indirect") ? " (indirect)" : "", inspect_str(e, "addr"),
+			       inspect_int(e, "pages"), inspect_size(inspect_int(e, "page_size"), a, sizeof(a)),
+			       inspect_int(e, "entry_size"));
+	if (json_object_get(its, "error")) {
+		printf("  ITS tables: %s\n", inspect_str(its, "error"));
+		return;
+	}
+	printf("ITS collections:\n");
+	json_array_foreach(json_object_get(its, "collections"), i, e)
+		printf("  ICID %lld -> %s\n", inspect_int(e, "icid"),
+		       inspect_target(json_object_get(e, "target_vcpu"), a, sizeof(a)));
+	if (!json_array_size(json_object_get(its, "collections")))
+		printf("  none\n");
+	printf("ITS devices:\n");
+	json_array_foreach(json_object_get(its, "devices"), i, e) {
+		json_t *ev = json_object_get(e, "events");
+
+		printf("  DeviceID %s %s  ITT %s  %lld EventIDs, %zu mapped\n", inspect_str(e, "device_id"),
+		       owner_str(root, inspect_str(e, "device_id"), b, sizeof(b)), inspect_str(e, "itt"),
+		       1ll << inspect_int(e, "event_bits"), json_array_size(ev));
+		json_array_foreach(ev, k, x) {
+			json_t *en = json_object_get(x, "lpi_enabled"), *p = json_object_get(x, "lpi_pending");
+
+			printf("    EventID %lld -> LPI %lld -> collection %lld -> %s", inspect_int(x, "event_id"),
+			       inspect_int(x, "lpi"), inspect_int(x, "icid"),
+			       inspect_target(json_object_get(x, "target_vcpu"), a, sizeof(a)));
+			if (en)
+				printf("  (%s, priority %s%s)", json_is_true(en) ? "enabled" : "DISABLED",
+				       inspect_str(x, "lpi_priority"), json_is_true(p) ? ", pending" : "");
+			printf("\n");
+		}
+	}
+	if (!json_array_size(json_object_get(its, "devices")))
+		printf("  none\n");
+}
+
+void arm64_inspect_print(json_t *root)
+{
+	print_board(root);
+	print_its(root);
+}

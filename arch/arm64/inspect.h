@@ -45,5 +45,20 @@ int arm64_inspect(const struct regset_list *l, const struct guest_mem *ram, json
 json_t *inspect_hex(uint64_t v, int width);
 void inspect_set_hex(json_t *o, const char *key, uint64_t v, int width);
 void inspect_set_int(json_t *o, const char *key, uint64_t v);
+/* Reading such objects back: a missing string is "?", a missing number 0. */
+const char *inspect_str(json_t *o, const char *key);
+long long inspect_int(json_t *o, const char *key);
+int inspect_bool(json_t *o, const char *key);
+/* The element of @array whose string @key is @value, or NULL. */
+json_t *inspect_find(json_t *array, const char *key, const char *value);
+/* "vCPU N", or "no vCPU" for a collection mapped to none, into @buf. */
+const char *inspect_target(json_t *t, char *buf, size_t len);
+/* "64 KiB", "1.5 MiB", ... into @buf. */
+const char *inspect_size(long long bytes, char *buf, size_t len);
+
+/* Print the ABI, vCPU, GIC and ITS parts of an inspected snapshot (@root
+ * as migration/inspect.c builds it, devices included for the ITS's
+ * DeviceID owners) for a person. */
+void arm64_inspect_print(json_t *root);
 
 #endif
