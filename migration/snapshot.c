@@ -210,25 +210,33 @@ static int write_state(const struct regset_list *l, const char *dir, char *err, 
 int snapshot_save(struct vm *vm, const char *dir, char *err, size_t errlen)
 {
 	struct regset_list l = { 0 };
+	struct regset *cfg, *t;
 	char path[1024];
 	int rc;
 
 	err[0] = 0;
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+		return rc;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
 	unlink(path);	/* an old state must never pair with new memory */
-	config_save(vm->cfg, regset_list_add(&l, "config", 1));
-	regset_put_uint(regset_list_add(&l, "time", 1), TIME_REALTIME_NS, realtime_ns(), 8);
-	rc = board_save(vm, &l, err, errlen);
+	cfg = regset_list_add(&l, "config", 1);
+	if (cfg)
+		config_save(vm->cfg, cfg);
+	t = cfg ? regset_list_add(&l, "time", 1) : NULL;
+	rc = t ? regset_put_uint(t, TIME_REALTIME_NS, realtime_ns(), 8) : -ENOMEM;
+	if (!rc)
+		rc = board_save(vm, &l, err, errlen);
 	if (!rc)
 		rc = save_devices(vm, &l, err, errlen);
 	if (!rc)
 		rc = write_memory(vm, dir, err, errlen);
 	if (!rc)
 		rc = write_state(&l, dir, err, errlen);
+	if (rc && !err[0])
+		snprintf(err, errlen, "saving the VM's state: %s", strerror(-rc));
 	regset_list_free(&l);
 	return rc;
 }
