@@ -243,7 +243,9 @@ int api_listen(struct vm *vm, const char *path)
 
 /* ---- client ---- */
 
-int api_request_format(const char *command, const char *arg, char *buf, size_t len)
+/* The request line for @command (+ optional @arg) into @buf. -EINVAL for
+ * an unknown command or a missing/extra argument. */
+static int request_format(const char *command, const char *arg, char *buf, size_t len)
 {
 	const struct api_command *c = find_command(command);
 	json_t *req;
@@ -312,7 +314,7 @@ int api_ctl(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) == 's')
 		path = optarg;
 	if (opt != -1 || !path || optind >= argc ||
-	    api_request_format(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL,
+	    request_format(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL,
 			       req, sizeof(req))) {
 		fputs(ctl_usage, stderr);
 		return 1;

@@ -9,8 +9,6 @@
 #ifndef ITSY_API_H
 #define ITSY_API_H
 
-#include <stddef.h>
-
 struct vm;
 
 /* Listen on @path (refusing one another itsy is serving). -errno, with a
@@ -19,9 +17,5 @@ int api_listen(struct vm *vm, const char *path);
 
 /* "itsy ctl --api-socket PATH COMMAND [ARG]": returns the exit status. */
 int api_ctl(int argc, char **argv);
-
-/* Build the request line for @command (+ optional @arg) into @buf.
- * -EINVAL for an unknown command or a missing/extra argument. */
-int api_request_format(const char *command, const char *arg, char *buf, size_t len);
 
 #endif

@@ -4,13 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void (*exit_hook)(void);
-
-void log_set_exit_hook(void (*hook)(void))
-{
-	exit_hook = hook;
-}
-
 static void vlog(const char *fmt, va_list ap)
 {
 	/* The terminal may be in raw mode: end lines with CR LF. */
@@ -32,8 +25,6 @@ noreturn void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (exit_hook)
-		exit_hook();
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);
