@@ -1,0 +1,153 @@
+/* Live-migration wire: authenticated, sequenced, length-framed messages over
+ * a connected stream socket (TCP in production, a socketpair in the tests).
+ * Portable: no KVM; libsodium for hashing, MACs and randomness.
+ *
+ * Every integer on the wire is little-endian, with no padding.
+ *
+ * Handshake (wire_handshake), both ends at once:
+ *  1. Each end sends a HELLO, 46 bytes, not authenticated:
+ *       0   8  magic "ITSYMIG1"
+ *       8   4  protocol version, 1 (WIRE_VERSION)
+ *      12   1  role: 1 source, 2 destination
+ *      13   1  secured: 1 if this end has a secret, else 0
+ *      14  32  nonce, fresh random bytes (randombytes_buf)
+ *  2. Each end checks the peer's HELLO: the magic, the version, that the
+ *     roles are opposite, and that both ends agree on using a secret. The
+ *     checks are symmetric, so a mismatch fails on both ends with the same
+ *     message (e.g. "the destination was started without a secret
+ *     (--insecure)").
+ *  3. Session key (32 bytes) = keyed BLAKE2b-256 (crypto_generichash) of
+ *       "itsy-migration-v1" (17 bytes) || source nonce || destination nonce
+ *     keyed with the 32-byte secret hash (wire_secret_load). Without a
+ *     secret (insecure mode) the key is 32 zero bytes: frames still detect
+ *     corruption, truncation and reordering, but anyone can forge them.
+ *  4. Each end sends an AUTH frame (empty payload) and expects the peer's.
+ *     A peer with another secret derives another session key, so its AUTH
+ *     fails the MAC check: "authentication failed: the peer's secret
+ *     differs (or the stream was tampered with)".
+ *
+ * Frame (everything after the HELLOs, the AUTH frames included):
+ *     0   1  type (enum wire_type)
+ *     1   3  zero
+ *     4   4  payload length L, at most WIRE_MAX_PAYLOAD
+ *     8   L  payload
+ *   8+L  32  tag: keyed BLAKE2b-256, with the session key, of
+ *              direction (1 byte: 1 source to destination, 2 back)
+ *              || sequence number (8 bytes) || the 8 header bytes || payload
+ *   The sequence number counts frames per direction from 0 (the AUTH frame
+ *   is 0) and is not sent. A replayed, dropped, reordered, reflected or
+ *   altered frame therefore fails its tag. A length above WIRE_MAX_PAYLOAD
+ *   is refused before any of the payload is read.
+ *
+ * Contract:
+ *  - Errors are -errno, with a one-line message in w->err. Nothing crashes
+ *    on any input from the peer.
+ *  - Every wait for the socket is a poll() of at most timeout_ms: a quiet
+ *    peer gives -ETIMEDOUT ("no data from the peer for N s"); a closed
+ *    connection -ECONNRESET ("the peer closed the connection"); a bad tag
+ *    -EBADMSG (-EACCES for the handshake's AUTH); a frame out of protocol
+ *    -EPROTO; an oversized one -EMSGSIZE.
+ *  - Failures are sticky per direction: once a receive failed, every later
+ *    wire_recv() returns the same error (the stream position is lost), and
+ *    likewise for sends. w->err keeps the first message.
+ *  - wire_send()/wire_recv() need a completed handshake (-ENOTCONN before).
+ *  - The socket is the caller's: wire_free() does not close it. It may be
+ *    blocking or not (every socket call is MSG_DONTWAIT after a poll());
+ *    sends use MSG_NOSIGNAL, so a closed peer never raises SIGPIPE.
+ *  - wire_init() calls sodium_init() (once per process); a test may install
+ *    its own randombytes implementation before that.
+ *  - Not thread-safe: one wire, one thread at a time. */
+#ifndef ITSY_WIRE_H
+#define ITSY_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_MAGIC		"ITSYMIG1"	/* 8 bytes, no NUL on the wire */
+#define WIRE_VERSION		1u
+#define WIRE_MAX_PAYLOAD	(4u << 20)
+#define WIRE_KEY_LEN		32		/* secret hash, session key */
+#define WIRE_NONCE_LEN		32
+#define WIRE_TAG_LEN		32
+#define WIRE_HELLO_LEN		46
+#define WIRE_HDR_LEN		8
+#define WIRE_SECRET_MIN		16		/* bytes of a secret file */
+#define WIRE_SECRET_MAX		4096
+#define WIRE_ERROR_MAX		1024		/* bytes of text in a WIRE_ERROR */
+
+enum wire_role {
+	WIRE_SOURCE = 1,
+	WIRE_DESTINATION = 2,
+};
+
+/* Message types; the values are on the wire. */
+enum wire_type {
+	WIRE_HELLO = 1,		/* handshake only (internal to wire.c) */
+	WIRE_AUTH,		/* handshake only (internal) */
+	WIRE_BEGIN,
+	WIRE_PROFILE,
+	WIRE_PAGES,
+	WIRE_PASS_END,
+	WIRE_STATE,
+	WIRE_READY,
+	WIRE_GO,
+	WIRE_RUNNING,
+	WIRE_ERROR,		/* payload: text, not NUL-terminated */
+	WIRE_OK,
+};
+
+struct wire {
+	int fd;			/* not owned */
+	int timeout_ms;		/* per read/write wait, poll() based */
+	uint8_t key[WIRE_KEY_LEN];	/* session MAC key */
+	uint64_t send_seq, recv_seq;
+	uint64_t bytes_sent, bytes_recv;	/* everything on the socket, headers included */
+	uint8_t *buf;		/* receive buffer (payload, then tag), owned */
+	size_t cap;
+	int role;		/* enum wire_role, set by the handshake */
+	int ready;		/* the handshake succeeded */
+	int send_rc, recv_rc;	/* first failure per direction, sticky */
+	char err[256];		/* one-line message after any failure */
+};
+
+/* Set up @w on the connected stream socket @fd, which stays the caller's
+ * (wire_free() closes nothing). @timeout_ms > 0. 0, or -EINVAL, or -EIO when
+ * libsodium cannot initialise. */
+int wire_init(struct wire *w, int fd, int timeout_ms);
+/* Free the buffer and wipe the key. Safe on a zeroed or freed wire. */
+void wire_free(struct wire *w);
+
+/* Read the secret file @path and hash it (unkeyed BLAKE2b-256 of its bytes,
+ * exactly as they are, a trailing newline included) into @out. The file
+ * must be a regular file of WIRE_SECRET_MIN..WIRE_SECRET_MAX bytes; its
+ * permissions are not checked. 0, or -errno with a message in @err. */
+int wire_secret_load(const char *path, uint8_t out[WIRE_KEY_LEN], char *err, size_t errlen);
+
+/* Run the handshake above as the source (@is_source) or the destination.
+ * @secret is the WIRE_KEY_LEN-byte secret hash, or NULL for insecure mode.
+ * 0 once both ends proved they share the secret (or both are insecure). */
+int wire_handshake(struct wire *w, int is_source, const uint8_t *secret);
+
+/* Send one frame of @type (WIRE_BEGIN..WIRE_OK) with @len bytes of @payload
+ * (may be NULL when @len is 0). -EMSGSIZE above WIRE_MAX_PAYLOAD. */
+int wire_send(struct wire *w, uint8_t type, const void *payload, size_t len);
+
+/* Receive one authenticated frame of a type WIRE_BEGIN..WIRE_OK (others are
+ * -EPROTO). *payload points into w->buf and stays valid until the next
+ * receive on @w; it is non-NULL even when *len is 0. */
+int wire_recv(struct wire *w, uint8_t *type, const uint8_t **payload, size_t *len);
+
+/* wire_recv(), then fail with -EPROTO unless the type is @want. A WIRE_ERROR
+ * frame (when @want is another type) becomes -ECONNABORTED with "the peer
+ * says: TEXT" in w->err. @payload and @len may be NULL. */
+int wire_expect(struct wire *w, uint8_t want, const uint8_t **payload, size_t *len);
+
+/* Best effort: send a WIRE_ERROR frame with the text @msg (at most
+ * WIRE_ERROR_MAX bytes of it, without the NUL). Leaves w->err as it was, so
+ * it may be passed w->err itself. */
+void wire_send_error(struct wire *w, const char *msg);
+
+/* "begin", "pages", ...; "unknown" for any other value. */
+const char *wire_type_name(uint8_t type);
+
+#endif

@@ -1,0 +1,300 @@
+/* libFuzzer harness of the live-migration receive path: the wire's handshake
+ * and frame reader (migration/wire.c) and the RAM pages decoder
+ * (migration/pages.c). Each input is used three ways:
+ *  1. as everything a source sends to a destination-role wire (its HELLO,
+ *     then frames), as it is;
+ *  2. the same after the harness has recomputed every frame's tag with the
+ *     session key, so that mutations get past the MAC into the frame
+ *     checks (and WIRE_PAGES payloads into pages_apply);
+ *  3. as a WIRE_PAGES payload given straight to pages_apply, with 4 KiB and
+ *     64 KiB pages.
+ * libsodium's randomness is replaced by a constant, so the destination's
+ * nonce, and with it the session key, is known in advance. The destination
+ * uses the fixed secret below, or none when the input's HELLO says it is
+ * insecure (its byte 13 is 0). Every failure must leave a message, and a
+ * frame must lie in the wire's buffer; a broken rule is a crash.
+ *
+ * Built and run by scripts/fuzz-wire. Built with -DFUZZ_WIRE_SEEDS it is
+ * instead a program that writes the seed corpus (streams captured from a
+ * source-role wire) into the directory named by its argument. */
+#include "migration/pages.h"
+#include "migration/wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define require(cond)	do { if (!(cond)) __builtin_trap(); } while (0)
+
+#define NONCE_BYTE	0x5a		/* every "random" byte */
+#define RAM_SIZE	(256u << 10)
+
+static const uint8_t secret[WIRE_KEY_LEN] = "itsy fuzz secret, 32 bytes long";
+static uint8_t ram[RAM_SIZE];
+
+/* ---- Constant randomness ---- */
+
+static const char *fixed_name(void)
+{
+	return "fuzz-fixed";
+}
+
+static uint32_t fixed_random(void)
+{
+	return NONCE_BYTE * 0x01010101u;
+}
+
+static void fixed_buf(void *const buf, const size_t size)
+{
+	memset(buf, NONCE_BYTE, size);
+}
+
+static randombytes_implementation fixed_rng = {
+	.implementation_name = fixed_name, .random = fixed_random, .buf = fixed_buf,
+};
+
+static void fuzz_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	require(!randombytes_set_implementation(&fixed_rng));
+	require(sodium_init() >= 0);
+	done = true;
+}
+
+/* ---- The format, as documented in migration/wire.h ---- */
+
+static void le_put(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le_get(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* Session key for a source nonce @src_nonce and our constant nonce. */
+static void key_make(uint8_t *key, const uint8_t *sec, const uint8_t *src_nonce)
+{
+	static const uint8_t zero[WIRE_KEY_LEN];
+	uint8_t in[17 + 2 * WIRE_NONCE_LEN];
+
+	memcpy(in, "itsy-migration-v1", 17);
+	memcpy(in + 17, src_nonce, WIRE_NONCE_LEN);
+	memset(in + 17 + WIRE_NONCE_LEN, NONCE_BYTE, WIRE_NONCE_LEN);
+	crypto_generichash(key, WIRE_KEY_LEN, in, sizeof(in), sec ? sec : zero, WIRE_KEY_LEN);
+}
+
+/* The tag of the frame at @f (header and @len bytes of payload). */
+static void tag_make(uint8_t *tag, const uint8_t *key, uint8_t dir, uint64_t seq,
+		     const uint8_t *f, size_t len)
+{
+	crypto_generichash_state st;
+	uint8_t pre[9] = { dir };
+
+	le_put(pre + 1, seq, 8);
+	crypto_generichash_init(&st, key, WIRE_KEY_LEN, WIRE_TAG_LEN);
+	crypto_generichash_update(&st, pre, sizeof(pre));
+	crypto_generichash_update(&st, f, WIRE_HDR_LEN + len);
+	crypto_generichash_final(&st, tag, WIRE_TAG_LEN);
+}
+
+/* The destination's secret for a stream starting with @hello. */
+static const uint8_t *secret_for(const uint8_t *data, size_t len)
+{
+	return len > 13 && data[13] == 0 ? NULL : secret;
+}
+
+/* Recompute the tag of every whole frame after the HELLO. */
+static void fix_tags(uint8_t *buf, size_t len)
+{
+	uint8_t key[WIRE_KEY_LEN];
+	size_t pos = WIRE_HELLO_LEN;
+	uint64_t seq = 0;
+
+	if (len < WIRE_HELLO_LEN)
+		return;
+	key_make(key, secret_for(buf, len), buf + 14);
+	while (len - pos >= WIRE_HDR_LEN) {
+		uint64_t n = le_get(buf + pos + 4, 4);
+
+		if (n > WIRE_MAX_PAYLOAD || len - pos - WIRE_HDR_LEN < n + WIRE_TAG_LEN)
+			return;
+		tag_make(buf + pos + WIRE_HDR_LEN + n, key, 1, seq++, buf + pos, n);
+		pos += WIRE_HDR_LEN + n + WIRE_TAG_LEN;
+	}
+}
+
+/* ---- Checks ---- */
+
+static void apply_pages(const uint8_t *p, size_t len, uint32_t page_size)
+{
+	uint64_t data = ~0ull, zero = ~0ull;
+	char err[160] = "";
+	int rc = pages_apply(p, len, ram, RAM_SIZE, page_size, &data, &zero, err, sizeof(err));
+
+	require(rc == 0 || (rc == -EINVAL && err[0]));
+	require(data <= len / page_size && zero != ~0ull);
+}
+
+/* Feed @len bytes of @data to a destination wire, as its peer. */
+static void run_wire(const uint8_t *data, size_t len)
+{
+	const uint8_t *payload;
+	struct wire w;
+	size_t plen, pos = 0;
+	uint8_t type;
+	int sp[2], rc;
+
+	require(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
+	while (pos < len) {
+		ssize_t put = send(sp[0], data + pos, len - pos, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (put <= 0)
+			break;		/* the socket is full: the rest is cut off */
+		pos += (size_t)put;
+	}
+	shutdown(sp[0], SHUT_WR);
+	require(!wire_init(&w, sp[1], 1000));
+	rc = wire_handshake(&w, 0, secret_for(data, len));
+	while (!rc) {
+		rc = wire_recv(&w, &type, &payload, &plen);
+		if (rc)
+			break;
+		require(type >= WIRE_BEGIN && type <= WIRE_OK);
+		require(payload == w.buf && plen <= WIRE_MAX_PAYLOAD && plen + WIRE_TAG_LEN <= w.cap);
+		if (type == WIRE_PAGES)
+			apply_pages(payload, plen, 4096);
+	}
+	require(rc < 0 && rc != -ETIMEDOUT && w.err[0]);
+	require(wire_recv(&w, &type, &payload, &plen) == rc && !payload && !plen);
+	wire_free(&w);
+	close(sp[0]);
+	close(sp[1]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	require(copy);
+	fuzz_init();
+	run_wire(data, len);
+	if (len)
+		memcpy(copy, data, len);
+	fix_tags(copy, len);
+	run_wire(copy, len);
+	free(copy);
+	apply_pages(data, len, 4096);
+	apply_pages(data, len, 65536);
+	return 0;
+}
+
+#ifdef FUZZ_WIRE_SEEDS
+/* ---- Seed corpus: what a source-role wire sends ---- */
+
+/* Queue a destination's HELLO and AUTH for the source on @fd. */
+static void dest_queue(int fd, const uint8_t *sec)
+{
+	uint8_t h[WIRE_HELLO_LEN + WIRE_HDR_LEN + WIRE_TAG_LEN] = "ITSYMIG1";
+	uint8_t key[WIRE_KEY_LEN];
+
+	le_put(h + 8, WIRE_VERSION, 4);
+	h[12] = WIRE_DESTINATION;
+	h[13] = sec != NULL;
+	memset(h + 14, NONCE_BYTE, WIRE_NONCE_LEN);
+	key_make(key, sec, h + 14);	/* the source's nonce is the same constant */
+	memset(h + WIRE_HELLO_LEN, 0, WIRE_HDR_LEN);
+	h[WIRE_HELLO_LEN] = WIRE_AUTH;
+	tag_make(h + WIRE_HELLO_LEN + WIRE_HDR_LEN, key, 2, 0, h + WIRE_HELLO_LEN, 0);
+	require(write(fd, h, sizeof(h)) == (ssize_t)sizeof(h));
+}
+
+static void send_pages(struct wire *w)
+{
+	static uint8_t page[4096];
+	struct pages_batch b;
+
+	require(!pages_init(&b, sizeof(page), 3 * (8 + sizeof(page))));
+	for (unsigned i = 0; i < sizeof(page); i++)
+		page[i] = (uint8_t)(i * 13 + 1);
+	require(!pages_add(&b, 0, page));
+	memset(page, 0, sizeof(page));
+	for (uint64_t off = 0x1000; off < 0x5000; off += 0x1000)
+		require(!pages_add(&b, off, page));
+	page[100] = 7;
+	require(!pages_add(&b, 0x9000, page));
+	require(!wire_send(w, WIRE_PAGES, b.buf, b.len));
+	pages_free(&b);
+}
+
+enum { SEED_PAGES = 1, SEED_ERROR = 2 };
+
+static int seed_write(const char *dir, const char *name, const uint8_t *sec, unsigned parts)
+{
+	static uint8_t out[1 << 16];
+	struct wire w;
+	char path[512];
+	size_t n = 0;
+	ssize_t got;
+	FILE *f;
+	int sp[2];
+
+	require(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
+	dest_queue(sp[0], sec);
+	require(!wire_init(&w, sp[1], 1000));
+	require(!wire_handshake(&w, 1, sec));
+	require(!wire_send(&w, WIRE_BEGIN, "{\"ram\": 268435456}", 18));
+	if (parts & SEED_PAGES) {
+		send_pages(&w);
+		require(!wire_send(&w, WIRE_PASS_END, "\x01\0\0\0", 4));
+		require(!wire_send(&w, WIRE_STATE, "state bytes", 11));
+		require(!wire_send(&w, WIRE_GO, NULL, 0));
+	}
+	if (parts & SEED_ERROR)
+		wire_send_error(&w, "the source failed: out of memory");
+	wire_free(&w);
+	close(sp[1]);
+	/* everything the source sent, up to its end of the connection */
+	while ((got = read(sp[0], out + n, sizeof(out) - n)) > 0)
+		n += (size_t)got;
+	close(sp[0]);
+	require(got == 0 && n < sizeof(out));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(out, 1, n, f) != n || fclose(f)) {
+		fprintf(stderr, "%s: cannot write\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return 2;
+	}
+	fuzz_init();
+	return seed_write(argv[1], "handshake", secret, 0) ||
+	       seed_write(argv[1], "pages", secret, SEED_PAGES) ||
+	       seed_write(argv[1], "pages-insecure", NULL, SEED_PAGES) ||
+	       seed_write(argv[1], "error", secret, SEED_ERROR);
+}
+#endif
