@@ -218,7 +218,7 @@ static int map_memory(const char *dir, uint64_t want, json_t *root, json_t *prob
 		if (p == MAP_FAILED) {
 			problem(problems, "%s: cannot map it: %s", path, strerror(errno));
 		} else {
-			*m = (struct guest_mem){ p, memmap_get(MM_RAM)->base, want };
+			*m = (struct guest_mem){ .hva = p, .gpa = memmap_get(MM_RAM)->base, .size = want };
 			rc = 0;
 		}
 	}

@@ -34,7 +34,7 @@ static uint64_t realtime_ns(void)
 
 /* ---- the run configuration ---- */
 
-static void config_save(const struct run_config *c, struct regset *s)
+void snapshot_config_save(const struct run_config *c, struct regset *s)
 {
 	regset_put_uint(s, CFG_CPUS, c->cpus, 4);
 	regset_put_uint(s, CFG_MEM, c->mem, 8);
@@ -72,7 +72,7 @@ static char *cfg_str(const struct regset *s, uint64_t key)
 	return p ? strndup((const char *)p, len) : NULL;
 }
 
-static int config_load(const struct regset *s, struct run_config *c, char *err, size_t len)
+int snapshot_config_load(const struct regset *s, struct run_config *c, char *err, size_t len)
 {
 	memset(c, 0, sizeof(*c));
 	c->cpus = cfg_uint(s, CFG_CPUS);
@@ -130,7 +130,7 @@ static int save_devices(struct vm *vm, struct regset_list *l, char *err, size_t 
 	return 0;
 }
 
-static int write_sections(const struct regset_list *l, struct stream_writer *w)
+int snapshot_encode(const struct regset_list *l, struct stream_writer *w)
 {
 	for (unsigned i = 0; i < l->n; i++) {
 		size_t pos = 0;
@@ -188,7 +188,7 @@ static int write_state(const struct regset_list *l, const char *dir, char *err, 
 	int rc = stream_writer_init(&w);
 
 	if (!rc)
-		rc = write_sections(l, &w);
+		rc = snapshot_encode(l, &w);
 	if (!rc)
 		rc = stream_write_file_atomic(dir, STATE_FILE, stream_writer_data(&w),
 					      stream_writer_len(&w));
@@ -207,10 +207,25 @@ static int write_state(const struct regset_list *l, const char *dir, char *err, 
  *  3. RAM, after step 1 wrote the tables into it.
  *  4. The state file last: it is what makes the directory a snapshot.
  */
+int snapshot_collect(struct vm *vm, struct regset_list *l, char *err, size_t errlen)
+{
+	struct regset *cfg = regset_list_add(l, "config", 1), *t;
+	int rc;
+
+	if (cfg)
+		snapshot_config_save(vm->cfg, cfg);
+	t = cfg ? regset_list_add(l, "time", 1) : NULL;
+	rc = t ? regset_put_uint(t, TIME_REALTIME_NS, realtime_ns(), 8) : -ENOMEM;
+	if (!rc)
+		rc = board_save(vm, l, err, errlen);
+	if (!rc)
+		rc = save_devices(vm, l, err, errlen);
+	return rc;
+}
+
 int snapshot_save(struct vm *vm, const char *dir, char *err, size_t errlen)
 {
 	struct regset_list l = { 0 };
-	struct regset *cfg, *t;
 	char path[1024];
 	int rc;
 
@@ -222,15 +237,7 @@ int snapshot_save(struct vm *vm, const char *dir, char *err, size_t errlen)
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
 	unlink(path);	/* an old state must never pair with new memory */
-	cfg = regset_list_add(&l, "config", 1);
-	if (cfg)
-		config_save(vm->cfg, cfg);
-	t = cfg ? regset_list_add(&l, "time", 1) : NULL;
-	rc = t ? regset_put_uint(t, TIME_REALTIME_NS, realtime_ns(), 8) : -ENOMEM;
-	if (!rc)
-		rc = board_save(vm, &l, err, errlen);
-	if (!rc)
-		rc = save_devices(vm, &l, err, errlen);
+	rc = snapshot_collect(vm, &l, err, errlen);
 	if (!rc)
 		rc = write_memory(vm, dir, err, errlen);
 	if (!rc)
@@ -302,12 +309,25 @@ static int load_section(struct stream_section *s, struct regset_list *l,
 	return 0;
 }
 
+int snapshot_decode(const uint8_t *buf, size_t len, struct regset_list *l,
+		    snapshot_section_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct stream_reader r;
+	struct stream_section s;
+	int rc = stream_reader_open(&r, buf, len);
+
+	err[0] = 0;
+	if (rc)
+		snprintf(err, errlen, "%s", stream_reader_err(&r));
+	while (!rc && (rc = stream_next_section(&r, &s)) == 1)
+		rc = load_section(&s, l, fn, ctx, err, errlen);
+	return rc < 0 ? rc : 0;
+}
+
 int snapshot_read_state(const char *dir, struct regset_list *l, snapshot_section_fn fn,
 			void *ctx, size_t *size, char *err, size_t errlen)
 {
 	char path[1024], why[STREAM_ERR_LEN + 64] = "";
-	struct stream_reader r;
-	struct stream_section s;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -319,17 +339,13 @@ int snapshot_read_state(const char *dir, struct regset_list *l, snapshot_section
 		free(buf);
 		return rc;
 	}
-	rc = stream_reader_open(&r, buf, len);
-	if (rc)
-		snprintf(why, sizeof(why), "%s", stream_reader_err(&r));
-	while (!rc && (rc = stream_next_section(&r, &s)) == 1)
-		rc = load_section(&s, l, fn, ctx, why, sizeof(why));
+	rc = snapshot_decode(buf, len, l, fn, ctx, why, sizeof(why));
 	free(buf);
 	if (size)
 		*size = len;
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", path, why);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 static int load_devices(struct vm *vm, const struct regset_list *l, char *err, size_t len)
@@ -397,12 +413,10 @@ static int parse_restore(int argc, char **argv, struct restore_opts *o)
 	return o->from && optind == argc ? 0 : -EINVAL;
 }
 
-/* Disk and tap paths are recorded; --disk given on the command line
- * replaces them in order. */
-static void apply_overrides(struct run_config *c, const struct restore_opts *o)
+void snapshot_override_disks(struct run_config *c, const struct disk_config *d, unsigned n)
 {
-	for (unsigned i = 0; i < o->ndisks && i < c->ndisks; i++) {
-		const char *p = o->disks[i].path, *comma = strrchr(p, ',');
+	for (unsigned i = 0; i < n && i < c->ndisks; i++) {
+		const char *p = d[i].path, *comma = strrchr(p, ',');
 
 		c->disks[i].path = comma && !strcmp(comma, ",ro") ? strndup(p, comma - p) : p;
 		c->disks[i].readonly = comma && !strcmp(comma, ",ro");
@@ -440,6 +454,16 @@ static uint64_t elapsed_since_save(const struct regset_list *l)
 	return then && now > then ? now - then : 0;	/* never backwards */
 }
 
+int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time time,
+		   char *err, size_t len)
+{
+	int rc = board_check_abi(vm, l, err, len);
+
+	if (!rc)
+		rc = board_restore(vm, l, time, elapsed_since_save(l), err, len);
+	return rc ? rc : load_devices(vm, l, err, len);
+}
+
 /*
  * The restore order:
  *  1. Read and validate the whole state file before creating anything.
@@ -466,9 +490,9 @@ static int restore(struct vm *vm, const struct restore_opts *o, struct run_confi
 		rc = -EINVAL;
 	}
 	if (!rc)
-		rc = config_load(&c->set, cfg, err, len);
+		rc = snapshot_config_load(&c->set, cfg, err, len);
 	if (!rc) {
-		apply_overrides(cfg, o);
+		snapshot_override_disks(cfg, o->disks, o->ndisks);
 		cfg->api_socket = o->api_socket;
 		vm->cfg = cfg;
 		memfd = rc = open_memory(o->from, cfg->mem, err, len);
@@ -476,12 +500,8 @@ static int restore(struct vm *vm, const struct restore_opts *o, struct run_confi
 	if (rc >= 0 && (rc = board_create(vm, cfg, memfd)))
 		snprintf(err, len, "the VM could not be rebuilt");
 	if (!rc)
-		rc = board_check_abi(vm, &l, err, len);
-	if (!rc)
-		rc = board_restore(vm, &l, o->freeze_time ? VCPU_TIME_FREEZE : VCPU_TIME_CATCH_UP,
-				   elapsed_since_save(&l), err, len);
-	if (!rc)
-		rc = load_devices(vm, &l, err, len);
+		rc = snapshot_apply(vm, &l, o->freeze_time ? VCPU_TIME_FREEZE : VCPU_TIME_CATCH_UP,
+				    err, len);
 	/* Device threads start now, before the vCPUs (vm_run). */
 	if (!rc && (rc = devices_resume(vm)))
 		snprintf(err, len, "a device did not start after loading its state");

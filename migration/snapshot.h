@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/arm64/vcpu_state.h"	/* enum vcpu_time */
+
 struct vm;
 
 #define SNAPSHOT_STATE_FILE	"state"
@@ -50,6 +52,40 @@ struct regset_list;
  * message naming the file and the section in @err. */
 int snapshot_read_state(const char *dir, struct regset_list *l, snapshot_section_fn fn,
 			void *ctx, size_t *size, char *err, size_t errlen);
+
+/* The paused VM's whole state but its RAM, as sections: "config",
+ * "time", the board's, the devices'. The board flushes the GIC's pending
+ * tables and the ITS tables into guest RAM on the way, so RAM must be
+ * copied after this. 0, or -errno with a message. */
+int snapshot_collect(struct vm *vm, struct regset_list *l, char *err, size_t errlen);
+
+/* @l as a complete state file (migration/stream.h) in @w, which
+ * stream_writer_init() started. */
+struct stream_writer;
+int snapshot_encode(const struct regset_list *l, struct stream_writer *w);
+
+/* Decode a state file in memory into @l (see snapshot_read_state). */
+int snapshot_decode(const uint8_t *buf, size_t len, struct regset_list *l,
+		    snapshot_section_fn fn, void *ctx, char *err, size_t errlen);
+
+/* The "config" section. */
+struct run_config;
+struct regset;
+void snapshot_config_save(const struct run_config *c, struct regset *s);
+int snapshot_config_load(const struct regset *s, struct run_config *c, char *err, size_t len);
+
+/* Disk paths are recorded in the config; "--disk PATH[,ro]" options
+ * given on the command line replace them in order. */
+struct disk_config;
+void snapshot_override_disks(struct run_config *c, const struct disk_config *d, unsigned n);
+
+/* Steps 3 to 5 of a restore into a VM built from the same config
+ * (board_create) whose RAM holds the guest's: check the ABI against this
+ * host, write the board's state, load the devices. Their threads start
+ * with devices_resume(), the caller's choice of when. 0, or -errno with a
+ * message. */
+int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time time,
+		   char *err, size_t len);
 
 /* Save the VM, which the caller has paused (vm_pause), into @dir (created
  * if missing). The guest stays paused. 0, or -errno with a message. */

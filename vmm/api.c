@@ -1,5 +1,7 @@
 #include "vmm/api.h"
+#include "migration/migrate.h"
 #include "migration/snapshot.h"
+#include "migration/wire.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -23,6 +25,18 @@ struct api {
 	struct vm *vm;
 	int fd;
 };
+
+static void write_all(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, s, len);
+
+		if (n <= 0)
+			return;
+		s += n;
+		len -= n;
+	}
+}
 
 /* ---- server ---- */
 
@@ -60,13 +74,29 @@ static json_t *cmd_resume(struct vm *vm, json_t *req)
 	return rc ? reply_error("resume: %s", strerror(-rc)) : json_pack("{s:b}", "ok", 1);
 }
 
+static json_t *progress_json(const struct migrate_progress *p)
+{
+	return json_pack("{s:s, s:i, s:I, s:f, s:f, s:I, s:I}", "phase", p->phase ? p->phase : "",
+			 "pass", (int)p->pass, "dirty_pages", (json_int_t)p->dirty_pages,
+			 "dirty_mib", p->dirty_pages * (double)p->page_size / 1048576.0,
+			 "rate_mbps", p->rate_mbps,
+			 "expected_downtime_ms", (json_int_t)p->expected_downtime_ms,
+			 "bytes_sent", (json_int_t)p->bytes_sent);
+}
+
 static json_t *cmd_status(struct vm *vm, json_t *req)
 {
+	struct migrate_progress p;
+	json_t *r;
+
 	(void)req;
-	return json_pack("{s:b, s:s, s:i, s:I, s:i}", "ok", 1,
-			 "state", vm->paused ? "paused" : "running",
-			 "vcpus", (int)vm->ncpus, "memory_bytes", (json_int_t)vm->ram.size,
-			 "devices", (int)vm->ndevices);
+	r = json_pack("{s:b, s:s, s:i, s:I, s:i}", "ok", 1,
+		      "state", vm->paused ? "paused" : "running",
+		      "vcpus", (int)vm->ncpus, "memory_bytes", (json_int_t)vm->ram.size,
+		      "devices", (int)vm->ndevices);
+	if (r && migrate_running(&p))
+		json_object_set_new(r, "migration", progress_json(&p));
+	return r;
 }
 
 /* Pause (if running), write the snapshot, and stay paused. */
@@ -88,6 +118,73 @@ static json_t *cmd_snapshot(struct vm *vm, json_t *req)
 	return json_pack("{s:b, s:s, s:I}", "ok", 1, "path", dir, "pause_us", (json_int_t)(ns / 1000));
 }
 
+/* ---- migrate: answers over time, on the connection it keeps ---- */
+
+static void send_line(int fd, json_t *j)
+{
+	char *out = json_dumps(j, JSON_COMPACT);
+
+	if (out) {
+		write_all(fd, out, strlen(out));
+		write_all(fd, "\n", 1);
+	}
+	free(out);
+	json_decref(j);
+}
+
+/* On the migration thread: one line per step, the last says ok or not. */
+static void report_migration(void *ctx, const struct migrate_progress *p, int final)
+{
+	int fd = (int)(intptr_t)ctx;
+
+	if (!final) {
+		send_line(fd, json_pack("{s:o}", "progress", progress_json(p)));
+		return;
+	}
+	if (p->error[0])
+		send_line(fd, json_pack("{s:b, s:s}", "ok", 0, "error", p->error));
+	else
+		send_line(fd, json_pack("{s:b, s:I, s:I, s:I, s:i}", "ok", 1,
+					"total_ms", (json_int_t)p->total_ms,
+					"downtime_ms", (json_int_t)p->downtime_ms,
+					"bytes_sent", (json_int_t)p->bytes_sent, "passes", (int)p->pass + 1));
+	close(fd);
+}
+
+static json_t *migrate_opts_from(json_t *req, struct migrate_opts *o)
+{
+	const char *uri = json_string_value(json_object_get(req, "uri"));
+	const char *secret = json_string_value(json_object_get(req, "secret_file"));
+	char err[512];
+
+	memset(o, 0, sizeof(*o));
+	if (!uri || strlen(uri) >= sizeof(o->uri))
+		return reply_error("migrate needs a \"uri\" (tcp:HOST:PORT)%s", "");
+	snprintf(o->uri, sizeof(o->uri), "%s", uri);
+	o->max_downtime_ms = (uint64_t)json_integer_value(json_object_get(req, "max_downtime_ms"));
+	if (!secret && !json_is_true(json_object_get(req, "insecure")))
+		return reply_error("migrate needs a \"secret_file\", or \"insecure\": true%s", "");
+	if (secret && wire_secret_load(secret, o->secret, err, sizeof(err)))
+		return reply_error("%s", err);
+	o->secured = !!secret;
+	return NULL;
+}
+
+static json_t *cmd_migrate(struct vm *vm, json_t *req, int fd)
+{
+	struct migrate_opts o;
+	json_t *bad = migrate_opts_from(req, &o);
+	char err[512];
+
+	if (bad)
+		return bad;
+	if (vm->paused)
+		return reply_error("the guest is paused: resume it before migrating%s", "");
+	if (migrate_start(vm, &o, report_migration, (void *)(intptr_t)fd, err, sizeof(err)))
+		return reply_error("%s", err);
+	return NULL;	/* the migration has the connection now */
+}
+
 static json_t *cmd_quit(struct vm *vm, json_t *req)
 {
 	(void)req;
@@ -99,12 +196,17 @@ static const struct api_command {
 	const char *name;
 	json_t *(*fn)(struct vm *vm, json_t *req);
 	int takes_path;
+	int not_while_migrating;	/* it would pause or resume the guest */
+	/* Instead of fn: answers over time and keeps the connection @fd
+	 * (returns NULL then), or returns an error reply. */
+	json_t *(*stream)(struct vm *vm, json_t *req, int fd);
 } commands[] = {
-	{ "pause", cmd_pause, 0 },
-	{ "resume", cmd_resume, 0 },
-	{ "status", cmd_status, 0 },
-	{ "quit", cmd_quit, 0 },
-	{ "snapshot", cmd_snapshot, 1 },
+	{ "pause", cmd_pause, 0, 1, NULL },
+	{ "resume", cmd_resume, 0, 1, NULL },
+	{ "status", cmd_status, 0, 0, NULL },
+	{ "quit", cmd_quit, 0, 0, NULL },
+	{ "snapshot", cmd_snapshot, 1, 1, NULL },
+	{ "migrate", NULL, 0, 1, cmd_migrate },
 };
 
 static const struct api_command *find_command(const char *name)
@@ -115,7 +217,8 @@ static const struct api_command *find_command(const char *name)
 	return NULL;
 }
 
-static json_t *dispatch(struct vm *vm, const char *line)
+/* The reply, or NULL when the command kept @fd to answer later. */
+static json_t *dispatch(struct vm *vm, const char *line, int fd)
 {
 	json_error_t jerr;
 	json_t *req = json_loads(line, 0, &jerr), *reply;
@@ -126,9 +229,13 @@ static json_t *dispatch(struct vm *vm, const char *line)
 		return reply_error("the request is not a JSON object: %s", req ? "" : jerr.text);
 	}
 	c = find_command(json_string_value(json_object_get(req, "command")));
-	reply = c ? c->fn(vm, req)
-		  : reply_error("unknown or missing \"command\" (want pause, resume, status, "
-				"snapshot, quit)%s", "");
+	if (!c)
+		reply = reply_error("unknown or missing \"command\" (want pause, resume, status, "
+				    "snapshot, migrate, quit)%s", "");
+	else if (c->not_while_migrating && migrate_running(NULL))
+		reply = reply_error("a migration is running; %s must wait", c->name);
+	else
+		reply = c->stream ? c->stream(vm, req, fd) : c->fn(vm, req);
 	json_decref(req);
 	return reply;
 }
@@ -153,17 +260,6 @@ static ssize_t read_line(int fd, char *buf, size_t len, int timeout_ms)
 	return n ? (ssize_t)n : -EIO;
 }
 
-static void write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n <= 0)
-			return;
-		s += n;
-		len -= n;
-	}
-}
 
 static void on_connection(void *ctx)
 {
@@ -176,7 +272,9 @@ static void on_connection(void *ctx)
 	if (fd < 0)
 		return;
 	reply = read_line(fd, line, sizeof(line), REQUEST_TIMEOUT_MS) < 0
-		? reply_error("no request line within %s", "2 s") : dispatch(api->vm, line);
+		? reply_error("no request line within %s", "2 s") : dispatch(api->vm, line, fd);
+	if (!reply)
+		return;		/* kept: answered later */
 	out = json_dumps(reply, JSON_COMPACT);
 	if (out) {
 		write_all(fd, out, strlen(out));
@@ -284,7 +382,10 @@ static int ctl_connect(const char *path)
 }
 
 static const char ctl_usage[] =
-	"usage: itsy ctl --api-socket PATH pause|resume|status|quit|snapshot DIR\n";
+	"usage: itsy ctl --api-socket PATH pause|resume|status|quit|snapshot DIR\n"
+	"       itsy ctl --api-socket PATH migrate tcp:HOST:PORT [--max-downtime MS]\n"
+	"                [--secret-file PATH | --insecure]\n"
+	"  The secret file may also come from ITSY_MIGRATION_SECRET_FILE.\n";
 
 /* Print the reply; exit status 0 when it says ok. */
 static int show_reply(const char *line)
@@ -301,6 +402,146 @@ static int show_reply(const char *line)
 	return ok ? 0 : 1;
 }
 
+/* Lines from a stream, keeping what follows each newline. */
+struct line_reader {
+	char buf[REQUEST_MAX];
+	size_t n;
+};
+
+static int next_line(int fd, struct line_reader *r, char *out, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char *nl;
+
+	while (!(nl = memchr(r->buf, '\n', r->n))) {
+		ssize_t got;
+
+		if (r->n == sizeof(r->buf) || poll(&p, 1, REPLY_TIMEOUT_MS) != 1)
+			return -EIO;
+		got = read(fd, r->buf + r->n, sizeof(r->buf) - r->n);
+		if (got <= 0)
+			return -EIO;
+		r->n += got;
+	}
+	*nl = 0;
+	snprintf(out, len, "%s", r->buf);
+	r->n -= nl + 1 - r->buf;
+	memmove(r->buf, nl + 1, r->n);
+	return 0;
+}
+
+static void show_progress(json_t *p)
+{
+	const char *phase = json_string_value(json_object_get(p, "phase"));
+
+	if (!phase || strcmp(phase, "precopy") || !json_object_get(p, "rate_mbps"))
+		printf("migrate: %s\n", phase ? phase : "?");
+	if (phase && !strcmp(phase, "precopy") && json_integer_value(json_object_get(p, "bytes_sent")))
+		printf("migrate: pass %lld: %lld pages dirty (%.1f MiB), %.1f MB/s, expected "
+		       "downtime %lld ms\n", (long long)json_integer_value(json_object_get(p, "pass")),
+		       (long long)json_integer_value(json_object_get(p, "dirty_pages")),
+		       json_real_value(json_object_get(p, "dirty_mib")),
+		       json_real_value(json_object_get(p, "rate_mbps")),
+		       (long long)json_integer_value(json_object_get(p, "expected_downtime_ms")));
+	fflush(stdout);
+}
+
+/* Progress lines until the last one; 0 if it says ok. */
+static int follow_migration(int fd)
+{
+	struct line_reader r = { .n = 0 };
+	char line[REQUEST_MAX];
+
+	while (!next_line(fd, &r, line, sizeof(line))) {
+		json_t *j = json_loads(line, 0, NULL), *p = json_object_get(j, "progress");
+		int ok = json_is_true(json_object_get(j, "ok"));
+
+		if (p)
+			show_progress(p);
+		else if (ok)
+			printf("migrate: done: total %lld ms, downtime %lld ms, %lld bytes, %lld passes\n",
+			       (long long)json_integer_value(json_object_get(j, "total_ms")),
+			       (long long)json_integer_value(json_object_get(j, "downtime_ms")),
+			       (long long)json_integer_value(json_object_get(j, "bytes_sent")),
+			       (long long)json_integer_value(json_object_get(j, "passes")));
+		else
+			log_msg("ctl: migration failed, the guest keeps running here: %s",
+				j ? json_string_value(json_object_get(j, "error")) : line);
+		json_decref(j);
+		if (!p)
+			return ok ? 0 : 1;
+	}
+	log_msg("ctl: the connection to itsy ended before the migration did");
+	return 1;
+}
+
+/* "migrate URI [--max-downtime MS] [--secret-file PATH | --insecure]" as
+ * a request; the secret file's absolute path (itsy reads it itself). */
+static json_t *migrate_request(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "max-downtime", required_argument, NULL, 'd' },
+		{ "secret-file", required_argument, NULL, 's' },
+		{ "insecure", no_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
+	};
+	const char *secret = getenv("ITSY_MIGRATION_SECRET_FILE");
+	long long downtime = 0;
+	int opt, insecure = 0;
+	char abs[4096], *end;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'd' && (downtime = strtoll(optarg, &end, 10)) > 0 && !*end)
+			continue;
+		if (opt == 's')
+			secret = optarg;
+		else if (opt == 'i')
+			insecure = 1;
+		else
+			return NULL;
+	}
+	if (optind + 1 != argc)
+		return NULL;
+	if (insecure)
+		return json_pack("{s:s, s:s, s:I, s:b}", "command", "migrate", "uri", argv[optind],
+				 "max_downtime_ms", (json_int_t)downtime, "insecure", 1);
+	if (!secret) {
+		log_msg("ctl: migrate needs --secret-file PATH (or ITSY_MIGRATION_SECRET_FILE), or "
+			"--insecure on a trusted network");
+		return NULL;
+	}
+	if (!realpath(secret, abs)) {
+		log_msg("ctl: secret file '%s': %s", secret, strerror(errno));
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:I, s:s}", "command", "migrate", "uri", argv[optind],
+			 "max_downtime_ms", (json_int_t)downtime, "secret_file", abs);
+}
+
+static int ctl_migrate(const char *path, int argc, char **argv)
+{
+	json_t *req = migrate_request(argc, argv);
+	char *s = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	int fd, rc = 1;
+
+	json_decref(req);
+	if (!s) {
+		fputs(ctl_usage, stderr);
+		return 1;
+	}
+	fd = ctl_connect(path);
+	if (fd < 0)
+		log_msg("ctl: cannot reach '%s': %s", path, strerror(-fd));
+	else {
+		write_all(fd, s, strlen(s));
+		write_all(fd, "\n", 1);
+		rc = follow_migration(fd);
+		close(fd);
+	}
+	free(s);
+	return rc;
+}
+
 int api_ctl(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -313,6 +554,8 @@ int api_ctl(int argc, char **argv)
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) == 's')
 		path = optarg;
+	if (opt == -1 && path && optind < argc && !strcmp(argv[optind], "migrate"))
+		return ctl_migrate(path, argc - optind, argv + optind);
 	if (opt != -1 || !path || optind >= argc ||
 	    request_format(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL,
 			       req, sizeof(req))) {

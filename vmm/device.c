@@ -39,3 +39,27 @@ int devices_resume(struct vm *vm)
 		rc = call(&vm->devices[i], vm->devices[i].ops->resume, "resume");
 	return rc;
 }
+
+static int each(struct vm *vm, int release)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < vm->ndevices; i++) {
+		const struct device_ops *o = vm->devices[i].ops;
+		int r = call(&vm->devices[i], release ? o->release : o->acquire,
+			     release ? "release" : "acquire");
+
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+int devices_release(struct vm *vm)
+{
+	return each(vm, 1);
+}
+
+int devices_acquire(struct vm *vm)
+{
+	return each(vm, 0);
+}

@@ -25,6 +25,12 @@ struct device_ops {
 	int (*resume)(void *state);
 	int (*save)(void *state, struct regset *out);
 	int (*load)(void *state, const struct regset *in, unsigned version);
+	/* Paused, at a migration's hand-over: let go of host resources that
+	 * the destination (maybe another itsy on this host) takes next: disk
+	 * locks, the tap, the vsock CID. acquire() takes them back, on a
+	 * failed hand-over. */
+	int (*release)(void *state);
+	int (*acquire)(void *state);
 };
 
 struct device {
@@ -41,5 +47,10 @@ int device_add(struct vm *vm, const struct device_ops *ops, void *state);
  * the first error and returns it. */
 int devices_pause(struct vm *vm);
 int devices_resume(struct vm *vm);
+
+/* Release (acquire) every device's host resources, in registration
+ * order. Both try every device and return the first error. */
+int devices_release(struct vm *vm);
+int devices_acquire(struct vm *vm);
 
 #endif

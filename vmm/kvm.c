@@ -43,17 +43,36 @@ int kvm_check(const struct kvm *k, int vm, long cap)
 	return xioctl(vm ? k->vm_fd : k->sys_fd, KVM_CHECK_EXTENSION, cap);
 }
 
-int kvm_set_memory(const struct kvm *k, uint32_t slot, uint64_t gpa,
-		   uint64_t size, void *hva)
+int kvm_set_memory_flags(const struct kvm *k, uint32_t slot, uint64_t gpa,
+			 uint64_t size, void *hva, uint32_t flags)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = slot,
+		.flags = flags,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)hva,
 	};
 
 	return xioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, (unsigned long)&r);
+}
+
+int kvm_set_memory(const struct kvm *k, uint32_t slot, uint64_t gpa,
+		   uint64_t size, void *hva)
+{
+	return kvm_set_memory_flags(k, slot, gpa, size, hva, 0);
+}
+
+int kvm_enable_cap(const struct kvm *k, uint32_t cap, uint64_t arg)
+{
+	struct kvm_enable_cap c = { .cap = cap, .args = { arg } };
+
+	return xioctl(k->vm_fd, KVM_ENABLE_CAP, (unsigned long)&c);
+}
+
+int kvm_vm_ioctl(const struct kvm *k, unsigned long req, void *arg)
+{
+	return xioctl(k->vm_fd, req, (unsigned long)arg);
 }
 
 int kvm_irq_line(const struct kvm *k, uint32_t irq, int level)

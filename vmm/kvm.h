@@ -17,6 +17,13 @@ int kvm_create_vm(struct kvm *k, unsigned long type);
 int kvm_check(const struct kvm *k, int vm, long cap);
 int kvm_set_memory(const struct kvm *k, uint32_t slot, uint64_t gpa,
 		   uint64_t size, void *hva);
+/* The same with KVM_MEM_* @flags (e.g. dirty logging) for an existing slot. */
+int kvm_set_memory_flags(const struct kvm *k, uint32_t slot, uint64_t gpa,
+			 uint64_t size, void *hva, uint32_t flags);
+/* KVM_ENABLE_CAP on the VM with one argument. */
+int kvm_enable_cap(const struct kvm *k, uint32_t cap, uint64_t arg);
+/* Any other VM ioctl taking a pointer. */
+int kvm_vm_ioctl(const struct kvm *k, unsigned long req, void *arg);
 /* KVM_IRQ_LINE with an arch-encoded @irq. */
 int kvm_irq_line(const struct kvm *k, uint32_t irq, int level);
 

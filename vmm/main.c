@@ -1,6 +1,7 @@
 /* itsy: a small arm64 virtual machine monitor on KVM. */
 #include "arch/arm64/board.h"
 #include "migration/inspect.h"
+#include "migration/receive.h"
 #include "migration/snapshot.h"
 #include "vmm/api.h"
 #include "vmm/cli.h"
@@ -8,6 +9,7 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@ static const char usage[] =
 	"  run       boot a guest (itsy run --help)\n"
 	"  ctl       talk to a running itsy (itsy ctl --api-socket PATH COMMAND)\n"
 	"  restore   continue a snapshot in a new process (itsy restore --from DIR)\n"
+	"  receive   wait for a guest migrating here (itsy receive --listen tcp:ADDR:PORT)\n"
 	"  inspect   print what a snapshot holds (itsy inspect DIR [--json])\n"
 	"  version   print the version\n";
 
@@ -65,12 +68,16 @@ static const struct command {
 	{ "run", cmd_run },
 	{ "ctl", api_ctl },
 	{ "restore", snapshot_restore_main },
+	{ "receive", receive_main },
 	{ "inspect", inspect_main },
 	{ "version", cmd_version },
 };
 
 int main(int argc, char **argv)
 {
+	/* A peer that hangs up (API client, migration) is an error to handle
+	 * where it happens, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2;

@@ -1,6 +1,7 @@
 #include "vmm/mem.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@ void mem_free(struct guest_mem *m)
 	if (m->hva)
 		munmap(m->hva, m->size);
 	m->hva = NULL;
+	free(m->dirty_buf);
+	m->dirty_buf = NULL;
 }
 
 void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
@@ -45,4 +48,22 @@ void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	if (gpa - m->gpa > m->size - len)
 		return NULL;
 	return m->hva + (gpa - m->gpa);
+}
+
+void mem_dirty_mark(const struct guest_mem *m, const void *hva, uint64_t len)
+{
+	unsigned long *bits = __atomic_load_n(&m->dirty, __ATOMIC_ACQUIRE);
+	const unsigned bpl = 8 * sizeof(long);
+	uint64_t off, first, last;
+
+	if (!bits || !len || (const uint8_t *)hva < m->hva)
+		return;
+	off = (const uint8_t *)hva - m->hva;
+	if (off >= m->size || len > m->size - off)
+		return;
+	first = off >> m->dirty_shift;
+	last = (off + len - 1) >> m->dirty_shift;
+	/* Release: the data written before is visible to whoever sees the bit. */
+	for (uint64_t p = first; p <= last; p++)
+		__atomic_fetch_or(&bits[p / bpl], 1ul << (p % bpl), __ATOMIC_RELEASE);
 }

@@ -10,6 +10,12 @@ struct guest_mem {
 	uint8_t *hva;		/* host mapping of the first byte */
 	uint64_t gpa;		/* guest physical address of the first byte */
 	uint64_t size;		/* bytes */
+	/* While migrating (vmm/dirty.h): a bit per host page that the VMM
+	 * itself wrote, e.g. a device filling a guest buffer. NULL when off;
+	 * read with an atomic load. */
+	unsigned long *dirty;
+	unsigned dirty_shift;	/* log2 of the page size of that bitmap */
+	unsigned long *dirty_buf;	/* owned storage of that bitmap */
 };
 
 /* Map @size bytes of zeroed RAM for guest address @gpa. -errno on failure. */
@@ -24,5 +30,10 @@ int mem_map_file(struct guest_mem *m, uint64_t gpa, uint64_t size, int fd);
 /* Host pointer to [@gpa, @gpa + @len) or NULL if any byte of it lies
  * outside guest RAM (overflow included). @len 0 is allowed. */
 void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* Log that the VMM wrote [@hva, @hva + @len) of guest RAM, when a dirty
+ * log is on (KVM only sees the guest's own writes). Call it after the
+ * write and before telling the guest (used ring), from any thread. */
+void mem_dirty_mark(const struct guest_mem *m, const void *hva, uint64_t len);
 
 #endif

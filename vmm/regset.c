@@ -205,3 +205,16 @@ int regset_has(const struct regset *s, uint64_t key)
 
 	return s && regset_get(s, key, &len) != NULL;
 }
+
+int regset_copy(struct regset *dst, const struct regset *src)
+{
+	size_t pos = 0;
+	uint64_t key;
+	const uint8_t *val;
+	uint32_t n;
+	int rc = 0;
+
+	while (src && !rc && regset_next(src, &pos, &key, &val, &n))
+		rc = regset_put(dst, key, val, n);
+	return rc;
+}

@@ -59,6 +59,9 @@ uint64_t regset_uint_or0(const struct regset *s, uint64_t key);
 /* True if @s has @key. */
 int regset_has(const struct regset *s, uint64_t key);
 
+/* Put every entry of @src (may be NULL: nothing) into @dst. -errno. */
+int regset_copy(struct regset *dst, const struct regset *src);
+
 /* Walk all entries in insertion order: start with *@pos = 0; returns 1
  * with the entry, or 0 at the end. */
 int regset_next(const struct regset *s, size_t *pos, uint64_t *key,

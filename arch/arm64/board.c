@@ -353,12 +353,17 @@ static int write_fdt(struct vm *vm, const struct run_config *cfg,
 	return rc;
 }
 
+int board_attach(struct vm *vm, const struct run_config *cfg)
+{
+	return attach_devices(vm, cfg);
+}
+
 int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 {
 	struct arm64_vm *a = calloc(1, sizeof(*a));
 	uint64_t *mpidr = a ? a->mpidr : NULL;
 	struct boot b = { 0 };
-	int restore = memory_fd >= 0;
+	int restore = memory_fd >= 0 || memory_fd == BOARD_MEMORY_INCOMING;
 	int rc = a ? create_vm(vm) : -ENOMEM;
 
 	vm->arch = a;	/* kept for the save/restore of its state */
@@ -374,11 +379,17 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 	/* The PMU interrupt is wired into an initialised vGIC. */
 	if (!rc && cfg->pmu)
 		rc = init_pmus(vm);
-	if (!rc)
+	/* An incoming guest's devices come at the hand-over (board_attach):
+	 * until then its source holds their disks, tap and vsock CID. */
+	if (!rc && memory_fd != BOARD_MEMORY_INCOMING)
 		rc = attach_devices(vm, cfg);
 	if (!rc && !restore)
 		rc = write_fdt(vm, cfg, &b, mpidr);
 	if (!rc && !restore)
 		rc = cpu_set_entry(&vm->vcpus[0], b.layout.kernel, b.layout.dtb);
+	/* A new guest's needs are what its vCPUs show before they first run;
+	 * a restored one's are recorded by board_restore(). */
+	if (!rc && !restore && (rc = board_record_needs(vm, NULL)))
+		log_msg("cannot read the new vCPUs' registers: %s", strerror(-rc));
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "arch/arm64/gic.h"
 #include "arch/arm64/memmap.h"
 #include "arch/arm64/vcpu_state.h"
+#include "vmm/regset.h"
 
 struct vm;
 struct run_config;
@@ -20,18 +21,33 @@ struct regset_list;
 enum board_abi_key {
 	ABI_PAGE_SIZE = 1, ABI_IPA_BITS, ABI_GITS_IIDR, ABI_GICD_IIDR, ABI_GICD_TYPER2,
 	ABI_PVTIME_REV, ABI_CNTFRQ, ABI_NCPUS, ABI_KERNEL, ABI_GITS_TYPER,
+	/* Host profiles only (arch/arm64/profile.h): */
+	ABI_GICD_IIDR_REVS, ABI_TYPER2_WRITABLE, ABI_DIRTY_CAPS,
 };
+
+/* With board_create(): build the VM for state that comes later (a
+ * migration): fresh zeroed RAM, no kernel, initrd or device tree, and no
+ * devices until board_attach(). */
+#define BOARD_MEMORY_INCOMING	(-2)
 
 /* What the board keeps about a VM (vm->arch). */
 struct arm64_vm {
 	struct gic gic;
 	uint64_t mpidr[MEMMAP_MAX_CPUS];	/* each vCPU's, as KVM reports it */
+	/* What the guest needs from a host (arch/arm64/profile.h), read
+	 * before its vCPUs first ran: KVM will not answer GIC or vCPU
+	 * register reads while they run, and a migration decides first. */
+	struct regset_list needs;
 };
 
 /* Build the VM. With @memory_fd >= 0 it is a restore: guest RAM is that
  * file, mapped privately, and no kernel, initrd or device tree is loaded
- * (the state is written afterwards with board_restore()). */
+ * (the state is written afterwards with board_restore()). With
+ * BOARD_MEMORY_INCOMING the same, on fresh RAM. */
 int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd);
+
+/* The devices of a VM built with BOARD_MEMORY_INCOMING. -errno, logged. */
+int board_attach(struct vm *vm, const struct run_config *cfg);
 
 /* The paused VM's arm64 state as named sets: "abi", "gic.*", "its",
  * "vcpu.N". */
@@ -45,6 +61,14 @@ int board_check_abi(struct vm *vm, const struct regset_list *in, char *err, size
  * redistributors, ITS), then the vCPUs. */
 int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time time,
 		  uint64_t elapsed_ns, char *err, size_t errlen);
+
+/* Record the guest's needs (below) now; @idregs: the ID registers it saw
+ * at boot, or NULL to take vCPU 0's current ones. -errno. */
+int board_record_needs(struct vm *vm, const struct regset *idregs);
+
+/* The guest's needs (abi, vcpu.0, guest.idregs) as of its creation or
+ * restore, for a migration's compatibility check. */
+const struct regset_list *board_needs(struct vm *vm);
 
 /* The limits the memory map puts on --cpus and --mem. */
 void board_limits(struct cli_limits *lim);

@@ -4,6 +4,8 @@
 #include "arch/arm64/cpu.h"
 #include "arch/arm64/gic_state.h"
 #include "arch/arm64/its_table.h"
+#include "arch/arm64/compat.h"
+#include "arch/arm64/profile.h"
 #include "vmm/kvm.h"
 #include "vmm/regset.h"
 #include "vmm/vm.h"
@@ -17,7 +19,6 @@
 #include <unistd.h>
 
 #define PVTIME_REVISION	0	/* the stolen-time structure revision (pvtime.rst) */
-#define IIDR_REV(v)	((v) >> 12 & 0xf)
 
 static struct arm64_vm *arm(struct vm *vm)
 {
@@ -108,13 +109,18 @@ static int save_gic(struct vm *vm, struct regset_list *out, char *err, size_t er
 
 int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen)
 {
-	struct regset s;
+	struct regset s, *ids;
 	int rc;
 
 	regset_init(&s);
 	rc = save_abi(vm, &s);
 	rc = rc ? rc : move_into(out, &s, "abi", 0);
 	rc = rc ? rc : save_gic(vm, out, err, errlen);
+	/* What the guest saw at boot travels with it, so that each host
+	 * is checked against that and not against the last host's extras. */
+	ids = rc ? NULL : regset_list_add(out, COMPAT_IDREGS, 1);
+	if (!rc)
+		rc = ids ? regset_copy(ids, regset_list_findf(&arm(vm)->needs, COMPAT_IDREGS, 0)) : -ENOMEM;
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
 		rc = vcpu_state_save(&vm->vcpus[i], &s);
 		if (rc)
@@ -129,84 +135,40 @@ int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen)
 
 /* ---- checks ---- */
 
-/* Equal-or-refuse checks: what must match exactly between the hosts. */
-static int check_equal(const struct regset *abi, uint64_t key, uint64_t here,
-		       const char *what, char *err, size_t len)
+int board_check_abi(struct vm *vm, const struct regset_list *in, char *err, size_t errlen)
 {
-	uint64_t saved = regset_uint_or0(abi, key);
+	struct regset_list here = { 0 };
+	int rc = profile_probe(vm, &here);
 
-	if (saved == here)
-		return 0;
-	snprintf(err, len, "%s: the snapshot has %llu, this host has %llu; it must be the same",
-		 what, (unsigned long long)saved, (unsigned long long)here);
-	return -EINVAL;
-}
-
-static int check_revisions(struct vm *vm, const struct regset *abi, char *err, size_t len)
-{
-	uint64_t saved = IIDR_REV(regset_uint_or0(abi, ABI_GITS_IIDR)), here = IIDR_REV(read_its(vm, GITS_IIDR));
-	int ok;
-	uint64_t gicd = read_dist(vm, GICD_IIDR, &ok);
-
-	/* An ITS table ABI revision above what KVM knows cannot be restored. */
-	if (saved > here) {
-		snprintf(err, len, "GITS_IIDR: the snapshot's ITS table ABI revision is %llu, this "
-			 "host's KVM supports up to %llu (restore on a host at least as new as the source)",
-			 (unsigned long long)saved, (unsigned long long)here);
-		return -EINVAL;
-	}
-	saved = IIDR_REV(regset_uint_or0(abi, ABI_GICD_IIDR));
-	if (saved > IIDR_REV(gicd)) {
-		snprintf(err, len, "GICD_IIDR: the snapshot's implementation revision is %llu, this "
-			 "host's KVM has %llu and cannot go back to it (restore on a host at least "
-			 "as new as the source)", (unsigned long long)saved,
-			 (unsigned long long)IIDR_REV(gicd));
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Every register the snapshot has must exist on this host's vCPUs. */
-static int check_reg_list(struct vm *vm, const struct regset *v0, char *err, size_t len)
-{
-	struct regset here;
-	size_t pos = 0;
-	uint64_t key;
-	const uint8_t *val;
-	uint32_t n;
-	int rc;
-
-	regset_init(&here);
-	rc = vcpu_state_save(&vm->vcpus[0], &here);
-	char name[64];
-
-	while (!rc && regset_next(v0, &pos, &key, &val, &n))
-		if (key != VCPU_KEY_MP_STATE && !regset_get(&here, key, &n)) {
-			snprintf(err, len, "vCPU register %s is in the snapshot but this host's KVM "
-				 "does not have it (the source kernel is newer: restore on a host at "
-				 "least as new)", vcpu_reg_name(key, name, sizeof(name)));
-			rc = -EINVAL;
-		}
-	regset_free(&here);
+	if (rc)
+		snprintf(err, errlen, "probing this host's KVM: %s", strerror(-rc));
+	else
+		rc = compat_check(in, &here, err, errlen);
+	regset_list_free(&here);
 	return rc;
 }
 
-int board_check_abi(struct vm *vm, const struct regset_list *in, char *err, size_t errlen)
+/* What the guest needs of a host, for the next move: read now, while
+ * its vCPUs are stopped. @idregs: what it saw at boot (NULL: now). */
+int board_record_needs(struct vm *vm, const struct regset *idregs)
 {
-	const struct regset *abi = regset_list_findf(in, "abi", 0), *v0 = regset_list_findf(in, "vcpu.%u", 0);
-	int rc;
+	struct regset_list *l = &arm(vm)->needs;
+	struct regset *abi, *v0, *ids;
 
-	if (!abi || !v0) {
-		snprintf(err, errlen, "section '%s' is missing", abi ? "vcpu.0" : "abi");
-		return -EINVAL;
-	}
-	rc = check_equal(abi, ABI_PAGE_SIZE, (uint64_t)sysconf(_SC_PAGESIZE), "host page size", err, errlen);
-	rc = rc ? rc : check_equal(abi, ABI_IPA_BITS, memmap_ipa_bits(), "IPA size (bits)", err, errlen);
-	rc = rc ? rc : check_equal(abi, ABI_CNTFRQ, cpu_counter_freq(), "counter frequency (CNTFRQ, Hz)", err, errlen);
-	rc = rc ? rc : check_equal(abi, ABI_NCPUS, vm->ncpus, "vCPUs", err, errlen);
-	rc = rc ? rc : check_equal(abi, ABI_PVTIME_REV, PVTIME_REVISION, "PV stolen-time revision", err, errlen);
-	rc = rc ? rc : check_revisions(vm, abi, err, errlen);
-	return rc ? rc : check_reg_list(vm, v0, err, errlen);
+	regset_list_free(l);
+	abi = regset_list_add(l, "abi", 1);
+	v0 = abi ? regset_list_add(l, "vcpu.0", 1) : NULL;
+	ids = v0 ? regset_list_add(l, COMPAT_IDREGS, 1) : NULL;
+	if (!ids)
+		return -ENOMEM;
+	if (save_abi(vm, abi) || vcpu_state_save(&vm->vcpus[0], v0))
+		return -EIO;
+	return idregs ? regset_copy(ids, idregs) : vcpu_state_idregs(v0, ids);
+}
+
+const struct regset_list *board_needs(struct vm *vm)
+{
+	return &arm(vm)->needs;
 }
 
 /* ---- restore ---- */
@@ -247,6 +209,7 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 {
 	static struct regset rd[MEMMAP_MAX_CPUS], cp[MEMMAP_MAX_CPUS];
 	const struct regset *dist = regset_list_findf(in, "gic.dist", 0), *its = regset_list_findf(in, "its", 0);
+	const struct regset *ids = regset_list_findf(in, COMPAT_IDREGS, 0);
 	uint64_t ticks = (uint64_t)((unsigned __int128)elapsed_ns * cpu_counter_freq() / 1000000000u);
 	struct gic_saved gs = { (struct regset *)dist, rd, cp, (struct regset *)its };
 	int rc = dist && its ? 0 : -EINVAL;
@@ -271,9 +234,13 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
 		const struct regset *v = regset_list_findf(in, "vcpu.%u", i);
 
-		rc = v ? vcpu_state_restore(&vm->vcpus[i], v, time, ticks, err, errlen) : -EINVAL;
+		rc = v ? vcpu_state_restore(&vm->vcpus[i], v, ids, time, ticks, err, errlen) : -EINVAL;
 		if (!v)
 			snprintf(err, errlen, "section 'vcpu.%u' is missing", i);
 	}
+	/* Older snapshots have no record of the boot-time ID registers: the
+	 * saved ones are the best knowledge then. */
+	if (!rc && (rc = board_record_needs(vm, ids ? ids : NULL)))
+		snprintf(err, errlen, "reading back the restored state: %s", strerror(-rc));
 	return rc;
 }

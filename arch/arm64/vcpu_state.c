@@ -1,4 +1,5 @@
 #include "arch/arm64/vcpu_state.h"
+#include "arch/arm64/compat.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
 #include "vmm/vcpu.h"
@@ -62,20 +63,6 @@ int vcpu_state_save(struct vcpu *v, struct regset *out)
 	return rc ? rc : regset_put_uint(out, VCPU_KEY_MP_STATE, mp.mp_state, 4);
 }
 
-const char *vcpu_reg_name(uint64_t id, char *buf, size_t len)
-{
-	uint64_t e = id & 0xffff;
-
-	if ((id & KVM_REG_ARM_COPROC_MASK) != KVM_REG_ARM64_SYSREG)
-		snprintf(buf, len, "0x%016llx", (unsigned long long)id);
-	else
-		snprintf(buf, len, "0x%016llx (S%llu_%llu_C%llu_C%llu_%llu)", (unsigned long long)id,
-			 (unsigned long long)(e >> 14), (unsigned long long)(e >> 11 & 7),
-			 (unsigned long long)(e >> 7 & 0xf), (unsigned long long)(e >> 3 & 0xf),
-			 (unsigned long long)(e & 7));
-	return buf;
-}
-
 static void describe(char *err, size_t len, struct vcpu *v, uint64_t id,
 		     const uint8_t *want, uint32_t size, int rc)
 {
@@ -90,46 +77,45 @@ static void describe(char *err, size_t len, struct vcpu *v, uint64_t id,
 		 (unsigned long long)here, strerror(-rc));
 }
 
-/* An ID register: op0 3, op1 0, CRn 0, CRm 1..7 (the feature ID space). */
-static int is_id_reg(uint64_t id)
+int vcpu_state_idregs(const struct regset *in, struct regset *out)
 {
-	uint64_t enc = id & 0xffff;
+	size_t pos = 0;
+	uint64_t key;
+	const uint8_t *val;
+	uint32_t n;
+	int rc = 0;
 
-	return (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM64_SYSREG &&
-	       (enc >> 14) == 3 && (enc >> 11 & 7) == 0 && (enc >> 7 & 0xf) == 0 &&
-	       (enc >> 3 & 0xf) >= 1 && (enc >> 3 & 0xf) <= 7;
-}
-
-/* Every 4-bit feature field of @here is at least that of @saved. */
-static int fields_superset(uint64_t here, uint64_t saved)
-{
-	for (unsigned s = 0; s < 64; s += 4)
-		if ((here >> s & 0xf) < (saved >> s & 0xf))
-			return 0;
-	return 1;
+	while (!rc && regset_next(in, &pos, &key, &val, &n))
+		if (vcpu_reg_is_id(key))
+			rc = regset_put(out, key, val, n);
+	return rc;
 }
 
 /* A newer host may refuse to hide a feature the older one did not show
  * (the field is not writable). A guest that already booted does not look
  * again, so a host value that only adds features is accepted; a host that
  * lacks one the guest saw is not. */
-static int id_reg_acceptable(struct vcpu *v, uint64_t id, const uint8_t *val)
+static int id_reg_acceptable(struct vcpu *v, uint64_t id, const uint8_t *val,
+			     const struct regset *idregs)
 {
-	uint64_t saved, here = 0;
+	uint64_t saw, here = 0;
 
-	memcpy(&saved, val, 8);
-	saved = le64toh(saved);
-	if (!is_id_reg(id) || one_reg(v, KVM_GET_ONE_REG, id, &here) || !fields_superset(here, saved))
+	memcpy(&saw, val, 8);
+	saw = le64toh(saw);
+	if (idregs && regset_has(idregs, id))
+		saw = regset_uint_or0(idregs, id);
+	if (!vcpu_reg_is_id(id) || one_reg(v, KVM_GET_ONE_REG, id, &here) ||
+	    !vcpu_id_fields_superset(here, saw))
 		return 0;
 	if (v->id == 0)
 		log_msg("ID register 0x%016llx: this host adds features the guest did not see "
-			"(0x%llx, saved 0x%llx); the guest keeps to what it saw at boot",
-			(unsigned long long)id, (unsigned long long)here, (unsigned long long)saved);
+			"(0x%llx, saw 0x%llx at boot); the guest keeps to what it saw",
+			(unsigned long long)id, (unsigned long long)here, (unsigned long long)saw);
 	return 1;
 }
 
 static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len,
-		   char *err, size_t errlen)
+		   const struct regset *idregs, char *err, size_t errlen)
 {
 	uint8_t cur[REGSET_MAX_VALUE];
 	int rc;
@@ -141,18 +127,21 @@ static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len
 	}
 	/* Why read first: read-only registers (IDs on older kernels) accept
 	 * only their own value, and writing an equal value is a no-op. */
-	if (one_reg(v, KVM_GET_ONE_REG, id, cur) == 0 && !memcmp(cur, val, len))
+	rc = one_reg(v, KVM_GET_ONE_REG, id, cur);
+	if (rc == 0 && !memcmp(cur, val, len))
 		return 0;
+	if (rc == -ENOENT && compat_reg_droppable(id, val, len))
+		return 0;	/* this host has no such register, and nothing is lost */
 	rc = one_reg(v, KVM_SET_ONE_REG, id, (void *)val);
-	if (rc && len == 8 && id_reg_acceptable(v, id, val))
+	if (rc && len == 8 && id_reg_acceptable(v, id, val, idregs))
 		return 0;
 	if (rc)
 		describe(err, errlen, v, id, val, len, rc);
 	return rc;
 }
 
-int vcpu_state_restore(struct vcpu *v, const struct regset *in, enum vcpu_time time,
-		       uint64_t elapsed_ticks, char *err, size_t errlen)
+int vcpu_state_restore(struct vcpu *v, const struct regset *in, const struct regset *idregs,
+		       enum vcpu_time time, uint64_t elapsed_ticks, char *err, size_t errlen)
 {
 	size_t pos = 0;
 	uint64_t key, mp;
@@ -166,13 +155,13 @@ int vcpu_state_restore(struct vcpu *v, const struct regset *in, enum vcpu_time t
 		if (key == VCPU_KEY_MP_STATE)
 			continue;
 		if (key != KVM_REG_ARM_TIMER_CNT || time == VCPU_TIME_FREEZE || len != 8) {
-			rc = put_reg(v, key, val, len, err, errlen);
+			rc = put_reg(v, key, val, len, idregs, err, errlen);
 			continue;
 		}
 		/* The guest's clock catches up with the time it spent saved. */
 		memcpy(&cnt, val, 8);
 		cnt = htole64(le64toh(cnt) + elapsed_ticks);
-		rc = put_reg(v, key, (uint8_t *)&cnt, 8, err, errlen);
+		rc = put_reg(v, key, (uint8_t *)&cnt, 8, idregs, err, errlen);
 	}
 	if (!rc && !regset_get_uint(in, VCPU_KEY_MP_STATE, &mp)) {
 		struct kvm_mp_state st = { .mp_state = (uint32_t)mp };

@@ -20,13 +20,17 @@ enum vcpu_time { VCPU_TIME_CATCH_UP, VCPU_TIME_FREEZE };
 
 int vcpu_state_save(struct vcpu *v, struct regset *out);
 
-/* "0x6030...(S3_3_C14_C2_1)" for a system register id, the bare id else. */
-const char *vcpu_reg_name(uint64_t id, char *buf, size_t len);
-
 /* Write the set back. With VCPU_TIME_CATCH_UP the virtual counter is moved
- * on by @elapsed_ticks (the time spent on disk). On failure, -errno and a
- * sentence in @err naming the register and both values. */
-int vcpu_state_restore(struct vcpu *v, const struct regset *in, enum vcpu_time time,
-		       uint64_t elapsed_ticks, char *err, size_t errlen);
+ * on by @elapsed_ticks (the time spent on disk). An ID register this host
+ * will not set is accepted when the host's value has every feature of
+ * @idregs' (what the guest saw at boot; the saved value if NULL). A
+ * register this host lacks is skipped when compat_reg_droppable(). On
+ * failure, -errno and a sentence in @err naming the register and both
+ * values. */
+int vcpu_state_restore(struct vcpu *v, const struct regset *in, const struct regset *idregs,
+		       enum vcpu_time time, uint64_t elapsed_ticks, char *err, size_t errlen);
+
+/* The ID registers of @v's set @in, into @out. */
+int vcpu_state_idregs(const struct regset *in, struct regset *out);
 
 #endif

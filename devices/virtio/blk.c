@@ -347,6 +347,7 @@ static int blk_serve(struct virtio_dev *d, struct blk *b, unsigned q)
 		status = blk_do(&r);
 	}
 	req_write(&r, r.wr_len, &status, 1);
+	virtq_mark_written(&d->vq[q], c->seg, c->nread + c->nwrite, c->read_len + c->write_len);
 	return virtq_push(&d->vq[q], c->head, r.written + 1) ? -EIO : 0;
 }
 
@@ -383,6 +384,43 @@ static void blk_config(struct virtio_dev *d, uint8_t *buf)
 	memcpy(buf, &c, CONFIG_SIZE);
 }
 
+/* Pausing hands the disk over (a snapshot, or another host after a live
+ * migration): what the guest wrote is on the disk, not only in the host's
+ * page cache. */
+static int blk_pause(struct virtio_dev *d)
+{
+	struct blk *b = d->priv;
+
+	return !b->readonly && fdatasync(b->fd) ? -errno : 0;
+}
+
+/* Another host may have written the disk meanwhile (a shared disk after a
+ * migration): nothing cached here before may be believed. */
+static int blk_resume(struct virtio_dev *d)
+{
+	struct blk *b = d->priv;
+
+	posix_fadvise(b->fd, 0, 0, POSIX_FADV_DONTNEED);
+	return 0;
+}
+
+/* The disk lock goes with the guest (flock: per open file description). */
+static int blk_release(struct virtio_dev *d)
+{
+	struct blk *b = d->priv;
+
+	return flock(b->fd, LOCK_UN) ? -errno : 0;
+}
+
+static int blk_acquire(struct virtio_dev *d)
+{
+	struct blk *b = d->priv;
+
+	if (!flock(b->fd, (b->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB))
+		return 0;
+	return errno == EWOULDBLOCK ? -EBUSY : -errno;
+}
+
 const struct virtio_backend blk_backend = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
@@ -394,6 +432,10 @@ const struct virtio_backend blk_backend = {
 	.config_size = CONFIG_SIZE,
 	.config = blk_config,
 	.kick = blk_kick,
+	.pause = blk_pause,
+	.resume = blk_resume,
+	.release = blk_release,
+	.acquire = blk_acquire,
 };
 
 const struct virtio_backend *blk_backend_of(const struct blk *b)

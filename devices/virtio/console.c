@@ -64,7 +64,10 @@ static void deliver(struct virtio_dev *d)
 
 	pthread_mutex_lock(&v->lock);
 	while (v->count && (rc = virtq_pop(&d->vq[RXQ], &v->chain)) > 0) {
-		virtq_push(&d->vq[RXQ], v->chain.head, fill_chain(v));
+		uint32_t n = fill_chain(v);
+
+		virtq_mark_written(&d->vq[RXQ], v->chain.seg, v->chain.nread + v->chain.nwrite, n);
+		virtq_push(&d->vq[RXQ], v->chain.head, n);
 		moved = 1;
 	}
 	pthread_mutex_unlock(&v->lock);

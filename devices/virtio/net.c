@@ -181,6 +181,16 @@ static unsigned rx_iov(struct net *n, uint64_t *cap)
 /* virtq_push() of @k chains with a single used->idx update: the driver
  * must never see part of a merged frame (Linux drops it, then takes the
  * rest for frames of their own). */
+static void rx_mark_written(const struct virtq *q, const struct rx_buf *b, uint32_t len)
+{
+	for (unsigned i = 0; i < b->nseg && len; i++) {
+		uint32_t n = b->seg[i].iov_len < len ? b->seg[i].iov_len : len;
+
+		mem_dirty_mark(q->mem, b->seg[i].iov_base, n);
+		len -= n;
+	}
+}
+
 static int rx_publish(struct virtq *q, const struct rx_buf *const *b,
 		      const uint32_t *len, unsigned k)
 {
@@ -193,10 +203,12 @@ static int rx_publish(struct virtq *q, const struct rx_buf *const *b,
 
 		e->id = htole32(b[i]->head);
 		e->len = htole32(len[i]);
+		rx_mark_written(q, b[i], len[i]);
 	}
 	q->used_idx = idx + k;
 	/* Release: the elements (and the frame) before the index. */
 	__atomic_store_n(&q->vr.used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
+	mem_dirty_mark(q->mem, q->vr.used, 6 + 8 * (uint64_t)q->size);
 	return 0;
 }
 
@@ -456,6 +468,9 @@ static int net_pause(struct virtio_dev *d)
 	return 0;
 }
 
+static int net_release(struct virtio_dev *d);
+static int net_acquire(struct virtio_dev *d);
+
 const struct virtio_backend net_backend = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
@@ -471,6 +486,8 @@ const struct virtio_backend net_backend = {
 	.kick = net_kick,
 	.reset = net_reset,
 	.pause = net_pause,
+	.release = net_release,
+	.acquire = net_acquire,
 };
 
 /* ---- Opening ---- */
@@ -592,4 +609,40 @@ int net_open(const char *tap, const uint8_t *mac, struct net **out,
 	if (rc)
 		close(fd);
 	return rc;
+}
+
+/* A single-queue tap takes one file at a time: the guest's next host
+ * (another itsy here) attaches only once this one let go. A descriptor
+ * that is not a tap (passed in) is kept. */
+static int net_release(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+	struct ifreq ifr;
+
+	if (n->fd < 0 || ioctl(n->fd, TUNGETIFF, &ifr))
+		return 0;
+	close(n->fd);
+	n->fd = -1;
+	return 0;
+}
+
+static int net_acquire(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+	char err[256];
+	int fd;
+
+	if (n->fd >= 0)
+		return 0;
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (tap_attach(fd, n->name, err, sizeof(err))) {
+		log_msg("%s", err);
+		close(fd);
+		return -EBUSY;
+	}
+	n->fd = fd;
+	d->watch[n->watch].fd = fd;	/* the thread polls it from its restart */
+	return 0;
 }

@@ -505,6 +505,20 @@ static int vp_resume(void *state)
 	return virtio_dev_resume(&vp->dev);
 }
 
+static int vp_release(void *state)
+{
+	struct virtio_pci *vp = state;
+
+	return vp->dev.be->release ? vp->dev.be->release(&vp->dev) : 0;
+}
+
+static int vp_acquire(void *state)
+{
+	struct virtio_pci *vp = state;
+
+	return vp->dev.be->acquire ? vp->dev.be->acquire(&vp->dev) : 0;
+}
+
 static void vp_reset(void *state)
 {
 	finish_reset(state);
@@ -666,6 +680,7 @@ static int vp_load(void *state, const struct regset *s, unsigned version)
 static const struct device_ops virtio_pci_ops = {
 	.name = "virtio-pci", .version = VP_STATE_VERSION, .reset = vp_reset,
 	.pause = vp_pause, .resume = vp_resume, .save = vp_save, .load = vp_load,
+	.release = vp_release, .acquire = vp_acquire,
 };
 
 /* ---- creation ---- */

@@ -31,6 +31,7 @@ static void rng_kick(struct virtio_dev *d, unsigned q)
 		len = 0;
 		for (unsigned i = c.nread; i < c.nread + c.nwrite; i++)
 			len += fill(&c.seg[i]);
+		virtq_mark_written(&d->vq[q], c.seg + c.nread, c.nwrite, len);
 		virtq_push(&d->vq[q], c.head, len);
 	}
 	if (rc < 0)

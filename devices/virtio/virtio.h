@@ -47,6 +47,10 @@ struct virtio_backend {
 	 * with work outside the thread (vhost) stops or restarts it. Optional. */
 	int (*pause)(struct virtio_dev *d);
 	int (*resume)(struct virtio_dev *d);
+	/* Paused: let go of (take back) host resources (vmm/device.h).
+	 * Optional. */
+	int (*release)(struct virtio_dev *d);
+	int (*acquire)(struct virtio_dev *d);
 };
 
 /* What the transport does for the device. */

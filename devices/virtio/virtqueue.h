@@ -102,6 +102,12 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len);
  * the pushes after it. */
 int virtq_need_notify(struct virtq *q);
 
+/* Before pushing a chain whose buffers the device filled: note the first
+ * @len bytes of its writable segments as written (a live migration sends
+ * them again; see mem_dirty_mark). virtq_push() notes the used ring. */
+void virtq_mark_written(const struct virtq *q, const struct virtq_seg *seg, unsigned nseg,
+			uint64_t len);
+
 /* Ask (@enable) or stop asking the driver for kicks: used->flags'
  * VRING_USED_F_NO_NOTIFY without EVENT_IDX; with it, enabling writes
  * avail_event = last_avail and disabling leaves it behind. Then, after a

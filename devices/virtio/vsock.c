@@ -276,6 +276,41 @@ static int vsock_resume(struct virtio_dev *d)
 	return v->started ? set_running(v, 1) : 0;
 }
 
+/* The CID belongs to one vhost device on a host: close ours so the
+ * guest's next host (maybe another itsy here) can claim it. Paused, so the
+ * ring positions are already in the virtqueues. */
+static int vsock_release(struct virtio_dev *d)
+{
+	struct vsock *v = d->priv;
+
+	if (v->fd >= 0)
+		close(v->fd);
+	v->fd = -1;
+	return 0;
+}
+
+/* A new vhost device with the CID, and the rings handed over as they
+ * were at the pause; resume sets it running. */
+static int vsock_acquire(struct virtio_dev *d)
+{
+	struct vsock *v = d->priv;
+	char err[256];
+	int rc;
+
+	if (v->fd >= 0)
+		return 0;
+	rc = setup(v, err, sizeof(err));
+	if (rc)
+		log_msg("%s", err);
+	if (!rc && v->started)
+		rc = set_features(v, d->features);
+	if (!rc && v->started)
+		rc = set_mem(v, d->mem);
+	for (unsigned q = 0; !rc && v->started && q < VSOCK_KERNEL_QUEUES; q++)
+		rc = set_vring(v, d, q);
+	return rc;
+}
+
 static void vsock_config(struct virtio_dev *d, uint8_t *buf)
 {
 	const struct vsock *v = d->priv;
@@ -302,4 +337,6 @@ const struct virtio_backend vsock_backend = {
 	.reset = vsock_reset,
 	.pause = vsock_pause,
 	.resume = vsock_resume,
+	.release = vsock_release,
+	.acquire = vsock_acquire,
 };

@@ -1,0 +1,545 @@
+#include "migration/migrate.h"
+#include "arch/arm64/board.h"
+#include "arch/arm64/compat.h"
+#include "arch/arm64/profile.h"
+#include "migration/pages.h"
+#include "migration/snapshot.h"
+#include "migration/stream.h"
+#include "migration/wire.h"
+#include "vmm/clock.h"
+#include "vmm/dirty.h"
+#include "vmm/log.h"
+#include "vmm/regset.h"
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IO_TIMEOUT_MS		15000	/* a peer silent this long is gone */
+#define CONNECT_TIMEOUT_MS	10000
+#define BATCH_BYTES		(1u << 20)
+#define MAX_PASSES		40
+#define STALLED_PASSES		4	/* passes without a 10% gain: give up */
+
+struct mig {
+	struct vm *vm;
+	struct migrate_opts o;
+	migrate_report_fn report;
+	void *ctx;
+	struct wire w;
+	int fd;
+	struct dirty_log log;
+	int logging, paused, released;
+	unsigned long *todo;		/* pages to send next */
+	struct pages_batch batch;
+	struct migrate_progress p;
+	uint64_t start_ns, pause_ns;
+	uint64_t t_saved, t_sent, t_ready;	/* final pass steps, ns */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int running;
+static struct migrate_progress shared;
+
+/* ---- progress ---- */
+
+static void publish(struct mig *m, int final)
+{
+	m->p.bytes_sent = m->w.bytes_sent;
+	pthread_mutex_lock(&lock);
+	shared = m->p;
+	pthread_mutex_unlock(&lock);
+	if (m->report)
+		m->report(m->ctx, &m->p, final);
+}
+
+static void phase(struct mig *m, const char *name)
+{
+	m->p.phase = name;
+	publish(m, 0);
+}
+
+static int fail(struct mig *m, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct mig *m, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->p.error[0])
+		return rc;	/* the first reason is the one to tell */
+	va_start(ap, fmt);
+	vsnprintf(m->p.error, sizeof(m->p.error), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int migrate_running(struct migrate_progress *p)
+{
+	int r;
+
+	pthread_mutex_lock(&lock);
+	r = running;
+	if (p)
+		*p = shared;
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* ---- connecting ---- */
+
+int migrate_sockaddr(const char *uri, struct sockaddr_storage *sa, socklen_t *len)
+{
+	char host[256], port[16];
+	struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+	unsigned long p;
+
+	if (migrate_parse_uri(uri, host, sizeof(host), port, sizeof(port)))
+		return -EINVAL;
+	p = strtoul(port, NULL, 10);
+	if (!p || p > 65535)
+		return -EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)p);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &v6->sin6_addr) != 1)
+		return -EINVAL;
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons((uint16_t)p);
+	*len = sizeof(*v6);
+	return 0;
+}
+
+int migrate_parse_uri(const char *uri, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *h = strncmp(uri, "tcp:", 4) ? NULL : uri + 4, *colon = h ? strrchr(h, ':') : NULL;
+	size_t n = colon ? (size_t)(colon - h) : 0;
+
+	if (h && *h == '[' && n >= 2 && h[n - 1] == ']')	/* tcp:[::1]:PORT */
+		h++, n -= 2;
+	if (!colon || !n || n >= hostlen || !colon[1] || strlen(colon + 1) >= portlen ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = 0;
+	snprintf(port, portlen, "%s", colon + 1);
+	return 0;
+}
+
+static int connect_timeout(int fd, const struct sockaddr_storage *sa, socklen_t salen)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (!connect(fd, (const struct sockaddr *)sa, salen))
+		return 0;
+	if (errno != EINPROGRESS)
+		return -errno;
+	if (poll(&p, 1, CONNECT_TIMEOUT_MS) != 1)
+		return -ETIMEDOUT;
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	return -soerr;
+}
+
+/* A dead link fails a send within the I/O timeout instead of TCP's
+ * fifteen minutes of retries; small frames (READY, GO) go out at once. */
+static void tune_socket(int fd)
+{
+	int one = 1;
+	unsigned ms = IO_TIMEOUT_MS;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+}
+
+static int dial(struct mig *m)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	int rc = migrate_sockaddr(m->o.uri, &sa, &salen), fd = -1;
+
+	if (rc)
+		return fail(m, rc, "'%s' is not tcp:IP:PORT", m->o.uri);
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	rc = fd < 0 ? -errno : connect_timeout(fd, &sa, salen);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return fail(m, rc, "cannot connect to %s: %s", m->o.uri + 4, strerror(-rc));
+	}
+	tune_socket(fd);
+	m->fd = fd;
+	return 0;
+}
+
+/* ---- handshake ---- */
+
+static int send_list(struct mig *m, uint8_t type, const struct regset_list *l)
+{
+	struct stream_writer sw;
+	int rc = stream_writer_init(&sw);
+
+	if (!rc)
+		rc = snapshot_encode(l, &sw);
+	if (!rc)
+		rc = wire_send(&m->w, type, stream_writer_data(&sw), stream_writer_len(&sw));
+	stream_writer_free(&sw);
+	return rc;
+}
+
+static int wire_fail(struct mig *m, int rc, const char *doing)
+{
+	return fail(m, rc, "%s: %s", doing, m->w.err[0] ? m->w.err : strerror(-rc));
+}
+
+static int send_begin(struct mig *m)
+{
+	struct regset_list l = { 0 };
+	struct regset *cfg = regset_list_add(&l, "config", 1);
+	int rc = cfg ? 0 : -ENOMEM;
+
+	if (cfg)
+		snapshot_config_save(m->vm->cfg, cfg);
+	rc = rc ? rc : send_list(m, WIRE_BEGIN, &l);
+	regset_list_free(&l);
+	return rc ? wire_fail(m, rc, "sending the guest's configuration") : 0;
+}
+
+/* The destination's profile against what this guest needs: the same
+ * check a restore makes, made here before anything is paused or sent. */
+static int check_profile(struct mig *m)
+{
+	struct regset_list prof = { 0 };
+	const uint8_t *p;
+	size_t len;
+	char why[600];
+	int rc = wire_expect(&m->w, WIRE_PROFILE, &p, &len);
+
+	if (rc)
+		return wire_fail(m, rc, "waiting for the destination's host profile");
+	rc = snapshot_decode(p, len, &prof, NULL, NULL, why, sizeof(why));
+	if (rc) {
+		wire_send_error(&m->w, "the host profile could not be read");
+		regset_list_free(&prof);
+		return fail(m, rc, "the destination's host profile: %s", why);
+	}
+	rc = compat_check(board_needs(m->vm), &prof, why, sizeof(why));
+	regset_list_free(&prof);
+	if (rc) {
+		wire_send_error(&m->w, "refused by the source: this host cannot take the guest");
+		return fail(m, rc, "refused: the destination cannot take this guest: %s", why);
+	}
+	return 0;
+}
+
+/* ---- pages ---- */
+
+static int flush_batch(struct mig *m)
+{
+	int rc = m->batch.len ? wire_send(&m->w, WIRE_PAGES, m->batch.buf, m->batch.len) : 0;
+
+	pages_reset(&m->batch);
+	return rc;
+}
+
+static int send_page(struct mig *m, uint64_t page)
+{
+	uint64_t off = page << m->log.shift;
+	int rc = pages_add(&m->batch, off, m->vm->ram.hva + off);
+
+	if (rc == -ENOSPC && !(rc = flush_batch(m)))
+		rc = pages_add(&m->batch, off, m->vm->ram.hva + off);
+	return rc;
+}
+
+/* Send every page marked in todo, clearing the marks. */
+static int send_marked(struct mig *m)
+{
+	uint64_t words = dirty_bitmap_bytes(&m->log) / sizeof(long);
+	int rc = 0;
+
+	for (uint64_t i = 0; !rc && i < words; i++) {
+		unsigned long w = m->todo[i];
+
+		m->todo[i] = 0;
+		while (!rc && w) {
+			rc = send_page(m, i * 8 * sizeof(long) + __builtin_ctzl(w));
+			w &= w - 1;
+		}
+	}
+	return rc ? rc : flush_batch(m);
+}
+
+static int end_pass(struct mig *m)
+{
+	uint8_t le[4] = { m->p.pass, m->p.pass >> 8, m->p.pass >> 16, m->p.pass >> 24 };
+
+	return wire_send(&m->w, WIRE_PASS_END, le, sizeof(le));
+}
+
+/* ---- pre-copy ---- */
+
+static int start_logging(struct mig *m)
+{
+	int rc = dirty_start(&m->log, &m->vm->kvm, &m->vm->ram, 0);
+
+	if (rc)
+		return fail(m, rc, "cannot log dirty pages: %s", strerror(-rc));
+	m->logging = 1;
+	m->todo = calloc(1, dirty_bitmap_bytes(&m->log));
+	if (!m->todo || pages_init(&m->batch, 1u << m->log.shift, BATCH_BYTES))
+		return fail(m, -ENOMEM, "out of memory");
+	m->p.page_size = 1u << m->log.shift;
+	for (uint64_t pg = 0; pg < m->log.npages; pg++)	/* pass 0: all of RAM */
+		m->todo[pg / (8 * sizeof(long))] |= 1ul << (pg % (8 * sizeof(long)));
+	return 0;
+}
+
+/* One pass: send what is marked, then mark what changed meanwhile. */
+static int precopy_pass(struct mig *m)
+{
+	uint64_t t0 = clock_ns(), b0 = m->w.bytes_sent, ms;
+	int64_t dirty;
+	int rc = send_marked(m);
+
+	rc = rc ? rc : end_pass(m);
+	if (rc)
+		return wire_fail(m, rc, "sending guest memory");
+	ms = (clock_ns() - t0) / 1000000 + 1;
+	if (m->w.bytes_sent - b0 >= (1u << 20) || m->p.rate_mbps == 0)
+		m->p.rate_mbps = (double)(m->w.bytes_sent - b0) / 1000.0 / ms;
+	dirty = dirty_collect(&m->log, m->todo);
+	if (dirty < 0)
+		return fail(m, (int)dirty, "reading the dirty log: %s", strerror((int)-dirty));
+	m->p.dirty_pages = (uint64_t)dirty;
+	m->p.expected_downtime_ms = (uint64_t)(dirty * (double)m->p.page_size / 1000.0 /
+					       (m->p.rate_mbps > 0 ? m->p.rate_mbps : 1));
+	publish(m, 0);
+	return 0;
+}
+
+/* Within the budget, one more pass is worth it while it still cuts the
+ * rest by a quarter, unless the rest is already a tenth of the budget. */
+static int ready_for_final(const struct mig *m, uint64_t before)
+{
+	uint64_t ms = m->p.expected_downtime_ms, budget = m->o.max_downtime_ms;
+
+	return ms <= budget && (ms * 10 <= budget || m->p.dirty_pages * 4 > before * 3);
+}
+
+/* Pass after pass until the rest fits the budget; give up when the
+ * passes stop shrinking it (the guest writes faster than the link). */
+static int precopy(struct mig *m)
+{
+	uint64_t best = UINT64_MAX, before;
+	unsigned stalled = 0;
+	int rc = start_logging(m);
+
+	phase(m, "precopy");
+	for (m->p.pass = 0; !rc; m->p.pass++) {
+		before = m->p.pass ? m->p.dirty_pages : m->log.npages;
+		rc = precopy_pass(m);
+		if (rc || ready_for_final(m, before))
+			return rc;
+		if (m->p.dirty_pages * 10 < best * 9)
+			best = m->p.dirty_pages, stalled = 0;
+		else if (++stalled >= STALLED_PASSES || m->p.pass + 1 >= MAX_PASSES)
+			return fail(m, -ETIMEDOUT, "did not converge: after %u passes %llu pages "
+				    "(%.1f MiB) are still dirty at %.1f MB/s, expected downtime %llu ms "
+				    "> budget %llu ms", m->p.pass + 1,
+				    (unsigned long long)m->p.dirty_pages,
+				    m->p.dirty_pages * (double)m->p.page_size / 1048576.0, m->p.rate_mbps,
+				    (unsigned long long)m->p.expected_downtime_ms,
+				    (unsigned long long)m->o.max_downtime_ms);
+	}
+	return rc;
+}
+
+/* ---- the final pass ---- */
+
+/* Why release before the state goes: the destination sets up its devices
+ * when the state arrives, and on this same host it needs the disk lock,
+ * the tap and the vsock CID the guest has here. */
+static int send_state(struct mig *m)
+{
+	struct regset_list l = { 0 };
+	char why[600] = "";
+	int64_t dirty;
+	int rc = snapshot_collect(m->vm, &l, why, sizeof(why));
+
+	if (!rc && (rc = devices_release(m->vm)))
+		snprintf(why, sizeof(why), "a device would not let go of its host resources");
+	m->released = 1;	/* even half-way: acquire takes back what went */
+	if (rc) {
+		regset_list_free(&l);
+		return fail(m, rc, "saving the guest's state: %s", why);
+	}
+	m->t_saved = clock_ns();
+	/* Why after the collect: saving the ITS and pending tables wrote
+	 * guest RAM, and KVM logged those pages. */
+	dirty = dirty_collect(&m->log, m->todo);
+	rc = dirty < 0 ? (int)dirty : send_marked(m);
+	rc = rc ? rc : send_list(m, WIRE_STATE, &l);
+	m->t_sent = clock_ns();
+	regset_list_free(&l);
+	return rc ? wire_fail(m, rc, "sending the final pass") : 0;
+}
+
+static int hand_over(struct mig *m)
+{
+	const uint8_t *p;
+	size_t len;
+	int rc = wire_expect(&m->w, WIRE_READY, &p, &len);
+
+	if (rc)
+		return wire_fail(m, rc, "the destination did not restore the guest");
+	m->t_ready = clock_ns();
+	rc = wire_send(&m->w, WIRE_GO, NULL, 0);
+	rc = rc ? rc : wire_expect(&m->w, WIRE_RUNNING, &p, &len);
+	return rc ? wire_fail(m, rc, "waiting for the destination to run the guest") : 0;
+}
+
+static int final_pass(struct mig *m)
+{
+	int64_t ns;
+	int rc;
+
+	phase(m, "final");
+	m->pause_ns = clock_ns();
+	ns = vm_pause(m->vm);
+	if (ns < 0)
+		return fail(m, (int)ns, "cannot pause the guest: %s", strerror((int)-ns));
+	m->paused = 1;
+	rc = send_state(m);
+	rc = rc ? rc : hand_over(m);
+	m->p.downtime_ms = (clock_ns() - m->pause_ns) / 1000000;
+	if (!rc)	/* where the downtime went */
+		log_msg("migration: downtime %llu ms: pause and save %llu, last pages and state "
+			"%llu, restore there %llu, go-ahead %llu",
+			(unsigned long long)m->p.downtime_ms,
+			(unsigned long long)(m->t_saved - m->pause_ns) / 1000000,
+			(unsigned long long)(m->t_sent - m->t_saved) / 1000000,
+			(unsigned long long)(m->t_ready - m->t_sent) / 1000000,
+			(unsigned long long)(clock_ns() - m->t_ready) / 1000000);
+	return rc;
+}
+
+/* ---- the thread ---- */
+
+static int migrate(struct mig *m)
+{
+	int rc;
+
+	phase(m, "connect");
+	rc = dial(m);
+	if (!rc && (rc = wire_init(&m->w, m->fd, IO_TIMEOUT_MS)))
+		return fail(m, rc, "out of memory");
+	phase(m, "handshake");
+	rc = rc ? rc : wire_handshake(&m->w, 1, m->o.secured ? m->o.secret : NULL);
+	if (rc)
+		return wire_fail(m, rc, "authentication");
+	rc = send_begin(m);
+	rc = rc ? rc : check_profile(m);
+	rc = rc ? rc : precopy(m);
+	return rc ? rc : final_pass(m);
+}
+
+static void cleanup(struct mig *m, int rc)
+{
+	/* Why resuming first is safe: before RUNNING arrived, the guest runs
+	 * nowhere else (a destination runs it only after GO, and fails when
+	 * it cannot say RUNNING). Telling the peer may wait on a dead link. */
+	if (rc && m->released && devices_acquire(m->vm))
+		log_msg("migration: some devices did not get their host resources back (see above)");
+	if (rc && m->paused && vm_resume(m->vm))
+		fail(m, rc, "cannot resume the guest");
+	if (rc && m->fd >= 0)
+		wire_send_error(&m->w, m->p.error[0] ? m->p.error : "the source gave up");
+	if (m->logging)
+		dirty_stop(&m->log);
+	wire_free(&m->w);
+	if (m->fd >= 0)
+		close(m->fd);
+	pages_free(&m->batch);
+	free(m->todo);
+}
+
+static void *migrate_thread(void *arg)
+{
+	struct mig *m = arg;
+	int rc = migrate(m);
+
+	m->p.total_ms = (clock_ns() - m->start_ns) / 1000000;
+	cleanup(m, rc);
+	m->p.phase = rc ? "failed" : "done";
+	/* Why report before asking to exit: the process may end at once. */
+	publish(m, 1);
+	if (!rc)
+		vm_request_exit(m->vm, VM_EXIT_POWEROFF, "the guest migrated to %s",
+				m->o.uri + 4);
+	else
+		log_msg("migration to %s failed, the guest keeps running here: %s",
+			m->o.uri + 4, m->p.error);
+	pthread_mutex_lock(&lock);
+	running = 0;
+	pthread_mutex_unlock(&lock);
+	free(m);
+	return NULL;
+}
+
+int migrate_start(struct vm *vm, const struct migrate_opts *o, migrate_report_fn report,
+		  void *ctx, char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	struct mig *m;
+	pthread_t t;
+
+	if (migrate_sockaddr(o->uri, &sa, &salen)) {
+		snprintf(err, errlen, "'%s' is not tcp:IP:PORT (an IPv4 or IPv6 address; names "
+			 "are not resolved)", o->uri);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&lock);
+	m = running ? NULL : calloc(1, sizeof(*m));
+	if (m) {
+		running = 1;
+		memset(&shared, 0, sizeof(shared));
+		shared.phase = "connect";
+	}
+	pthread_mutex_unlock(&lock);
+	if (!m) {
+		snprintf(err, errlen, "a migration is already running");
+		return -EBUSY;
+	}
+	*m = (struct mig){ .vm = vm, .o = *o, .report = report, .ctx = ctx, .fd = -1,
+			   .start_ns = clock_ns() };
+	if (!m->o.max_downtime_ms)
+		m->o.max_downtime_ms = MIGRATE_DEFAULT_DOWNTIME_MS;
+	if (pthread_create(&t, NULL, migrate_thread, m)) {
+		free(m);
+		pthread_mutex_lock(&lock);
+		running = 0;
+		pthread_mutex_unlock(&lock);
+		snprintf(err, errlen, "cannot start the migration thread");
+		return -EAGAIN;
+	}
+	pthread_detach(t);
+	return 0;
+}

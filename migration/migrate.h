@@ -1,0 +1,72 @@
+/* Live migration, source side: "itsy ctl ... migrate tcp:HOST:PORT" asks
+ * a running itsy to move its guest to an "itsy receive" (receive.h).
+ *
+ * The order, and why:
+ *  1. Connect and authenticate (wire.h): nothing is sent before the peer
+ *     proved it knows the secret.
+ *  2. Handshake: send the guest's config; the destination builds the VM
+ *     and answers with its host profile; compat_check() decides, before
+ *     the guest is paused or any of its memory leaves the host.
+ *  3. Pre-copy: log dirty pages (vmm/dirty.h), send all of RAM, then what
+ *     changed, pass after pass, until what is left fits the downtime
+ *     budget. Passes that stop shrinking give up instead.
+ *  4. Final pass: pause (vCPUs, then devices: disks flushed), save the
+ *     state (GIC pending and ITS tables go into RAM), then the pages
+ *     dirtied since the last pass, which include those tables; then the
+ *     state itself.
+ *  5. The destination restores and says READY; GO; it starts the guest
+ *     and says RUNNING; only then does this process end, with status 0.
+ * Any failure before RUNNING resumes the guest here, unharmed. The window
+ * left: RUNNING sent by the destination but lost on the way; then both
+ * sides may run the guest (see README). */
+#ifndef ITSY_MIGRATE_H
+#define ITSY_MIGRATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+#define MIGRATE_DEFAULT_DOWNTIME_MS	300
+
+struct migrate_opts {
+	char uri[256];			/* tcp:HOST:PORT */
+	uint64_t max_downtime_ms;
+	uint8_t secret[32];		/* hash of the secret file */
+	int secured;			/* 0: --insecure */
+};
+
+/* What a migration is doing (for progress lines and "status"). */
+struct migrate_progress {
+	const char *phase;		/* connect, handshake, precopy, final, done, failed */
+	unsigned pass;
+	uint64_t dirty_pages, page_size;
+	double rate_mbps;		/* MB/s of the last pass */
+	uint64_t expected_downtime_ms;
+	uint64_t bytes_sent;
+	uint64_t total_ms, downtime_ms;	/* when done */
+	char error[768];		/* when failed */
+};
+
+/* Called from the migration thread at each step and once at the end
+ * (@final 1: progress says done or failed). */
+typedef void (*migrate_report_fn)(void *ctx, const struct migrate_progress *p, int final);
+
+/* Start migrating @vm on a thread of its own. -EBUSY while one runs,
+ * -EINVAL for a bad URI (message in @err). @report hears of progress. On
+ * success the VM is asked to exit with status 0 (vm_request_exit). */
+int migrate_start(struct vm *vm, const struct migrate_opts *o, migrate_report_fn report,
+		  void *ctx, char *err, size_t errlen);
+
+/* Whether one runs, and its progress if so (@p may be NULL). */
+int migrate_running(struct migrate_progress *p);
+
+/* "tcp:HOST:PORT" into @host and @port. -EINVAL. */
+int migrate_parse_uri(const char *uri, char *host, size_t hostlen, char *port, size_t portlen);
+
+/* "tcp:IP:PORT" (IPv4, or IPv6 in brackets) as a socket address. Names
+ * are not resolved: the binary is static, without NSS. -EINVAL. */
+struct sockaddr_storage;
+int migrate_sockaddr(const char *uri, struct sockaddr_storage *sa, unsigned *len);
+
+#endif

@@ -1,0 +1,356 @@
+#include "migration/receive.h"
+#include "arch/arm64/board.h"
+#include "arch/arm64/profile.h"
+#include "migration/migrate.h"
+#include "migration/pages.h"
+#include "migration/snapshot.h"
+#include "migration/stream.h"
+#include "migration/wire.h"
+#include "vmm/api.h"
+#include "vmm/cli.h"
+#include "vmm/console.h"
+#include "vmm/log.h"
+#include "vmm/regset.h"
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IO_TIMEOUT_MS	15000
+
+struct receive_opts {
+	const char *listen, *api_socket, *secret_file;
+	int insecure;
+	struct disk_config disks[CLI_MAX_DISKS];
+	unsigned ndisks;
+};
+
+struct incoming {
+	struct vm vm;
+	struct run_config cfg;
+	struct wire w;
+	const struct receive_opts *o;
+	uint64_t data_pages, zero_pages;
+	unsigned passes;
+	const char *step;	/* what failed */
+	char err[1024];		/* why */
+};
+
+static const char receive_usage[] =
+	"usage: itsy receive --listen tcp:ADDR:PORT [--api-socket PATH]\n"
+	"                    [--secret-file PATH | --insecure] [--disk PATH[,ro]]...\n"
+	"  The secret file may also come from ITSY_MIGRATION_SECRET_FILE.\n";
+
+static int parse(int argc, char **argv, struct receive_opts *o)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "api-socket", required_argument, NULL, 'a' },
+		{ "secret-file", required_argument, NULL, 's' },
+		{ "insecure", no_argument, NULL, 'i' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (opt == 'l')
+			o->listen = optarg;
+		else if (opt == 'a')
+			o->api_socket = optarg;
+		else if (opt == 's')
+			o->secret_file = optarg;
+		else if (opt == 'i')
+			o->insecure = 1;
+		else if (opt == 'd' && o->ndisks < CLI_MAX_DISKS)
+			o->disks[o->ndisks++] = (struct disk_config){ optarg, 0 };
+		else
+			return -EINVAL;
+	}
+	if (!o->secret_file)
+		o->secret_file = getenv("ITSY_MIGRATION_SECRET_FILE");
+	return o->listen && optind == argc ? 0 : -EINVAL;
+}
+
+/* Test hook: ITSY_TEST_DIE_AT=PHASE kills this process there, as a crash
+ * or an operator's kill -9 would. */
+static void maybe_die(const char *phase)
+{
+	const char *at = getenv("ITSY_TEST_DIE_AT");
+
+	if (at && !strcmp(at, phase)) {
+		log_msg("ITSY_TEST_DIE_AT=%s: killing myself", phase);
+		raise(SIGKILL);
+	}
+}
+
+/* ---- listening ---- */
+
+static int listen_on(const char *uri)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	int fd, one = 1, rc;
+
+	if (migrate_sockaddr(uri, &sa, &salen)) {
+		log_msg("--listen '%s': want tcp:IP:PORT (an IPv4 address, or IPv6 in brackets)", uri);
+		return -EINVAL;
+	}
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	rc = fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, 1) ? -errno : 0;
+	if (rc) {
+		log_msg("--listen '%s': %s", uri, strerror(-rc));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	log_msg("waiting for a guest on %s", uri + 4);
+	return fd;
+}
+
+static void tune_socket(int fd)
+{
+	int one = 1;
+	unsigned ms = IO_TIMEOUT_MS;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+}
+
+/* The first connection that authenticates; others are dropped. */
+static int accept_source(struct incoming *in, int lfd, const uint8_t *secret)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), rc;
+
+		if (fd < 0)
+			return -errno;
+		tune_socket(fd);
+		rc = wire_init(&in->w, fd, IO_TIMEOUT_MS);
+		rc = rc ? rc : wire_handshake(&in->w, 0, secret);
+		if (!rc)
+			return 0;
+		log_msg("a connection was refused: %s", in->w.err[0] ? in->w.err : strerror(-rc));
+		wire_free(&in->w);
+		close(fd);
+	}
+}
+
+/* ---- the steps ---- */
+
+static int fail(struct incoming *in, int rc, const char *what)
+{
+	if (in->step)
+		return rc;	/* the first failure is the one to tell */
+	in->step = what;
+	if (!in->err[0])
+		snprintf(in->err, sizeof(in->err), "%s", in->w.err[0] ? in->w.err : strerror(-rc));
+	return rc;
+}
+
+/* BEGIN: the guest's config; the VM is built from it. */
+static int build(struct incoming *in)
+{
+	struct regset_list l = { 0 };
+	const struct regset *c;
+	const uint8_t *p;
+	size_t len;
+	int rc = wire_expect(&in->w, WIRE_BEGIN, &p, &len);
+
+	if (rc)
+		return fail(in, rc, "waiting for the guest's configuration");
+	rc = snapshot_decode(p, len, &l, NULL, NULL, in->err, sizeof(in->err));
+	c = rc ? NULL : regset_list_findf(&l, "config", 0);
+	if (!rc && !c)
+		snprintf(in->err, sizeof(in->err), "no 'config' section"), rc = -EINVAL;
+	if (!rc)
+		rc = snapshot_config_load(c, &in->cfg, in->err, sizeof(in->err));
+	regset_list_free(&l);
+	if (rc)
+		return fail(in, rc, "the guest's configuration");
+	snapshot_override_disks(&in->cfg, in->o->disks, in->o->ndisks);
+	in->cfg.api_socket = in->o->api_socket;
+	in->vm.cfg = &in->cfg;
+	rc = board_create(&in->vm, &in->cfg, BOARD_MEMORY_INCOMING);
+	if (rc)
+		snprintf(in->err, sizeof(in->err), "the VM could not be built here (see above)");
+	return rc ? fail(in, rc, "building the VM") : 0;
+}
+
+static int send_profile(struct incoming *in)
+{
+	struct regset_list l = { 0 };
+	struct stream_writer sw;
+	int rc = profile_probe(&in->vm, &l);
+
+	if (!rc && !(rc = stream_writer_init(&sw))) {
+		rc = snapshot_encode(&l, &sw);
+		rc = rc ? rc : wire_send(&in->w, WIRE_PROFILE, stream_writer_data(&sw),
+					 stream_writer_len(&sw));
+		stream_writer_free(&sw);
+	}
+	regset_list_free(&l);
+	return rc ? fail(in, rc, "sending this host's profile") : 0;
+}
+
+/* Pages until STATE; the state is left in the wire's buffer. */
+static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
+{
+	uint64_t data, zero;
+	uint8_t type;
+	int rc;
+
+	while (!(rc = wire_recv(&in->w, &type, state, slen))) {
+		if (type == WIRE_STATE)
+			return 0;
+		if (type == WIRE_PASS_END) {
+			in->passes++;
+			continue;
+		}
+		if (type == WIRE_ERROR) {
+			snprintf(in->err, sizeof(in->err), "the source gave up: %.*s", (int)*slen,
+				 (const char *)*state);
+			return fail(in, -ECONNABORTED, "receiving memory");
+		}
+		if (type != WIRE_PAGES) {
+			snprintf(in->err, sizeof(in->err), "unexpected %s message", wire_type_name(type));
+			return fail(in, -EPROTO, "receiving memory");
+		}
+		maybe_die("precopy");
+		rc = pages_apply(*state, *slen, in->vm.ram.hva, in->vm.ram.size,
+				 (uint32_t)sysconf(_SC_PAGESIZE), &data, &zero, in->err,
+				 sizeof(in->err));
+		if (rc)
+			return fail(in, rc, "guest memory");
+		in->data_pages += data;
+		in->zero_pages += zero;
+	}
+	return fail(in, rc, "receiving memory");
+}
+
+static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
+{
+	struct regset_list l = { 0 };
+	int rc = snapshot_decode(p, len, &l, NULL, NULL, in->err, sizeof(in->err));
+
+	/* Why now: the source let go of the disks, tap and vsock CID just
+	 * before it sent the state. */
+	if (!rc && (rc = board_attach(&in->vm, &in->cfg)))
+		snprintf(in->err, sizeof(in->err), "the devices could not be set up here (see above)");
+	if (!rc)
+		rc = snapshot_apply(&in->vm, &l, VCPU_TIME_CATCH_UP, in->err, sizeof(in->err));
+	regset_list_free(&l);
+	return rc ? fail(in, rc, "restoring the guest") : 0;
+}
+
+/* READY, then GO, then the device threads, then RUNNING: the vCPUs start
+ * (vm_run) only once the source knows it must not resume. */
+static int take_over(struct incoming *in)
+{
+	const uint8_t *p;
+	size_t len;
+	int rc = wire_send(&in->w, WIRE_READY, NULL, 0);
+
+	rc = rc ? rc : wire_expect(&in->w, WIRE_GO, &p, &len);
+	if (rc)
+		return fail(in, rc, "waiting for the source's go-ahead");
+	rc = devices_resume(&in->vm);
+	if (rc)
+		return fail(in, rc, "starting the devices");
+	rc = wire_send(&in->w, WIRE_RUNNING, NULL, 0);
+	return rc ? fail(in, rc, "confirming to the source") : 0;
+}
+
+static int receive(struct incoming *in, int lfd, const uint8_t *secret)
+{
+	const uint8_t *state;
+	size_t slen;
+	int rc = accept_source(in, lfd, secret);
+
+	if (rc)
+		return fail(in, rc, "accepting a connection");
+	maybe_die("handshake");
+	rc = build(in);
+	rc = rc ? rc : send_profile(in);
+	rc = rc ? rc : take_pages(in, &state, &slen);
+	if (!rc)
+		maybe_die("final");
+	rc = rc ? rc : restore_state(in, state, slen);
+	if (!rc && in->o->api_socket && api_listen(&in->vm, in->o->api_socket)) {
+		snprintf(in->err, sizeof(in->err), "--api-socket: see above");
+		rc = -EINVAL;
+	}
+	if (rc && !in->w.err[0]) {
+		char msg[1200];
+
+		snprintf(msg, sizeof(msg), "the destination: %s: %s", in->step ? in->step : "?", in->err);
+		wire_send_error(&in->w, msg);
+	}
+	return rc ? rc : take_over(in);
+}
+
+static int load_secret(const struct receive_opts *o, uint8_t *secret)
+{
+	char err[512];
+
+	if (o->secret_file && o->insecure) {
+		log_msg("receive: --secret-file and --insecure exclude each other");
+		return -EINVAL;
+	}
+	if (o->insecure)
+		return 0;
+	if (!o->secret_file) {
+		log_msg("receive: a migration secret is needed: --secret-file PATH (or "
+			"ITSY_MIGRATION_SECRET_FILE), or --insecure on a trusted network");
+		return -EINVAL;
+	}
+	if (wire_secret_load(o->secret_file, secret, err, sizeof(err))) {
+		log_msg("receive: %s", err);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+int receive_main(int argc, char **argv)
+{
+	static struct incoming in;
+	struct receive_opts o;
+	uint8_t secret[WIRE_KEY_LEN];
+	int lfd, secured;
+
+	if (parse(argc, argv, &o)) {
+		fputs(receive_usage, stderr);
+		return VM_EXIT_ERROR;
+	}
+	secured = load_secret(&o, secret);
+	if (secured < 0 || (lfd = listen_on(o.listen)) < 0)
+		return VM_EXIT_ERROR;
+	in.o = &o;
+	if (vm_init(&in.vm) || !(in.vm.console = console_open(0, 1)))
+		die("cannot set up the VM");
+	if (receive(&in, lfd, secured ? secret : NULL)) {
+		log_msg("incoming migration failed, no guest runs here: %s: %s",
+			in.step ? in.step : "?", in.err);
+		return VM_EXIT_ERROR;
+	}
+	close(lfd);
+	log_msg("the guest arrived: %llu pages with data, %llu zero, %u passes",
+		(unsigned long long)in.data_pages, (unsigned long long)in.zero_pages, in.passes);
+	lfd = in.w.fd;
+	wire_free(&in.w);
+	close(lfd);
+	return vm_run(&in.vm);
+}
