@@ -302,6 +302,9 @@ static int start_logging(struct mig *m)
 	if (rc)
 		return fail(m, rc, "cannot log dirty pages: %s", strerror(-rc));
 	m->logging = 1;
+	rc = devices_log_dirty(m->vm, m->log.dev_bits);
+	if (rc)
+		return fail(m, rc, "a device cannot log the guest memory it writes (see above)");
 	m->todo = calloc(1, dirty_bitmap_bytes(&m->log));
 	if (!m->todo || pages_init(&m->batch, 1u << m->log.shift, BATCH_BYTES))
 		return fail(m, -ENOMEM, "out of memory");
@@ -471,8 +474,10 @@ static void cleanup(struct mig *m, int rc)
 		fail(m, rc, "cannot resume the guest");
 	if (rc && m->fd >= 0)
 		wire_send_error(&m->w, m->p.error[0] ? m->p.error : "the source gave up");
-	if (m->logging)
+	if (m->logging) {
+		devices_log_dirty(m->vm, NULL);
 		dirty_stop(&m->log);
+	}
 	wire_free(&m->w);
 	if (m->fd >= 0)
 		close(m->fd);

@@ -63,3 +63,18 @@ int devices_acquire(struct vm *vm)
 {
 	return each(vm, 0);
 }
+
+int devices_log_dirty(struct vm *vm, unsigned long *bits)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < vm->ndevices; i++) {
+		const struct device_ops *o = vm->devices[i].ops;
+		int r = o->log_dirty ? o->log_dirty(vm->devices[i].state, bits) : 0;
+
+		if (r)
+			log_msg("%s: dirty log: %s", o->name, strerror(-r));
+		rc = rc ? rc : r;
+	}
+	return rc;
+}

@@ -31,6 +31,10 @@ struct device_ops {
 	 * failed hand-over. */
 	int (*release)(void *state);
 	int (*acquire)(void *state);
+	/* A device that writes guest RAM outside the VMM (vhost) logs those
+	 * pages in @bits while a migration runs (mem_dirty_mark's bitmap);
+	 * NULL stops it. */
+	int (*log_dirty)(void *state, unsigned long *bits);
 };
 
 struct device {
@@ -52,5 +56,8 @@ int devices_resume(struct vm *vm);
  * order. Both try every device and return the first error. */
 int devices_release(struct vm *vm);
 int devices_acquire(struct vm *vm);
+
+/* Every device's log_dirty(@bits); the first error. */
+int devices_log_dirty(struct vm *vm, unsigned long *bits);
 
 #endif

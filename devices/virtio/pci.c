@@ -519,6 +519,13 @@ static int vp_acquire(void *state)
 	return vp->dev.be->acquire ? vp->dev.be->acquire(&vp->dev) : 0;
 }
 
+static int vp_log_dirty(void *state, unsigned long *bits)
+{
+	struct virtio_pci *vp = state;
+
+	return vp->dev.be->log_dirty ? vp->dev.be->log_dirty(&vp->dev, bits) : 0;
+}
+
 static void vp_reset(void *state)
 {
 	finish_reset(state);
@@ -680,7 +687,7 @@ static int vp_load(void *state, const struct regset *s, unsigned version)
 static const struct device_ops virtio_pci_ops = {
 	.name = "virtio-pci", .version = VP_STATE_VERSION, .reset = vp_reset,
 	.pause = vp_pause, .resume = vp_resume, .save = vp_save, .load = vp_load,
-	.release = vp_release, .acquire = vp_acquire,
+	.release = vp_release, .acquire = vp_acquire, .log_dirty = vp_log_dirty,
 };
 
 /* ---- creation ---- */

@@ -51,6 +51,9 @@ struct virtio_backend {
 	 * Optional. */
 	int (*release)(struct virtio_dev *d);
 	int (*acquire)(struct virtio_dev *d);
+	/* Writes guest RAM outside the VMM (vhost): log them in @bits (a
+	 * bit per page from the start of RAM), or stop with NULL. Optional. */
+	int (*log_dirty)(struct virtio_dev *d, unsigned long *bits);
 };
 
 /* What the transport does for the device. */

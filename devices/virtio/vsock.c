@@ -32,6 +32,7 @@ struct vsock {
 	uint64_t cid;
 	uint64_t vhost_features;	/* VHOST_GET_FEATURES */
 	int started;		/* the kernel has our rings */
+	unsigned long *log;	/* the VMM's dirty log while migrating, else NULL */
 	struct virtio_backend be;	/* vsock_backend + what this vhost offers */
 };
 
@@ -127,6 +128,9 @@ static int set_features(struct vsock *v, uint64_t negotiated)
 {
 	uint64_t f = negotiated & v->vhost_features;
 
+	if (v->log)
+		f |= 1ull << VHOST_F_LOG_ALL;
+
 	return vhost(v, VHOST_SET_FEATURES, &f, "VHOST_SET_FEATURES");
 }
 
@@ -171,6 +175,8 @@ static int set_addr(struct vsock *v, unsigned q, const struct virtq *vq)
 		.desc_user_addr = (uintptr_t)vq->vr.desc,
 		.avail_user_addr = (uintptr_t)vq->vr.avail,
 		.used_user_addr = (uintptr_t)vq->vr.used,
+		.flags = v->log ? 1u << VHOST_VRING_F_LOG : 0,
+		.log_guest_addr = vq->used_gpa,
 	};
 
 	return vhost(v, VHOST_SET_VRING_ADDR, &a, "VHOST_SET_VRING_ADDR");
@@ -286,6 +292,7 @@ static int vsock_release(struct virtio_dev *d)
 	if (v->fd >= 0)
 		close(v->fd);
 	v->fd = -1;
+	v->log = NULL;	/* the new device, if any, starts without one */
 	return 0;
 }
 
@@ -308,6 +315,31 @@ static int vsock_acquire(struct virtio_dev *d)
 		rc = set_mem(v, d->mem);
 	for (unsigned q = 0; !rc && v->started && q < VSOCK_KERNEL_QUEUES; q++)
 		rc = set_vring(v, d, q);
+	return rc;
+}
+
+/* The kernel writes guest RAM too: while migrating it logs those pages in
+ * the VMM's bitmap. vhost's log has a bit per 4 KiB of guest physical
+ * address from 0, ours from the start of RAM: the base is moved back. */
+static int vsock_log_dirty(struct virtio_dev *d, unsigned long *bits)
+{
+	struct vsock *v = d->priv;
+	uint64_t base = bits ? (uintptr_t)bits - d->mem->gpa / 4096 / 8 : 0;
+	int rc = 0;
+
+	if (bits && (d->mem->dirty_shift != 12 || d->mem->gpa % (4096 * 8 * sizeof(long))))
+		return -ENOTSUP;
+	if (v->fd < 0)
+		return 0;
+	/* Why this order: the log must exist before vhost is told to use it,
+	 * and stays until vhost has stopped using it. */
+	if (bits)
+		rc = vhost(v, VHOST_SET_LOG_BASE, &base, "VHOST_SET_LOG_BASE");
+	v->log = bits;
+	if (!rc && v->started)
+		rc = set_features(v, d->features);
+	for (unsigned q = 0; !rc && v->started && q < VSOCK_KERNEL_QUEUES; q++)
+		rc = set_addr(v, q, &d->vq[q]);
 	return rc;
 }
 
@@ -339,4 +371,5 @@ const struct virtio_backend vsock_backend = {
 	.resume = vsock_resume,
 	.release = vsock_release,
 	.acquire = vsock_acquire,
+	.log_dirty = vsock_log_dirty,
 };
