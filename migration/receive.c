@@ -40,6 +40,7 @@ struct incoming {
 	const struct receive_opts *o;
 	uint64_t data_pages, zero_pages;
 	unsigned passes;
+	struct regset_list host;	/* this host's profile, probed on vm */
 	const char *step;	/* what failed */
 	char err[1024];		/* why */
 };
@@ -190,19 +191,19 @@ static int build(struct incoming *in)
 	return rc ? fail(in, rc, "building the VM") : 0;
 }
 
+/* Probed once, here; the final check uses it again (no probing while
+ * the guest is down). */
 static int send_profile(struct incoming *in)
 {
-	struct regset_list l = { 0 };
 	struct stream_writer sw;
-	int rc = profile_probe(&in->vm, &l);
+	int rc = profile_probe(&in->vm, &in->host, 0);
 
 	if (!rc && !(rc = stream_writer_init(&sw))) {
-		rc = snapshot_encode(&l, &sw);
+		rc = snapshot_encode(&in->host, &sw);
 		rc = rc ? rc : wire_send(&in->w, WIRE_PROFILE, stream_writer_data(&sw),
 					 stream_writer_len(&sw));
 		stream_writer_free(&sw);
 	}
-	regset_list_free(&l);
 	return rc ? fail(in, rc, "sending this host's profile") : 0;
 }
 
@@ -251,7 +252,8 @@ static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 	if (!rc && (rc = board_attach(&in->vm, &in->cfg)))
 		snprintf(in->err, sizeof(in->err), "the devices could not be set up here (see above)");
 	if (!rc)
-		rc = snapshot_apply(&in->vm, &l, VCPU_TIME_CATCH_UP, in->err, sizeof(in->err));
+		rc = snapshot_apply(&in->vm, &l, VCPU_TIME_CATCH_UP, &in->host, in->err,
+				    sizeof(in->err));
 	regset_list_free(&l);
 	return rc ? fail(in, rc, "restoring the guest") : 0;
 }

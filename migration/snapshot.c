@@ -455,9 +455,9 @@ static uint64_t elapsed_since_save(const struct regset_list *l)
 }
 
 int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time time,
-		   char *err, size_t len)
+		   const struct regset_list *host, char *err, size_t len)
 {
-	int rc = board_check_abi(vm, l, err, len);
+	int rc = board_check_abi(vm, l, host, err, len);
 
 	if (!rc)
 		rc = board_restore(vm, l, time, elapsed_since_save(l), err, len);
@@ -501,7 +501,7 @@ static int restore(struct vm *vm, const struct restore_opts *o, struct run_confi
 		snprintf(err, len, "the VM could not be rebuilt");
 	if (!rc)
 		rc = snapshot_apply(vm, &l, o->freeze_time ? VCPU_TIME_FREEZE : VCPU_TIME_CATCH_UP,
-				    err, len);
+				    NULL, err, len);
 	/* Device threads start now, before the vCPUs (vm_run). */
 	if (!rc && (rc = devices_resume(vm)))
 		snprintf(err, len, "a device did not start after loading its state");

@@ -81,11 +81,12 @@ void snapshot_override_disks(struct run_config *c, const struct disk_config *d, 
 
 /* Steps 3 to 5 of a restore into a VM built from the same config
  * (board_create) whose RAM holds the guest's: check the ABI against this
- * host, write the board's state, load the devices. Their threads start
- * with devices_resume(), the caller's choice of when. 0, or -errno with a
+ * host (@host: its profile probed on @vm already, or NULL to probe now),
+ * write the board's state, load the devices. Their threads start with
+ * devices_resume(), the caller's choice of when. 0, or -errno with a
  * message. */
 int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time time,
-		   char *err, size_t len);
+		   const struct regset_list *host, char *err, size_t len);
 
 /* Save the VM, which the caller has paused (vm_pause), into @dir (created
  * if missing). The guest stays paused. 0, or -errno with a message. */

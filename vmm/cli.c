@@ -13,10 +13,10 @@ const char cli_run_usage[] =
 	"                [--cpus N] [--mem SIZE] [--kernel-format image|raw] [--pmu]\n"
 	"                [--watchdog] [--rng] [--console serial|virtio]\n"
 	"                [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]... [--vsock cid=N]\n"
-	"                [--api-socket PATH]\n";
+	"                [--api-socket PATH] [--profile POOL.json]\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_FORMAT, OPT_PMU,
-       OPT_WATCHDOG, OPT_RNG, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_VSOCK, OPT_API };
+       OPT_WATCHDOG, OPT_RNG, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_VSOCK, OPT_API, OPT_PROFILE };
 
 static const struct option run_options[] = {
 	{ "kernel",		required_argument, NULL, OPT_KERNEL },
@@ -33,6 +33,7 @@ static const struct option run_options[] = {
 	{ "net",		required_argument, NULL, OPT_NET },
 	{ "vsock",		required_argument, NULL, OPT_VSOCK },
 	{ "api-socket",		required_argument, NULL, OPT_API },
+	{ "profile",		required_argument, NULL, OPT_PROFILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -210,6 +211,7 @@ static int set_option(int opt, const char *arg, const struct cli_limits *lim,
 	case OPT_NET:     return parse_net(arg, c, err, len);
 	case OPT_VSOCK:   return parse_vsock(arg, c, err, len);
 	case OPT_API:     c->api_socket = arg; return 0;
+	case OPT_PROFILE: c->profile_path = arg; return 0;
 	case OPT_CPUS:
 		if (parse_cpus(arg, lim, &c->cpus))
 			return fail(err, len, "--cpus '%s': expected a number from 1 to %u",

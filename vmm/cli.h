@@ -12,6 +12,8 @@ enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 #define CLI_MAX_DISKS	8
 #define CLI_MAX_NICS	4
 
+struct regset_list;
+
 struct disk_config {
 	const char *path;
 	int readonly;
@@ -40,6 +42,8 @@ struct run_config {
 	struct nic_config nics[CLI_MAX_NICS];
 	unsigned nnics;
 	const char *api_socket;		/* NULL: no control socket */
+	const char *profile_path;	/* --profile: a pool profile file, or NULL */
+	const struct regset_list *profile;	/* its contents, read by main */
 };
 
 struct cli_limits {

@@ -1,12 +1,15 @@
 /* itsy: a small arm64 virtual machine monitor on KVM. */
 #include "arch/arm64/board.h"
 #include "migration/inspect.h"
+#include "migration/profile_file.h"
+#include "migration/profiles.h"
 #include "migration/receive.h"
 #include "migration/snapshot.h"
 #include "vmm/api.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
 #include "vmm/log.h"
+#include "vmm/regset.h"
 #include "vmm/vm.h"
 
 #include <signal.h>
@@ -26,14 +29,17 @@ static const char usage[] =
 	"  restore   continue a snapshot in a new process (itsy restore --from DIR)\n"
 	"  receive   wait for a guest migrating here (itsy receive --listen tcp:ADDR:PORT)\n"
 	"  inspect   print what a snapshot holds (itsy inspect DIR [--json])\n"
+	"  host-profile  what this host's KVM offers guests ([--json])\n"
+	"  profile   pool profiles: intersect A.json B.json..., check POOL.json\n"
 	"  version   print the version\n";
 
 static int cmd_run(int argc, char **argv)
 {
 	static struct vm vm;	/* static: start-up code may die() with it live */
+	static struct regset_list profile;
 	struct cli_limits lim;
 	struct run_config cfg;
-	char err[256];
+	char err[1024];
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(cli_run_usage, stdout);
@@ -44,6 +50,9 @@ static int cmd_run(int argc, char **argv)
 	board_limits(&lim);
 	if (cli_parse_run(argc, argv, &lim, &cfg, err, sizeof(err)))
 		die("%s\n%s", err, cli_run_usage);
+	if (cfg.profile_path && profile_file_read(cfg.profile_path, &profile, err, sizeof(err)))
+		die("--profile %s: %s", cfg.profile_path, err);
+	cfg.profile = cfg.profile_path ? &profile : NULL;
 	vm.console = console_open(STDIN_FILENO, STDOUT_FILENO);
 	vm.cfg = &cfg;
 	if (!vm.console || board_create(&vm, &cfg, -1))
@@ -70,6 +79,8 @@ static const struct command {
 	{ "restore", snapshot_restore_main },
 	{ "receive", receive_main },
 	{ "inspect", inspect_main },
+	{ "host-profile", host_profile_main },
+	{ "profile", profile_main },
 	{ "version", cmd_version },
 };
 

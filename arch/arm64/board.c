@@ -1,4 +1,5 @@
 #include "arch/arm64/board.h"
+#include "arch/arm64/profile.h"
 #include "arch/arm64/boot.h"
 #include "arch/arm64/cpu.h"
 #include "arch/arm64/fdt.h"
@@ -363,6 +364,7 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 	struct arm64_vm *a = calloc(1, sizeof(*a));
 	uint64_t *mpidr = a ? a->mpidr : NULL;
 	struct boot b = { 0 };
+	char err[512];
 	int restore = memory_fd >= 0 || memory_fd == BOARD_MEMORY_INCOMING;
 	int rc = a ? create_vm(vm) : -ENOMEM;
 
@@ -376,6 +378,11 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 	/* The vGIC comes after every vCPU exists, and before any runs. */
 	if (!rc)
 		rc = create_gic(vm);
+	/* Why here: ID registers and GICD_IIDR take new values only before
+	 * any vCPU ran, and after the vGIC exists. */
+	if (!rc && !restore && cfg->profile && (rc = profile_apply(vm, cfg->profile, err, sizeof(err))))
+		log_msg("--profile %s: this host cannot start a guest of that profile: %s",
+			cfg->profile_path, err);
 	/* The PMU interrupt is wired into an initialised vGIC. */
 	if (!rc && cfg->pmu)
 		rc = init_pmus(vm);

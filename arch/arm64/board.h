@@ -54,8 +54,10 @@ int board_attach(struct vm *vm, const struct run_config *cfg);
 int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen);
 
 /* Check the saved ABI values against this host before anything is
- * written: -EINVAL with a sentence naming the register and both values. */
-int board_check_abi(struct vm *vm, const struct regset_list *in, char *err, size_t errlen);
+ * written: -EINVAL with a sentence naming the register and both values.
+ * @host: this host's profile if already probed on @vm, else NULL. */
+int board_check_abi(struct vm *vm, const struct regset_list *in, const struct regset_list *host,
+		    char *err, size_t errlen);
 
 /* Write the arm64 state back in the documented order: GIC (distributor,
  * redistributors, ITS), then the vCPUs. */

@@ -135,15 +135,16 @@ int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen)
 
 /* ---- checks ---- */
 
-int board_check_abi(struct vm *vm, const struct regset_list *in, char *err, size_t errlen)
+int board_check_abi(struct vm *vm, const struct regset_list *in, const struct regset_list *host,
+		    char *err, size_t errlen)
 {
 	struct regset_list here = { 0 };
-	int rc = profile_probe(vm, &here);
+	int rc = host ? 0 : profile_probe(vm, &here, 0);
 
 	if (rc)
 		snprintf(err, errlen, "probing this host's KVM: %s", strerror(-rc));
 	else
-		rc = compat_check(in, &here, err, errlen);
+		rc = compat_check(in, host ? host : &here, err, errlen);
 	regset_list_free(&here);
 	return rc;
 }

@@ -41,6 +41,156 @@ int vcpu_id_fields_superset(uint64_t here, uint64_t saw)
 	return 1;
 }
 
+/* ---- well-known registers: names, and how their fields order ---- */
+
+/* How a 4-bit ID field orders its values. Most count up (0 = absent);
+ * a few are signed (0xf = absent, 0 = present); one-bit fields packed in
+ * a nibble (ID_AA64SMFR0_EL1) are sets of features. */
+enum field_kind { FIELD_UNSIGNED, FIELD_SIGNED, FIELD_BITS };
+
+#define NIB(n)	(1u << (n))
+
+struct idreg_info {
+	uint64_t id;
+	const char *name;
+	uint16_t signed_fields, bit_fields;	/* a bit per field, field 0 = bits 3..0 */
+	const char *field[16];
+};
+
+static const struct idreg_info idregs[] = {
+	{ ARM64_SYS_REG(3, 0, 0, 4, 0), "ID_AA64PFR0_EL1", NIB(4) | NIB(5), 0,
+	  { "EL0", "EL1", "EL2", "EL3", "FP", "AdvSIMD", "GIC", "RAS", "SVE", "SEL2", "MPAM",
+	    "AMU", "DIT", "RME", "CSV2", "CSV3" } },
+	{ ARM64_SYS_REG(3, 0, 0, 4, 1), "ID_AA64PFR1_EL1", 0, 0,
+	  { "BT", "SSBS", "MTE", "RAS_frac", "MPAM_frac", NULL, "SME", "RNDR_trap", "CSV2_frac",
+	    "NMI", "MTE_frac", "GCS", "THE", "MTEX", "DF2", "PFAR" } },
+	{ ARM64_SYS_REG(3, 0, 0, 4, 4), "ID_AA64ZFR0_EL1", 0, 0,
+	  { "SVEver", "AES", NULL, NULL, "BitPerm", "BF16", "B16B16", NULL, "SHA3", NULL, "SM4",
+	    "I8MM", NULL, "F32MM", "F64MM", NULL } },
+	{ ARM64_SYS_REG(3, 0, 0, 4, 5), "ID_AA64SMFR0_EL1", 0, (uint16_t)~NIB(14),
+	  { [9] = "I8I32", [11] = "I16I32", [12] = "F64F64", [13] = "I16I64", [14] = "SMEver",
+	    [15] = "FA64" } },
+	{ ARM64_SYS_REG(3, 0, 0, 5, 0), "ID_AA64DFR0_EL1", NIB(9), 0,
+	  { "DebugVer", "TraceVer", "PMUVer", "BRPs", "PMSS", "WRPs", "SEBEP", "CTX_CMPs",
+	    "PMSVer", "DoubleLock", "TraceFilt", "TraceBuffer", "MTPMU", "BRBE", "ExtTrcBuff",
+	    "HPMN0" } },
+	{ ARM64_SYS_REG(3, 0, 0, 6, 0), "ID_AA64ISAR0_EL1", 0, 0,
+	  { NULL, "AES", "SHA1", "SHA2", "CRC32", "Atomic", "TME", "RDM", "SHA3", "SM3", "SM4",
+	    "DP", "FHM", "TS", "TLB", "RNDR" } },
+	{ ARM64_SYS_REG(3, 0, 0, 6, 1), "ID_AA64ISAR1_EL1", 0, 0,
+	  { "DPB", "APA", "API", "JSCVT", "FCMA", "LRCPC", "GPA", "GPI", "FRINTTS", "SB",
+	    "SPECRES", "BF16", "DGH", "I8MM", "XS", "LS64" } },
+	{ ARM64_SYS_REG(3, 0, 0, 6, 2), "ID_AA64ISAR2_EL1", 0, 0,
+	  { "WFxT", "RPRES", "GPA3", "APA3", "MOPS", "BC", "PAC_frac", "CLRBHB", "SYSREG_128",
+	    "SYSINSTR_128", "PRFMSLC", NULL, "RPRFM", "CSSC", "LUT", "ATS1A" } },
+	{ ARM64_SYS_REG(3, 0, 0, 7, 0), "ID_AA64MMFR0_EL1", NIB(6) | NIB(7), 0,
+	  { "PARange", "ASIDBits", "BigEnd", "SNSMem", "BigEndEL0", "TGran16", "TGran64",
+	    "TGran4", "TGran16_2", "TGran64_2", "TGran4_2", "ExS", NULL, NULL, "FGT", "ECV" } },
+	{ ARM64_SYS_REG(3, 0, 0, 7, 1), "ID_AA64MMFR1_EL1", 0, 0,
+	  { "HAFDBS", "VMIDBits", "VH", "HPDS", "LO", "PAN", "SpecSEI", "XNX", "TWED", "ETS",
+	    "HCX", "AFP", "nTLBPA", "TIDCP1", "CMOW", "ECBHB" } },
+	{ ARM64_SYS_REG(3, 0, 0, 7, 2), "ID_AA64MMFR2_EL1", 0, 0,
+	  { "CnP", "UAO", "LSM", "IESB", "VARange", "CCIDX", "NV", "ST", "AT", "IDS", "FWB",
+	    NULL, "TTL", "BBM", "EVT", "E0PD" } },
+};
+
+static const struct fwreg_info {
+	uint64_t id;
+	const char *name;
+} fwregs[] = {
+	{ KVM_REG_ARM_PSCI_VERSION, "KVM_REG_ARM_PSCI_VERSION" },
+	{ KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1, "KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1" },
+	{ KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2, "KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2" },
+	{ KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3, "KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3" },
+	{ KVM_REG_ARM_STD_BMAP, "KVM_REG_ARM_STD_BMAP" },
+	{ KVM_REG_ARM_STD_HYP_BMAP, "KVM_REG_ARM_STD_HYP_BMAP" },
+	{ KVM_REG_ARM_VENDOR_HYP_BMAP, "KVM_REG_ARM_VENDOR_HYP_BMAP" },
+};
+
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const struct idreg_info *idreg_info(uint64_t id)
+{
+	for (size_t i = 0; i < ARRAY_LEN(idregs); i++)
+		if (idregs[i].id == id)
+			return &idregs[i];
+	return NULL;
+}
+
+const char *compat_reg_label(uint64_t id, char *buf, size_t len)
+{
+	const struct idreg_info *r = idreg_info(id);
+	const char *name = r ? r->name : NULL;
+
+	for (size_t i = 0; !name && i < ARRAY_LEN(fwregs); i++)
+		if (fwregs[i].id == id)
+			name = fwregs[i].name;
+	if (!name)
+		return vcpu_reg_name(id, buf, len);
+	snprintf(buf, len, "%s", name);
+	return buf;
+}
+
+static enum field_kind field_kind(uint64_t id, unsigned f)
+{
+	const struct idreg_info *r = idreg_info(id);
+
+	if (r && (r->signed_fields & NIB(f)))
+		return FIELD_SIGNED;
+	return r && (r->bit_fields & NIB(f)) ? FIELD_BITS : FIELD_UNSIGNED;
+}
+
+static unsigned field_of(uint64_t v, unsigned f)
+{
+	return v >> (4 * f) & 0xf;
+}
+
+static uint64_t field_set(uint64_t v, unsigned f, unsigned x)
+{
+	return (v & ~(0xfull << (4 * f))) | (uint64_t)x << (4 * f);
+}
+
+/* The lower of two values of a field: for a set of features, their
+ * common part. */
+static unsigned field_min(enum field_kind k, unsigned a, unsigned b)
+{
+	int sa = a & 8 ? (int)a - 16 : (int)a, sb = b & 8 ? (int)b - 16 : (int)b;
+
+	if (k == FIELD_BITS)
+		return a & b;
+	if (k == FIELD_SIGNED)
+		return sa <= sb ? a : b;
+	return a < b ? a : b;
+}
+
+static int field_le(enum field_kind k, unsigned a, unsigned b)
+{
+	return field_min(k, a, b) == a;
+}
+
+/* "ID_AA64PFR0_EL1 bits 35..32 (SVE)". */
+static const char *field_name(uint64_t id, unsigned f, char *buf, size_t len)
+{
+	const struct idreg_info *r = idreg_info(id);
+	char reg[64];
+
+	compat_reg_label(id, reg, sizeof(reg));
+	if (r && r->field[f])
+		snprintf(buf, len, "%s bits %u..%u (%s)", reg, 4 * f + 3, 4 * f, r->field[f]);
+	else
+		snprintf(buf, len, "%s bits %u..%u", reg, 4 * f + 3, 4 * f);
+	return buf;
+}
+
+/* Every field of @here is at least that of @saw, in its field's order. */
+static int idreg_superset(uint64_t id, uint64_t here, uint64_t saw)
+{
+	for (unsigned f = 0; f < 16; f++)
+		if (!field_le(field_kind(id, f), field_of(saw, f), field_of(here, f)))
+			return 0;
+	return 1;
+}
+
 static int refuse(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -66,12 +216,16 @@ static const struct equal_rule {
 	{ ABI_PVTIME_REV, "PV stolen-time structure revision" },
 };
 
-static int check_equal(const struct regset *g, const struct regset *h, char *err, size_t len)
+/* With @profile, the guest is a profile, which is for any vCPU count. */
+static int check_equal(const struct regset *g, const struct regset *h, int profile,
+		       char *err, size_t len)
 {
-	for (size_t i = 0; i < sizeof(equal_rules) / sizeof(equal_rules[0]); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(equal_rules); i++) {
 		const struct equal_rule *r = &equal_rules[i];
 		uint64_t gv = regset_uint_or0(g, r->key), hv = regset_uint_or0(h, r->key);
 
+		if (profile && r->key == ABI_NCPUS)
+			continue;
 		if (regset_has(h, r->key) && gv != hv)
 			return refuse(err, len, "%s: the guest has %llu, this host has %llu; "
 				      "it must be the same", r->what, (unsigned long long)gv,
@@ -130,13 +284,21 @@ static int is_fw_reg(uint64_t id)
 	return c == KVM_REG_ARM_FW || c == KVM_REG_ARM_FW_FEAT_BMAP;
 }
 
+static int is_fw_workaround(uint64_t id)
+{
+	return id == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1 ||
+	       id == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2 ||
+	       id == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3;
+}
+
 /* Firmware pseudo-registers (fw-pseudo-registers.rst): a lower PSCI
- * version or fewer bitmap features can be set; anything else must match. */
+ * version, a lower workaround level (KVM takes any level up to its own)
+ * or fewer bitmap features can be set; anything else must match. */
 static int fw_acceptable(uint64_t id, uint64_t g, uint64_t h)
 {
 	if (g == h)
 		return 1;
-	if (id == KVM_REG_ARM_PSCI_VERSION)
+	if (id == KVM_REG_ARM_PSCI_VERSION || is_fw_workaround(id))
 		return g <= h;
 	if ((id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP)
 		return !(g & ~h);
@@ -162,7 +324,7 @@ static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct
 		 * host added since. */
 		if (regset_has(idregs, id))
 			g = regset_uint_or0(idregs, id);
-		return vcpu_id_fields_superset(h, g) ? 0 :
+		return idreg_superset(id, h, g) ? 0 :
 			refuse(err, errlen, "ID register %s: the guest saw 0x%llx, this host offers "
 			       "0x%llx, which lacks a feature the guest uses",
 			       vcpu_reg_name(id, name, sizeof(name)), (unsigned long long)g,
@@ -190,21 +352,603 @@ static int check_vcpu(const struct regset *g, const struct regset *idregs,
 	return rc;
 }
 
+static const struct regset *section(const struct regset_list *l, const char *name)
+{
+	const struct named_regset *n = l ? regset_list_find(l, name) : NULL;
+
+	return n ? &n->set : NULL;
+}
+
+static int check_sections(const struct regset_list *guest, const char *what,
+			  const struct regset_list *host, char *err, size_t errlen)
+{
+	const struct regset *ga = section(guest, "abi"), *gv = section(guest, "vcpu.0");
+	const struct regset *ha = section(host, "abi"), *hv = section(host, "vcpu.0");
+
+	if (!ga || !gv)
+		return refuse(err, errlen, "the %s has no '%s' section", what, ga ? "vcpu.0" : "abi");
+	if (!ha || !hv)
+		return refuse(err, errlen, "the host profile has no '%s' section",
+			      ha ? "vcpu.0" : "abi");
+	return 0;
+}
+
+static int check_abi(const struct regset *g, const struct regset *h, int profile,
+		     char *err, size_t len)
+{
+	int rc = check_equal(g, h, profile, err, len);
+
+	return rc ? rc : check_gic(g, h, err, len);
+}
+
 int compat_check(const struct regset_list *guest, const struct regset_list *host,
 		  char *err, size_t errlen)
 {
-	const struct regset *ga = regset_list_findf(guest, "abi", 0), *gv = regset_list_findf(guest, "vcpu.%u", 0);
-	const struct regset *ha = regset_list_findf(host, "abi", 0), *hv = regset_list_findf(host, "vcpu.%u", 0);
-	const struct regset *idregs = regset_list_findf(guest, COMPAT_IDREGS, 0);
+	const struct regset *idregs = section(guest, COMPAT_IDREGS);
 	struct regset none;
+	int rc = check_sections(guest, "guest state", host, err, errlen);
+
+	regset_init(&none);
+	rc = rc ? rc : check_abi(section(guest, "abi"), section(host, "abi"), 0, err, errlen);
+	rc = rc ? rc : check_vcpu(section(guest, "vcpu.0"), idregs ? idregs : &none,
+				  section(host, "vcpu.0"), err, errlen);
+	return rc;
+}
+
+/* ---- can this host start a guest at a profile ---- */
+
+static int honours_idreg(uint64_t id, uint64_t p, uint64_t h, uint64_t w, char *err, size_t len)
+{
+	char name[96];
+
+	for (unsigned f = 0; f < 16; f++) {
+		unsigned a = field_of(p, f), b = field_of(h, f);
+
+		if (a == b)
+			continue;
+		if (!field_le(field_kind(id, f), a, b))
+			return refuse(err, len, "%s: the profile has %u, this host has %u: "
+				      "this host lacks it", field_name(id, f, name, sizeof(name)), a, b);
+		if (((uint64_t)(a ^ b) << (4 * f)) & ~w)
+			return refuse(err, len, "%s: the profile has %u, this host has %u, and the "
+				      "field is not writable on this host's KVM",
+				      field_name(id, f, name, sizeof(name)), a, b);
+	}
+	return 0;
+}
+
+static int honours_bitmap(uint64_t id, uint64_t p, uint64_t h, uint64_t w, char *err, size_t len)
+{
+	char name[96];
+
+	if (p & ~h)
+		return refuse(err, len, "firmware bitmap %s: the profile has 0x%llx, this host has "
+			      "0x%llx: this host lacks bits 0x%llx", compat_reg_label(id, name, sizeof(name)),
+			      (unsigned long long)p, (unsigned long long)h, (unsigned long long)(p & ~h));
+	if ((p ^ h) & ~w)
+		return refuse(err, len, "firmware bitmap %s: the profile has 0x%llx, this host has "
+			      "0x%llx, and bits 0x%llx are not writable on this host's KVM",
+			      compat_reg_label(id, name, sizeof(name)), (unsigned long long)p,
+			      (unsigned long long)h, (unsigned long long)((p ^ h) & ~w));
+	return 0;
+}
+
+/* The ID registers and firmware bitmaps a guest at @pv would need set. */
+static int honours_vcpu(const struct regset *pv, const struct regset *hv, const struct regset *hw,
+			char *err, size_t len)
+{
+	size_t pos = 0;
+	uint64_t id;
+	const uint8_t *val, *hval;
+	uint32_t n, hn;
+	int rc = 0;
+
+	while (!rc && regset_next(pv, &pos, &id, &val, &n)) {
+		hval = regset_get(hv, id, &hn);
+		if (n != 8 || !hval || hn != 8)
+			continue;	/* check_vcpu() judges a missing one */
+		if (vcpu_reg_is_id(id))
+			rc = honours_idreg(id, le_value(val, n), le_value(hval, hn),
+					   regset_uint_or0(hw, id), err, len);
+		else if ((id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP)
+			rc = honours_bitmap(id, le_value(val, n), le_value(hval, hn),
+					    regset_uint_or0(hw, id), err, len);
+	}
+	return rc;
+}
+
+int compat_honours(const struct regset_list *profile, const struct regset_list *host,
+		   char *err, size_t errlen)
+{
+	struct regset none;
+	int rc = check_sections(profile, "profile", host, err, errlen);
+
+	regset_init(&none);
+	rc = rc ? rc : check_abi(section(profile, "abi"), section(host, "abi"), 1, err, errlen);
+	rc = rc ? rc : honours_vcpu(section(profile, "vcpu.0"), section(host, "vcpu.0"),
+				    section(host, COMPAT_WRITABLE), err, errlen);
+	rc = rc ? rc : check_vcpu(section(profile, "vcpu.0"), &none, section(host, "vcpu.0"),
+				  err, errlen);
+	return rc;
+}
+
+/* ---- the profile of a pool of hosts ---- */
+
+struct pool {
+	const struct regset_list *const *hosts;
+	unsigned n;
+	compat_note_fn note;
+	void *ctx;
+	char *err;
+	size_t errlen;
+};
+
+static const struct regset *host_set(const struct pool *c, unsigned i, const char *name)
+{
+	return section(c->hosts[i], name);
+}
+
+/* "host 2 (6.1.0-13-arm64)": counted from 1, with its kernel release. */
+static const char *host_label(const struct pool *c, unsigned i, char *buf, size_t len)
+{
+	uint32_t klen = 0;
+	const struct regset *abi = host_set(c, i, "abi");
+	const uint8_t *k = abi ? regset_get(abi, ABI_KERNEL, &klen) : NULL;
+	char rel[65];
+	size_t m = 0;
+
+	for (uint32_t j = 0; k && j < klen && m < sizeof(rel) - 1; j++)
+		rel[m++] = k[j] >= 0x20 && k[j] < 0x7f ? (char)k[j] : '?';
+	rel[m] = 0;
+	if (m)
+		snprintf(buf, len, "host %u (%s)", i + 1, rel);
+	else
+		snprintf(buf, len, "host %u", i + 1);
+	return buf;
+}
+
+static void pool_note(const struct pool *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void pool_note(const struct pool *c, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!c->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	c->note(c->ctx, line);
+}
+
+static int copy_key(struct regset *dst, const struct regset *src, uint64_t key)
+{
+	uint32_t len;
+	const uint8_t *v = regset_get(src, key, &len);
+
+	return v ? regset_put(dst, key, v, len) : 0;
+}
+
+static const char *abi_value(const struct regset *s, uint64_t key, char *buf, size_t len)
+{
+	if (regset_has(s, key))
+		snprintf(buf, len, "%llu", (unsigned long long)regset_uint_or0(s, key));
+	else
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+/* Values every host of a pool must share. */
+static const struct equal_rule pool_equal_rules[] = {
+	{ ABI_PAGE_SIZE, "host page size" },
+	{ ABI_IPA_BITS, "IPA size (bits)" },
+	{ ABI_CNTFRQ, "counter frequency (CNTFRQ_EL0, Hz)" },
+	{ ABI_PVTIME_REV, "PV stolen-time structure revision" },
+};
+
+static int pool_equal(const struct pool *c, const struct equal_rule *r, struct regset *out)
+{
+	const struct regset *a0 = host_set(c, 0, "abi"), *ai;
+	char l0[96], li[96], v0[24], vi[24];
+
+	for (unsigned i = 1; i < c->n; i++) {
+		ai = host_set(c, i, "abi");
+		if (regset_has(a0, r->key) == regset_has(ai, r->key) &&
+		    regset_uint_or0(a0, r->key) == regset_uint_or0(ai, r->key))
+			continue;
+		return refuse(c->err, c->errlen, "%s: %s has %s, %s has %s; every host of a pool "
+			      "must have the same", r->what, host_label(c, 0, l0, sizeof(l0)),
+			      abi_value(a0, r->key, v0, sizeof(v0)), host_label(c, i, li, sizeof(li)),
+			      abi_value(ai, r->key, vi, sizeof(vi)));
+	}
+	return copy_key(out, a0, r->key);
+}
+
+/* GITS_IIDR: the lowest ITS table layout revision, which every host reads. */
+static int pool_gits(const struct pool *c, struct regset *out)
+{
+	unsigned low = 0;
+	char l[96];
+
+	for (unsigned i = 1; i < c->n; i++) {
+		uint64_t have = IIDR_REV(regset_uint_or0(host_set(c, low, "abi"), ABI_GITS_IIDR));
+		uint64_t r = IIDR_REV(regset_uint_or0(host_set(c, i, "abi"), ABI_GITS_IIDR));
+
+		if (r >= have)
+			continue;
+		pool_note(c, "GITS_IIDR (ITS table ABI) revision: %llu -> %llu, %s has %llu",
+			  (unsigned long long)have, (unsigned long long)r,
+			  host_label(c, i, l, sizeof(l)), (unsigned long long)r);
+		low = i;
+	}
+	return copy_key(out, host_set(c, low, "abi"), ABI_GITS_IIDR);
+}
+
+/* The GICD_IIDR revisions a host accepts: its own alone if it does not say. */
+static uint64_t host_iidr_revs(const struct regset *abi)
+{
+	if (regset_has(abi, ABI_GICD_IIDR_REVS))
+		return regset_uint_or0(abi, ABI_GICD_IIDR_REVS) & 0xffff;
+	return 1ull << IIDR_REV(regset_uint_or0(abi, ABI_GICD_IIDR));
+}
+
+/* GICD_IIDR: the highest revision every host accepts. */
+static int pool_gicd(const struct pool *c, struct regset *out)
+{
+	const struct regset *a0 = host_set(c, 0, "abi");
+	uint64_t revs = host_iidr_revs(a0), own = IIDR_REV(regset_uint_or0(a0, ABI_GICD_IIDR));
+	uint64_t rev, iidr;
+	char l[96];
 	int rc;
 
-	if (!ga || !gv || !ha || !hv)
-		return refuse(err, errlen, "the %s has no '%s' section", ga && gv ? "host profile" : "guest state",
-			      !(ga && gv) ? (ga ? "vcpu.0" : "abi") : (ha ? "vcpu.0" : "abi"));
-	regset_init(&none);
-	rc = check_equal(ga, ha, err, errlen);
-	rc = rc ? rc : check_gic(ga, ha, err, errlen);
-	rc = rc ? rc : check_vcpu(gv, idregs ? idregs : &none, hv, err, errlen);
+	for (unsigned i = 1; i < c->n; i++) {
+		uint64_t r = host_iidr_revs(host_set(c, i, "abi"));
+
+		if (!(revs & r))
+			return refuse(c->err, c->errlen, "GICD_IIDR: no revision every host accepts: "
+				      "the hosts before %s accept 0x%llx in common, it accepts 0x%llx",
+				      host_label(c, i, l, sizeof(l)), (unsigned long long)revs,
+				      (unsigned long long)r);
+		revs &= r;
+	}
+	if (!revs)
+		return refuse(c->err, c->errlen, "GICD_IIDR: %s accepts no revision",
+			      host_label(c, 0, l, sizeof(l)));
+	rev = 63 - (uint64_t)__builtin_clzll(revs);
+	if (rev != own)
+		pool_note(c, "GICD_IIDR revision: %llu -> %llu, the highest every host accepts "
+			  "(0x%llx)", (unsigned long long)own, (unsigned long long)rev,
+			  (unsigned long long)revs);
+	iidr = (regset_uint_or0(a0, ABI_GICD_IIDR) & ~0xf000ull) | rev << 12;
+	rc = regset_put_uint(out, ABI_GICD_IIDR, iidr, 4);
+	return rc ? rc : regset_put_uint(out, ABI_GICD_IIDR_REVS, revs, 4);
+}
+
+/* GICD_TYPER2: the common bits, if every host can clear the bits it has
+ * beyond them. */
+static int pool_typer2(const struct pool *c, struct regset *out)
+{
+	uint64_t and = ~0ull, wr = ~0ull, v, w;
+	unsigned lacking = c->n, having = c->n;
+	char l[96];
+	int rc;
+
+	for (unsigned i = c->n; i-- > 0;)
+		if (regset_has(host_set(c, i, "abi"), ABI_GICD_TYPER2))
+			having = i;
+		else
+			lacking = i;
+	if (lacking < c->n) {
+		if (having < c->n)
+			pool_note(c, "GICD_TYPER2 dropped: %s does not state it",
+				  host_label(c, lacking, l, sizeof(l)));
+		return 0;
+	}
+	for (unsigned i = 0; i < c->n; i++) {
+		v = regset_uint_or0(host_set(c, i, "abi"), ABI_GICD_TYPER2);
+		if (i && (and & v) != and)
+			pool_note(c, "GICD_TYPER2: 0x%llx -> 0x%llx, %s has 0x%llx",
+				  (unsigned long long)and, (unsigned long long)(and & v),
+				  host_label(c, i, l, sizeof(l)), (unsigned long long)v);
+		and &= v;
+		wr &= regset_uint_or0(host_set(c, i, "abi"), ABI_TYPER2_WRITABLE);
+	}
+	for (unsigned i = 0; i < c->n; i++) {
+		v = regset_uint_or0(host_set(c, i, "abi"), ABI_GICD_TYPER2);
+		w = regset_uint_or0(host_set(c, i, "abi"), ABI_TYPER2_WRITABLE);
+		if ((v ^ and) & ~w)
+			return refuse(c->err, c->errlen, "GICD_TYPER2: the pool needs 0x%llx, %s has "
+				      "0x%llx and cannot clear bits 0x%llx (not writable on its KVM)",
+				      (unsigned long long)and, host_label(c, i, l, sizeof(l)),
+				      (unsigned long long)v, (unsigned long long)((v ^ and) & ~w));
+	}
+	rc = regset_put_uint(out, ABI_GICD_TYPER2, and, 4);
+	return rc ? rc : regset_put_uint(out, ABI_TYPER2_WRITABLE, wr, 4);
+}
+
+static int pool_dirty(const struct pool *c, struct regset *out)
+{
+	uint64_t caps = regset_uint_or0(host_set(c, 0, "abi"), ABI_DIRTY_CAPS), v;
+	int any = 0;
+	char l[96];
+
+	for (unsigned i = 0; i < c->n; i++) {
+		v = regset_uint_or0(host_set(c, i, "abi"), ABI_DIRTY_CAPS);
+		any |= regset_has(host_set(c, i, "abi"), ABI_DIRTY_CAPS);
+		if ((caps & v) != caps)
+			pool_note(c, "dirty-log capabilities: 0x%llx -> 0x%llx, %s has 0x%llx",
+				  (unsigned long long)caps, (unsigned long long)(caps & v),
+				  host_label(c, i, l, sizeof(l)), (unsigned long long)v);
+		caps &= v;
+	}
+	return any ? regset_put_uint(out, ABI_DIRTY_CAPS, caps, 4) : 0;
+}
+
+static int abi_handled(uint64_t key)
+{
+	static const uint64_t keys[] = {
+		ABI_PAGE_SIZE, ABI_IPA_BITS, ABI_CNTFRQ, ABI_PVTIME_REV, ABI_GITS_IIDR,
+		ABI_GICD_IIDR, ABI_GICD_IIDR_REVS, ABI_GICD_TYPER2, ABI_TYPER2_WRITABLE,
+		ABI_DIRTY_CAPS, ABI_NCPUS, ABI_KERNEL,
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+		if (keys[i] == key)
+			return 1;
+	return 0;
+}
+
+static int same_value(const struct regset *a, const struct regset *b, uint64_t key)
+{
+	uint32_t la, lb;
+	const uint8_t *va = regset_get(a, key, &la), *vb = regset_get(b, key, &lb);
+
+	return va && vb && la == lb && !memcmp(va, vb, la);
+}
+
+/* Any other ABI value (GITS_TYPER, and keys this code does not know):
+ * kept if every host has the same, else dropped. */
+static int pool_abi_rest(const struct pool *c, struct regset *out)
+{
+	const struct regset *a0 = host_set(c, 0, "abi");
+	size_t pos = 0;
+	uint64_t key;
+	const uint8_t *val;
+	uint32_t len;
+	unsigned i;
+	char l[96];
+	int rc = 0;
+
+	while (!rc && regset_next(a0, &pos, &key, &val, &len)) {
+		if (abi_handled(key))
+			continue;
+		for (i = 1; i < c->n && same_value(a0, host_set(c, i, "abi"), key); i++)
+			;
+		if (i == c->n)
+			rc = regset_put(out, key, val, len);
+		else if (key == ABI_GITS_TYPER)
+			pool_note(c, "GITS_TYPER dropped: %s has another value or none",
+				  host_label(c, i, l, sizeof(l)));
+		else
+			pool_note(c, "ABI value %llu dropped: %s has another value or none",
+				  (unsigned long long)key, host_label(c, i, l, sizeof(l)));
+	}
+	return rc;
+}
+
+static int pool_abi(const struct pool *c, struct regset *out)
+{
+	char kernel[40];
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < ARRAY_LEN(pool_equal_rules); i++)
+		rc = pool_equal(c, &pool_equal_rules[i], out);
+	rc = rc ? rc : pool_gits(c, out);
+	rc = rc ? rc : pool_gicd(c, out);
+	rc = rc ? rc : pool_typer2(c, out);
+	rc = rc ? rc : pool_dirty(c, out);
+	rc = rc ? rc : pool_abi_rest(c, out);
+	snprintf(kernel, sizeof(kernel), "pool of %u host%s", c->n, c->n == 1 ? "" : "s");
+	return rc ? rc : regset_put(out, ABI_KERNEL, kernel, strlen(kernel));
+}
+
+/* An ID register: each field at the lowest any host has. */
+static uint64_t pool_idreg(const struct pool *c, uint64_t id, uint64_t v)
+{
+	char name[96], l[96];
+
+	for (unsigned i = 1; i < c->n; i++) {
+		uint64_t h = regset_uint_or0(host_set(c, i, "vcpu.0"), id);
+
+		for (unsigned f = 0; f < 16; f++) {
+			unsigned a = field_of(v, f), b = field_of(h, f);
+			unsigned m = field_min(field_kind(id, f), a, b);
+
+			if (m == a)
+				continue;
+			pool_note(c, "%s: %u -> %u, %s has %u", field_name(id, f, name, sizeof(name)),
+				  a, m, host_label(c, i, l, sizeof(l)), b);
+			v = field_set(v, f, m);
+		}
+	}
+	return v;
+}
+
+/* Firmware pseudo-registers: the lowest PSCI version and workaround
+ * level, the common bitmap features; any other must be equal. */
+static int pool_fwreg(const struct pool *c, uint64_t id, uint64_t *v)
+{
+	char name[96], l0[96], l[96];
+	int bitmap = (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP;
+
+	for (unsigned i = 1; i < c->n; i++) {
+		uint64_t h = regset_uint_or0(host_set(c, i, "vcpu.0"), id), m;
+
+		if (h == *v)
+			continue;
+		if (!bitmap && id != KVM_REG_ARM_PSCI_VERSION && !is_fw_workaround(id))
+			return refuse(c->err, c->errlen, "firmware pseudo-register %s: %s has 0x%llx, "
+				      "%s has 0x%llx; it must be the same on every host",
+				      compat_reg_label(id, name, sizeof(name)),
+				      host_label(c, 0, l0, sizeof(l0)), (unsigned long long)*v,
+				      host_label(c, i, l, sizeof(l)), (unsigned long long)h);
+		m = bitmap ? (*v & h) : (*v < h ? *v : h);
+		if (m != *v)
+			pool_note(c, "%s: 0x%llx -> 0x%llx, %s has 0x%llx%s",
+				  compat_reg_label(id, name, sizeof(name)), (unsigned long long)*v,
+				  (unsigned long long)m, host_label(c, i, l, sizeof(l)),
+				  (unsigned long long)h, is_fw_workaround(id) ? " (KVM shows each host's "
+				  "own level: a guest cannot move to a host with a lower one)" : "");
+		*v = m;
+	}
+	return 0;
+}
+
+/* The first host from @from on that has (@has) or lacks @id, or c->n. */
+static unsigned first_host(const struct pool *c, unsigned from, uint64_t id, int has)
+{
+	unsigned i = from;
+
+	while (i < c->n && regset_has(host_set(c, i, "vcpu.0"), id) != has)
+		i++;
+	return i;
+}
+
+static int pool_reg(const struct pool *c, uint64_t id, const uint8_t *val, uint32_t len,
+		    struct regset *out)
+{
+	uint64_t v = le_value(val, len);
+	char name[96], l0[96], li[96];
+	uint32_t n;
+	int rc;
+
+	for (unsigned i = 1; i < c->n; i++)
+		if (regset_get(host_set(c, i, "vcpu.0"), id, &n) && n != len)
+			return refuse(c->err, c->errlen, "vCPU register %s: %s has %u bytes, %s has %u",
+				      vcpu_reg_name(id, name, sizeof(name)),
+				      host_label(c, 0, l0, sizeof(l0)), len,
+				      host_label(c, i, li, sizeof(li)), n);
+	if (len == 8 && vcpu_reg_is_id(id))
+		return regset_put_uint(out, id, pool_idreg(c, id, v), 8);
+	if (len == 8 && is_fw_reg(id)) {
+		rc = pool_fwreg(c, id, &v);
+		return rc ? rc : regset_put_uint(out, id, v, 8);
+	}
+	return regset_put(out, id, val, len);	/* state, not capability */
+}
+
+static void note_dropped(const struct pool *c, uint64_t id, unsigned lacking)
+{
+	char name[96], l[96];
+
+	pool_note(c, "vCPU register %s dropped: %s does not have it",
+		  vcpu_reg_name(id, name, sizeof(name)), host_label(c, lacking, l, sizeof(l)));
+}
+
+/* The registers every host has. */
+static int pool_vcpu(const struct pool *c, struct regset *out)
+{
+	size_t pos = 0;
+	uint64_t id;
+	const uint8_t *val;
+	uint32_t len;
+	unsigned lacking;
+	int rc = 0;
+
+	while (!rc && regset_next(host_set(c, 0, "vcpu.0"), &pos, &id, &val, &len)) {
+		lacking = first_host(c, 1, id, 0);
+		if (lacking < c->n)
+			note_dropped(c, id, lacking);
+		else
+			rc = pool_reg(c, id, val, len, out);
+	}
+	/* Those host 1 lacks: noted once, at the first host that has them. */
+	for (unsigned i = 1; !rc && i < c->n; i++)
+		for (pos = 0; regset_next(host_set(c, i, "vcpu.0"), &pos, &id, &val, &len);)
+			if (first_host(c, 1, id, 1) == i && !regset_has(host_set(c, 0, "vcpu.0"), id))
+				note_dropped(c, id, 0);
+	return rc;
+}
+
+/* A field is writable in the pool only if every host lets it be written. */
+static int pool_writable(const struct pool *c, const struct regset *regs, struct regset *out)
+{
+	size_t pos = 0;
+	uint64_t id, m;
+	const uint8_t *val;
+	uint32_t len;
+	int rc = 0;
+
+	while (!rc && regset_next(regs, &pos, &id, &val, &len)) {
+		m = ~0ull;
+		for (unsigned i = 0; i < c->n; i++)
+			m &= regset_uint_or0(host_set(c, i, COMPAT_WRITABLE), id);
+		if (m)
+			rc = regset_put_uint(out, id, m, 8);
+	}
+	return rc;
+}
+
+static int pool_inputs(const struct pool *c)
+{
+	char l[96];
+
+	if (!c->hosts || !c->n)
+		return refuse(c->err, c->errlen, "a pool needs at least one host profile");
+	for (unsigned i = 0; i < c->n; i++)
+		if (!host_set(c, i, "abi") || !host_set(c, i, "vcpu.0"))
+			return refuse(c->err, c->errlen, "%s: the host profile has no '%s' section",
+				      host_label(c, i, l, sizeof(l)),
+				      host_set(c, i, "abi") ? "vcpu.0" : "abi");
+	return 0;
+}
+
+/* Every host can start guests at the pool's profile. */
+static int pool_honoured(const struct pool *c, const struct regset_list *pool)
+{
+	char why[512], l[96];
+
+	for (unsigned i = 0; i < c->n; i++)
+		if (compat_honours(pool, c->hosts[i], why, sizeof(why)))
+			return refuse(c->err, c->errlen, "%s cannot take guests of this pool: %s",
+				      host_label(c, i, l, sizeof(l)), why);
+	return 0;
+}
+
+static const char *const pool_sections[] = { "abi", "vcpu.0", COMPAT_WRITABLE };
+
+/* The pool's three sets, in an empty list. */
+static int pool_create(struct regset_list *pool, struct regset *set[3])
+{
+	for (unsigned i = 0; i < 3; i++)
+		if (!regset_list_add(pool, pool_sections[i], 1))
+			return -ENOMEM;
+	for (unsigned i = 0; i < 3; i++)	/* once the list stopped moving */
+		set[i] = &pool->v[i].set;
+	return 0;
+}
+
+int compat_intersect(const struct regset_list *const *hosts, unsigned n, struct regset_list *pool,
+		     compat_note_fn note, void *ctx, char *err, size_t errlen)
+{
+	struct pool c = { hosts, n, note, ctx, err, errlen };
+	struct regset *set[3];
+	int rc = pool_inputs(&c);
+
+	if (rc)
+		return rc;
+	if (pool->n)
+		return refuse(err, errlen, "the list for the pool profile is not empty");
+	rc = pool_create(pool, set);
+	rc = rc ? rc : pool_abi(&c, set[0]);
+	rc = rc ? rc : pool_vcpu(&c, set[1]);
+	rc = rc ? rc : pool_writable(&c, set[1], set[2]);
+	rc = rc ? rc : pool_honoured(&c, pool);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (rc)
+		regset_list_free(pool);
 	return rc;
 }

@@ -18,9 +18,15 @@
  *  - every vCPU register of the guest exists on the host, except one
  *    whose value loses nothing on a host without it (compat_reg_droppable);
  *  - every ID register of the host has each 4-bit feature field at least
- *    as high as the guest saw;
- *  - firmware pseudo-registers: PSCI version at most the host's, feature
- *    bitmaps a subset of the host's, others equal. */
+ *    as high as the guest saw (a few fields are signed, 0xf below 0:
+ *    FP, AdvSIMD, TGran4, TGran64, DoubleLock; ID_AA64SMFR0_EL1's
+ *    one-bit fields are sets: at least means a superset);
+ *  - firmware pseudo-registers: PSCI version and SMCCC workaround levels
+ *    at most the host's (KVM takes a lower one), feature bitmaps a subset
+ *    of the host's, others equal.
+ *
+ * Profiles of pools of hosts (compat_intersect, compat_honours) add a
+ * third section, COMPAT_WRITABLE. */
 #ifndef ITSY_ARM64_COMPAT_H
 #define ITSY_ARM64_COMPAT_H
 
@@ -31,10 +37,70 @@ struct regset_list;
 
 #define COMPAT_IDREGS	"guest.idregs"
 
+/* A host profile's third section: what KVM lets userspace lower, keyed by
+ * register id, a u64 mask each: for an ID register the bits of the 4-bit
+ * fields userspace may set lower than the host's, for a firmware bitmap
+ * register (KVM_REG_ARM_FW_FEAT_BMAP) the bits it may clear. Absent or
+ * empty (kernel 6.1): nothing can be lowered. */
+#define COMPAT_WRITABLE	"writable"
+
+/* One line for a person, per value a pool lowered or dropped. */
+typedef void (*compat_note_fn)(void *ctx, const char *line);
+
 /* 0, or -EINVAL with a sentence in @err naming the register or value and
  * both sides' values. */
 int compat_check(const struct regset_list *guest, const struct regset_list *host,
 		 char *err, size_t errlen);
+
+/* The profile of a pool: the most capable one every host of @hosts[0..n-1]
+ * (host profiles, or pool profiles themselves) can start guests at, into
+ * @pool, which must be empty (zeroed); on failure it is left empty. Hosts
+ * are named in messages and notes as "host N (kernel release)", N
+ * counting from 1 in the order given. The rules:
+ *  - "abi": page size, IPA bits, counter frequency and PV-time revision
+ *    equal on every host, else -EINVAL naming the value and two hosts;
+ *    GITS_IIDR the value of the host with the lowest revision (the ITS
+ *    table layout every host reads); GICD_IIDR the first host's with the
+ *    highest revision every host accepts (ABI_GICD_IIDR_REVS, or a host's
+ *    own revision if it has no mask), none -> -EINVAL, and
+ *    ABI_GICD_IIDR_REVS the revisions all accept; GICD_TYPER2 the AND of
+ *    all hosts' if every host can write the bits it has beyond it (its
+ *    ABI_TYPER2_WRITABLE), else -EINVAL, dropped if a host has none, and
+ *    ABI_TYPER2_WRITABLE the AND; ABI_DIRTY_CAPS the AND; no ABI_NCPUS (a
+ *    pool is for any vCPU count); ABI_KERNEL "pool of N hosts"; any other
+ *    value kept when every host has the same, else dropped;
+ *  - "vcpu.0": the registers every host has (others dropped). ID
+ *    registers: each 4-bit field the lowest any host has (in that field's
+ *    order, see above). Firmware pseudo-registers: the lowest PSCI
+ *    version and SMCCC workaround level, the AND of feature bitmaps, any
+ *    other equal on every host else -EINVAL. Other registers are state,
+ *    not capability: the first host's value;
+ *  - COMPAT_WRITABLE: per register, the AND of every host's mask (a host
+ *    without one has 0); zero masks are left out.
+ * Finally every host must honour the pool (compat_honours), else -EINVAL
+ * naming the host and why (a host that cannot lower a field the pool
+ * lowered cannot be in that pool). @note (may be NULL) gets a line per
+ * value lowered or dropped: "ID_AA64PFR0_EL1 bits 35..32 (SVE): 1 -> 0,
+ * host 2 (6.1.0-13-arm64) has 0". 0, -EINVAL with a sentence in @err, or
+ * -ENOMEM. */
+int compat_intersect(const struct regset_list *const *hosts, unsigned n, struct regset_list *pool,
+		     compat_note_fn note, void *ctx, char *err, size_t errlen);
+
+/* Can the host of profile @host start a guest at @profile (its vCPUs set
+ * to the profile's ID and firmware registers before they first run)?
+ * Every ID register field where they differ must be lower in the profile
+ * and writable on the host (its COMPAT_WRITABLE mask); every firmware
+ * bitmap of the profile a subset of the host's, the bits they differ in
+ * writable; and everything compat_check() requires of a guest at the
+ * profile, but the vCPU count. 0, or -EINVAL with a sentence in @err
+ * naming the register, the field bits, both values and "this host lacks
+ * it" or "not writable on this host's KVM". */
+int compat_honours(const struct regset_list *profile, const struct regset_list *host,
+		   char *err, size_t errlen);
+
+/* "ID_AA64PFR0_EL1" or "KVM_REG_ARM_PSCI_VERSION" for a well-known
+ * register, vcpu_reg_name() else. */
+const char *compat_reg_label(uint64_t id, char *buf, size_t len);
 
 /* A register a host may lack while the guest loses nothing: a disabled
  * physical timer (CNTP_CTL_EL0 ENABLE clear; its CVAL and count then mean

@@ -183,6 +183,381 @@ START_TEST(missing_sections_are_named)
 }
 END_TEST
 
+/* ---- pools: compat_intersect() and compat_honours() ---- */
+
+#define ID_AA64ISAR0	ARM64_SYS_REG(3, 0, 0, 6, 0)
+#define V0		(KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE | 0x54)
+
+#define PFR0_SVE	0x1101000110111111ull	/* SVE (bits 35..32) 1 */
+#define PFR0_NO_SVE	0x1101000010111111ull
+#define ISAR0_AES2	0x0221100110212120ull	/* AES (bits 7..4) 2 */
+#define ISAR0_AES1	0x0221100110212110ull
+#define SVE_MASK	0x0000000f00000000ull
+#define AES_MASK	0x00000000000000f0ull
+
+/* rich: 6.12, every feature, fields writable; lean: 6.12, AES 1; old:
+ * 6.1, no SVE, AES 1, nothing writable, no physical timer registers. */
+static struct regset_list rich, lean, old, pool;
+static char notes[8192];
+
+static void on_note(void *ctx, const char *line)
+{
+	(void)ctx;
+	strncat(notes, line, sizeof(notes) - strlen(notes) - 2);
+	strcat(notes, "\n");
+}
+
+static void host_fill(struct regset_list *l, const char *kernel, uint64_t pfr0, uint64_t isar0,
+		      int is_612)
+{
+	struct regset *abi, *v0, *w;
+	uint8_t v16[16];
+
+	memset(l, 0, sizeof(*l));
+	fill(l, 0);
+	abi = set(l, "abi");
+	v0 = set(l, "vcpu.0");
+	regset_put(abi, ABI_KERNEL, kernel, strlen(kernel));
+	regset_put_uint(abi, ABI_DIRTY_CAPS, is_612 ? 7 : 1, 4);
+	regset_put_uint(abi, ABI_GITS_TYPER, 0x000f0000c0170ull, 8);
+	regset_put_uint(v0, ID_AA64PFR0, pfr0, 8);
+	regset_put_uint(v0, ID_AA64ISAR0, isar0, 8);
+	memset(v16, (int)strlen(kernel), sizeof(v16));
+	regset_put(v0, V0, v16, sizeof(v16));
+	if (!is_612)
+		return;
+	regset_put_uint(v0, KVM_REG_ARM_PTIMER_CTL, 0, 8);
+	regset_put_uint(abi, ABI_GICD_IIDR_REVS, 0xe, 4);	/* 1, 2 and 3 */
+	w = set(l, COMPAT_WRITABLE);
+	regset_put_uint(w, ID_AA64PFR0, SVE_MASK | 0xf, 8);
+	regset_put_uint(w, ID_AA64ISAR0, AES_MASK, 8);
+	regset_put_uint(w, KVM_REG_ARM_STD_HYP_BMAP, 1, 8);
+}
+
+static void pool_setup(void)
+{
+	host_fill(&rich, "6.12.0-27-arm64", PFR0_SVE, ISAR0_AES2, 1);
+	host_fill(&lean, "6.12.0-27-arm64", PFR0_SVE, ISAR0_AES1, 1);
+	host_fill(&old, "6.1.0-13-arm64", PFR0_NO_SVE, ISAR0_AES1, 0);
+	regset_put_uint(set(&lean, COMPAT_WRITABLE), ID_AA64PFR0, SVE_MASK | 0xf0, 8);
+	memset(&pool, 0, sizeof(pool));
+	notes[0] = 0;
+	err[0] = 0;
+}
+
+static void pool_teardown(void)
+{
+	regset_list_free(&rich);
+	regset_list_free(&lean);
+	regset_list_free(&old);
+	regset_list_free(&pool);
+}
+
+static int intersect(const struct regset_list *a, const struct regset_list *b,
+		     const struct regset_list *c)
+{
+	const struct regset_list *hosts[] = { a, b, c };
+
+	regset_list_free(&pool);
+	notes[0] = 0;
+	return compat_intersect(hosts, c ? 3 : 2, &pool, on_note, NULL, err, sizeof(err));
+}
+
+static uint64_t pool_uint(const char *section, uint64_t key)
+{
+	uint64_t v = 0xdead;
+
+	ck_assert_msg(!regset_get_uint(set(&pool, section), key, &v), "no key 0x%llx in %s",
+		      (unsigned long long)key, section);
+	return v;
+}
+
+static void noted(const char *line)
+{
+	ck_assert_msg(strstr(notes, line), "no note '%s' in:\n%s", line, notes);
+}
+
+/* @s without @key. */
+static void drop_key(struct regset *s, uint64_t key)
+{
+	struct regset keep;
+	size_t pos = 0;
+	uint64_t k;
+	const uint8_t *v;
+	uint32_t n;
+
+	regset_init(&keep);
+	regset_copy(&keep, s);
+	regset_free(s);
+	while (regset_next(&keep, &pos, &k, &v, &n))
+		if (k != key)
+			regset_put(s, k, v, n);
+	regset_free(&keep);
+}
+
+static void intersect_refused(const struct regset_list *a, const struct regset_list *b,
+			      const char *x, const char *y)
+{
+	ck_assert_int_eq(intersect(a, b, NULL), -EINVAL);
+	ck_assert_msg(strstr(err, x) && (!y || strstr(err, y)), "message: %s", err);
+	ck_assert_uint_eq(pool.n, 0);
+}
+
+START_TEST(pool_takes_each_field_at_its_lowest)
+{
+	uint32_t len;
+	const uint8_t *k;
+
+	ck_assert_int_eq(intersect(&rich, &lean, &old), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", ID_AA64PFR0), PFR0_NO_SVE);
+	ck_assert_uint_eq(pool_uint("vcpu.0", ID_AA64ISAR0), ISAR0_AES1);
+	noted("ID_AA64ISAR0_EL1 bits 7..4 (AES): 2 -> 1, host 2 (6.12.0-27-arm64) has 1");
+	noted("ID_AA64PFR0_EL1 bits 35..32 (SVE): 1 -> 0, host 3 (6.1.0-13-arm64) has 0");
+	/* Only what was lowered is noted. */
+	ck_assert_ptr_null(strstr(notes, "bits 3..0"));
+	k = regset_get(set(&pool, "abi"), ABI_KERNEL, &len);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(len, strlen("pool of 3 hosts"));
+	ck_assert(!memcmp(k, "pool of 3 hosts", len));
+	ck_assert(!regset_has(set(&pool, "abi"), ABI_NCPUS));
+	ck_assert_uint_eq(pool_uint("abi", ABI_PAGE_SIZE), 4096);
+	ck_assert_uint_eq(pool_uint("abi", ABI_DIRTY_CAPS), 1);
+	noted("dirty-log capabilities: 0x7 -> 0x1, host 3 (6.1.0-13-arm64)");
+	/* State, not capability: the first host's. */
+	k = regset_get(set(&pool, "vcpu.0"), V0, &len);
+	ck_assert_int_eq(len, 16);
+	ck_assert_int_eq(k[0], strlen("6.12.0-27-arm64"));
+	ck_assert_uint_eq(pool_uint("vcpu.0", SCTLR_EL1), 0x30d00980);
+}
+END_TEST
+
+START_TEST(pool_of_one_host_is_that_host)
+{
+	const struct regset_list *hosts[] = { &rich };
+
+	ck_assert_int_eq(compat_intersect(hosts, 1, &pool, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", ID_AA64PFR0), PFR0_SVE);
+	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR_REVS), 0xe);
+	ck_assert_int_eq(compat_intersect(hosts, 0, &pool, NULL, NULL, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
+START_TEST(pool_drops_registers_some_host_lacks)
+{
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert(!regset_has(set(&pool, "vcpu.0"), KVM_REG_ARM_PTIMER_CTL));
+	noted("vCPU register 0x603000000013df11 (S3_3_C14_C2_1) dropped: host 2 (6.1.0-13-arm64) "
+	      "does not have it");
+	ck_assert_int_eq(intersect(&old, &rich, NULL), 0);
+	ck_assert(!regset_has(set(&pool, "vcpu.0"), KVM_REG_ARM_PTIMER_CTL));
+	noted("(S3_3_C14_C2_1) dropped: host 1 (6.1.0-13-arm64) does not have it");
+}
+END_TEST
+
+START_TEST(pool_ands_writable_masks)
+{
+	ck_assert_int_eq(intersect(&rich, &lean, NULL), 0);
+	ck_assert_uint_eq(pool_uint(COMPAT_WRITABLE, ID_AA64PFR0), SVE_MASK);
+	ck_assert_uint_eq(pool_uint(COMPAT_WRITABLE, ID_AA64ISAR0), AES_MASK);
+	/* A host that lets nothing be written: nothing is writable in the pool. */
+	ck_assert_int_eq(intersect(&rich, &lean, &old), 0);
+	ck_assert_ptr_nonnull(set(&pool, COMPAT_WRITABLE));
+	ck_assert_uint_eq(set(&pool, COMPAT_WRITABLE)->count, 0);
+}
+END_TEST
+
+START_TEST(pool_needs_hosts_that_can_lower)
+{
+	/* The 6.1 host has a feature the lean one lacks and cannot hide it. */
+	regset_put_uint(set(&old, "vcpu.0"), ID_AA64ISAR0, ISAR0_AES2, 8);
+	intersect_refused(&lean, &old, "host 2 (6.1.0-13-arm64) cannot take guests of this pool",
+			  "ID_AA64ISAR0_EL1 bits 7..4 (AES): the profile has 1, this host has 2");
+	ck_assert_msg(strstr(err, "not writable on this host's KVM"), "%s", err);
+}
+END_TEST
+
+START_TEST(pool_needs_equal_page_size)
+{
+	regset_put_uint(set(&old, "abi"), ABI_PAGE_SIZE, 65536, 8);
+	intersect_refused(&rich, &old, "host page size", "host 1 (6.12.0-27-arm64) has 4096");
+	ck_assert_msg(strstr(err, "host 2 (6.1.0-13-arm64) has 65536"), "%s", err);
+	regset_put_uint(set(&old, "abi"), ABI_PAGE_SIZE, 4096, 8);
+	regset_put_uint(set(&old, "abi"), ABI_CNTFRQ, 1000000000, 8);
+	intersect_refused(&rich, &old, "CNTFRQ", "1000000000");
+	regset_put_uint(set(&old, "abi"), ABI_CNTFRQ, 62500000, 8);
+	regset_put_uint(set(&old, "abi"), ABI_PVTIME_REV, 1, 4);
+	intersect_refused(&rich, &old, "PV stolen-time", NULL);
+}
+END_TEST
+
+START_TEST(pool_picks_gicd_revision_all_accept)
+{
+	/* rich accepts 1..3 (0xe), old 2..3 (0xc): 3, both accept. */
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR) >> 12 & 0xf, 3);
+	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR_REVS), 0xc);
+	/* old accepts only 2 now: the pool is at 2. */
+	regset_put_uint(set(&old, "abi"), ABI_GICD_IIDR_REVS, 0x4, 4);
+	regset_put_uint(set(&old, "abi"), ABI_GICD_IIDR, 0x0000243b, 4);
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR), 0x0000243b);
+	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR_REVS), 0x4);
+	noted("GICD_IIDR revision: 3 -> 2");
+	/* No mask: only the host's own revision. */
+	drop_key(set(&old, "abi"), ABI_GICD_IIDR_REVS);
+	regset_put_uint(set(&old, "abi"), ABI_GICD_IIDR, 0x0000143b, 4);
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR_REVS), 0x2);
+	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR) >> 12 & 0xf, 1);
+	/* No revision in common. */
+	regset_put_uint(set(&rich, "abi"), ABI_GICD_IIDR_REVS, 0x8, 4);
+	intersect_refused(&rich, &old, "GICD_IIDR", "no revision every host accepts");
+}
+END_TEST
+
+START_TEST(pool_gits_and_typer2)
+{
+	regset_put_uint(set(&rich, "abi"), ABI_GITS_IIDR, 0x0000143b, 8);	/* revision 1 */
+	regset_put_uint(set(&rich, "abi"), ABI_GICD_TYPER2, 0x100, 4);
+	regset_put_uint(set(&rich, "abi"), ABI_TYPER2_WRITABLE, 0x100, 4);
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert_uint_eq(pool_uint("abi", ABI_GITS_IIDR), 0x0000043b);
+	noted("GITS_IIDR (ITS table ABI) revision: 1 -> 0, host 2 (6.1.0-13-arm64) has 0");
+	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_TYPER2), 0);
+	noted("GICD_TYPER2: 0x100 -> 0x0");
+	/* Different values are kept out of the pool. */
+	ck_assert(regset_has(set(&pool, "abi"), ABI_GITS_TYPER));
+	regset_put_uint(set(&old, "abi"), ABI_GITS_TYPER, 0x1, 8);
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert(!regset_has(set(&pool, "abi"), ABI_GITS_TYPER));
+	noted("GITS_TYPER dropped: host 2 (6.1.0-13-arm64)");
+	/* A bit the richer host cannot clear. */
+	regset_put_uint(set(&rich, "abi"), ABI_TYPER2_WRITABLE, 0, 4);
+	intersect_refused(&rich, &old, "GICD_TYPER2", "host 1 (6.12.0-27-arm64) has 0x100");
+}
+END_TEST
+
+START_TEST(pool_firmware_registers)
+{
+	regset_put_uint(set(&rich, "vcpu.0"), KVM_REG_ARM_STD_HYP_BMAP, 3, 8);
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), KVM_REG_ARM_STD_HYP_BMAP, 3, 8);
+	regset_put_uint(set(&rich, "vcpu.0"), KVM_REG_ARM_PSCI_VERSION, 0x10001, 8);
+	regset_put_uint(set(&lean, "vcpu.0"), KVM_REG_ARM_PSCI_VERSION, 0x10000, 8);
+	regset_put_uint(set(&rich, "vcpu.0"), KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1, 2, 8);
+	regset_put_uint(set(&lean, "vcpu.0"), KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1, 1, 8);
+	ck_assert_int_eq(intersect(&rich, &lean, NULL), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", KVM_REG_ARM_STD_HYP_BMAP), 1);
+	ck_assert_uint_eq(pool_uint("vcpu.0", KVM_REG_ARM_PSCI_VERSION), 0x10000);
+	ck_assert_uint_eq(pool_uint("vcpu.0", KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1), 1);
+	noted("KVM_REG_ARM_STD_HYP_BMAP: 0x3 -> 0x1, host 2 (6.12.0-27-arm64) has 0x1");
+	noted("KVM_REG_ARM_PSCI_VERSION: 0x10001 -> 0x10000");
+	noted("KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1: 0x2 -> 0x1");
+	/* A bitmap bit the richer host cannot clear. */
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), KVM_REG_ARM_STD_HYP_BMAP, 1, 8);
+	intersect_refused(&rich, &lean, "host 1 (6.12.0-27-arm64) cannot take",
+			  "KVM_REG_ARM_STD_HYP_BMAP");
+	/* A firmware register without an order must be equal. */
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), KVM_REG_ARM_STD_HYP_BMAP, 3, 8);
+	regset_put_uint(set(&rich, "vcpu.0"), KVM_REG_ARM_FW_REG(9), 1, 8);
+	regset_put_uint(set(&lean, "vcpu.0"), KVM_REG_ARM_FW_REG(9), 2, 8);
+	intersect_refused(&rich, &lean, "firmware pseudo-register", "same on every host");
+}
+END_TEST
+
+START_TEST(pool_signed_fields_count_0xf_lowest)
+{
+	/* FP (bits 19..16) 0xf: no floating point, below 0 and 1. */
+	regset_put_uint(set(&lean, "vcpu.0"), ID_AA64PFR0, (PFR0_SVE & ~0xf0000ull) | 0xf0000, 8);
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), ID_AA64PFR0, SVE_MASK | 0xf0000, 8);
+	ck_assert_int_eq(intersect(&rich, &lean, NULL), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", ID_AA64PFR0) >> 16 & 0xf, 0xf);
+	noted("ID_AA64PFR0_EL1 bits 19..16 (FP): 1 -> 15");
+}
+END_TEST
+
+START_TEST(pool_of_pools)
+{
+	struct regset_list first;
+	const struct regset_list *hosts[] = { &first, &old };
+
+	ck_assert_int_eq(intersect(&rich, &lean, NULL), 0);
+	first = pool;
+	memset(&pool, 0, sizeof(pool));
+	ck_assert_int_eq(compat_intersect(hosts, 2, &pool, on_note, NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", ID_AA64PFR0), PFR0_NO_SVE);
+	noted("ID_AA64PFR0_EL1 bits 35..32 (SVE): 1 -> 0, host 2 (6.1.0-13-arm64) has 0");
+	ck_assert_int_eq(compat_honours(&pool, &rich, err, sizeof(err)), 0);
+	ck_assert_int_eq(compat_honours(&pool, &lean, err, sizeof(err)), 0);
+	/* The first pool names itself in messages. */
+	regset_put_uint(set(&old, "abi"), ABI_PAGE_SIZE, 65536, 8);
+	regset_list_free(&pool);
+	ck_assert_int_eq(compat_intersect(hosts, 2, &pool, on_note, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "host 1 (pool of 2 hosts)"), "%s", err);
+	regset_list_free(&first);
+}
+END_TEST
+
+/* compat_honours */
+
+START_TEST(honours_lowering_a_writable_field)
+{
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert_int_eq(compat_honours(&pool, &rich, err, sizeof(err)), 0);
+	ck_assert_int_eq(compat_honours(&pool, &old, err, sizeof(err)), 0);
+	/* Its own profile, whatever its vCPU count. */
+	regset_put_uint(set(&rich, "abi"), ABI_NCPUS, 8, 4);
+	ck_assert_int_eq(compat_honours(&pool, &rich, err, sizeof(err)), 0);
+	ck_assert_int_eq(compat_honours(&lean, &rich, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(honours_refuses_a_field_not_writable)
+{
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), ID_AA64PFR0, 0xf, 8);
+	ck_assert_int_eq(compat_honours(&pool, &rich, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "ID_AA64PFR0_EL1 bits 35..32 (SVE): the profile has 0, this host "
+			      "has 1") && strstr(err, "not writable on this host's KVM"), "%s", err);
+}
+END_TEST
+
+START_TEST(honours_refuses_raising)
+{
+	ck_assert_int_eq(compat_honours(&rich, &old, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "ID_AA64PFR0_EL1 bits 35..32 (SVE): the profile has 1, this host "
+			      "has 0") && strstr(err, "this host lacks it"), "%s", err);
+}
+END_TEST
+
+START_TEST(honours_firmware_bitmaps)
+{
+	regset_put_uint(set(&lean, "vcpu.0"), KVM_REG_ARM_STD_HYP_BMAP, 3, 8);
+	ck_assert_int_eq(compat_honours(&lean, &rich, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "KVM_REG_ARM_STD_HYP_BMAP") && strstr(err, "lacks bits 0x2"), "%s",
+		      err);
+	regset_put_uint(set(&lean, "vcpu.0"), KVM_REG_ARM_STD_HYP_BMAP, 0, 8);
+	ck_assert_int_eq(compat_honours(&lean, &rich, err, sizeof(err)), 0);
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), KVM_REG_ARM_STD_HYP_BMAP, 0, 8);
+	ck_assert_int_eq(compat_honours(&lean, &rich, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "not writable"), "%s", err);
+}
+END_TEST
+
+START_TEST(honours_what_compat_check_requires)
+{
+	regset_put_uint(set(&old, "abi"), ABI_PAGE_SIZE, 65536, 8);
+	ck_assert_int_eq(compat_honours(&lean, &old, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "host page size"), "%s", err);
+	regset_put_uint(set(&old, "abi"), ABI_PAGE_SIZE, 4096, 8);
+	/* old accepts GICD_IIDR revisions 2 and 3, not 1. */
+	regset_put_uint(set(&lean, "abi"), ABI_GICD_IIDR, 0x0000143b, 4);
+	ck_assert_int_eq(compat_honours(&lean, &old, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "GICD_IIDR"), "%s", err);
+	ck_assert_int_eq(compat_honours(&pool, &old, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "the profile has no 'abi'"), "%s", err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("compat");
@@ -196,5 +571,14 @@ int main(void)
 			       missing_sections_are_named);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = UNIT_TCASE(s, "pool", pool_takes_each_field_at_its_lowest, pool_of_one_host_is_that_host,
+			pool_drops_registers_some_host_lacks, pool_ands_writable_masks,
+			pool_needs_hosts_that_can_lower, pool_needs_equal_page_size,
+			pool_picks_gicd_revision_all_accept, pool_gits_and_typer2,
+			pool_firmware_registers, pool_signed_fields_count_0xf_lowest, pool_of_pools,
+			honours_lowering_a_writable_field, honours_refuses_a_field_not_writable,
+			honours_refuses_raising, honours_firmware_bitmaps,
+			honours_what_compat_check_requires);
+	tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
 	return unit_run(s);
 }
