@@ -1,4 +1,5 @@
 #include "migration/pages.h"
+#include "vmm/le.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -8,21 +9,6 @@
 #include <string.h>
 
 #include "migration/wire.h"
-
-static void le_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static bool page_size_ok(uint32_t page_size)
 {

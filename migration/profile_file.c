@@ -1,4 +1,5 @@
 #include "migration/profile_file.h"
+#include "vmm/le.h"
 #include "arch/arm64/board.h"
 #include "arch/arm64/compat.h"
 #include "vmm/regset.h"
@@ -130,11 +131,7 @@ static int parse_bytes(const char *s, uint8_t *out, uint32_t *len)
 
 static uint64_t le_value(const uint8_t *val, uint32_t len)
 {
-	uint64_t v = 0;
-
-	for (uint32_t i = 0; i < len && i < 8; i++)
-		v |= (uint64_t)val[i] << (8 * i);
-	return v;
+	return le_get(val, len < 8 ? len : 8);
 }
 
 /* A register value as the format writes it: a new JSON string. */

@@ -1,4 +1,5 @@
 #include "migration/stream.h"
+#include "vmm/le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,21 +42,6 @@ static const struct {
 static bool type_known(unsigned t)
 {
 	return t >= STREAM_U8 && t <= STREAM_KV;
-}
-
-static void le_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
 }
 
 /* zlib's crc32() takes a uInt length: feed it in chunks. */

@@ -1,4 +1,5 @@
 #include "migration/wire.h"
+#include "vmm/le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,21 +39,6 @@ const char *wire_type_name(uint8_t type)
 	if (type >= WIRE_HELLO && type <= WIRE_OK)
 		return type_names[type];
 	return "unknown";
-}
-
-static void le_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
 }
 
 static __attribute__((format(printf, 3, 4)))

@@ -1,5 +1,6 @@
 #include "arch/arm64/compat.h"
 #include "arch/arm64/board.h"
+#include "vmm/le.h"
 #include "vmm/regset.h"
 
 #include <errno.h>
@@ -258,13 +259,10 @@ static int check_gic(const struct regset *g, const struct regset *h, char *err, 
 	return 0;
 }
 
+/* The first (up to) 8 bytes of a saved value. */
 static uint64_t le_value(const uint8_t *val, uint32_t len)
 {
-	uint64_t v = 0;
-
-	for (uint32_t i = 0; i < len && i < 8; i++)
-		v |= (uint64_t)val[i] << (8 * i);
-	return v;
+	return le_get(val, len < 8 ? len : 8);
 }
 
 int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len)
