@@ -418,6 +418,20 @@ static int hand_over(struct mig *m)
 	return rc ? wire_fail(m, rc, "waiting for the destination to run the guest") : 0;
 }
 
+/* Test hook: ITSY_MIGRATE_DUMP=DIR writes guest RAM as both ends hold it
+ * when the state goes (DIR/src.ram, DIR/dst.ram); they must be equal. */
+void migrate_dump_ram(struct vm *vm, const char *side)
+{
+	const char *dir = getenv("ITSY_MIGRATE_DUMP");
+	char path[512];
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.ram", dir, side);
+	if (mem_dump(&vm->ram, path))
+		log_msg("ITSY_MIGRATE_DUMP: cannot write %s", path);
+}
+
 static int final_pass(struct mig *m)
 {
 	int64_t ns;
@@ -430,6 +444,7 @@ static int final_pass(struct mig *m)
 		return fail(m, (int)ns, "cannot pause the guest: %s", strerror((int)-ns));
 	m->paused = 1;
 	rc = send_state(m);
+	migrate_dump_ram(m->vm, "src");
 	rc = rc ? rc : hand_over(m);
 	m->p.downtime_ms = (clock_ns() - m->pause_ns) / 1000000;
 	if (!rc)	/* where the downtime went */

@@ -69,4 +69,9 @@ int migrate_parse_uri(const char *uri, char *host, size_t hostlen, char *port, s
 struct sockaddr_storage;
 int migrate_sockaddr(const char *uri, struct sockaddr_storage *sa, unsigned *len);
 
+/* Test hook: with ITSY_MIGRATE_DUMP=DIR set, write @vm's RAM to
+ * DIR/@side.ram; both ends call it when the final state has gone (source)
+ * or arrived (destination), so the two files must be equal. */
+void migrate_dump_ram(struct vm *vm, const char *side);
+
 #endif

@@ -288,8 +288,10 @@ static int receive(struct incoming *in, int lfd, const uint8_t *secret)
 	rc = build(in);
 	rc = rc ? rc : send_profile(in);
 	rc = rc ? rc : take_pages(in, &state, &slen);
-	if (!rc)
+	if (!rc) {
 		maybe_die("final");
+		migrate_dump_ram(&in->vm, "dst");
+	}
 	rc = rc ? rc : restore_state(in, state, slen);
 	if (!rc && in->o->api_socket && api_listen(&in->vm, in->o->api_socket)) {
 		snprintf(in->err, sizeof(in->err), "--api-socket: see above");

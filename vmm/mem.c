@@ -1,6 +1,7 @@
 #include "vmm/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -66,4 +67,22 @@ void mem_dirty_mark(const struct guest_mem *m, const void *hva, uint64_t len)
 	/* Release: the data written before is visible to whoever sees the bit. */
 	for (uint64_t p = first; p <= last; p++)
 		__atomic_fetch_or(&bits[p / bpl], 1ul << (p % bpl), __ATOMIC_RELEASE);
+}
+
+int mem_dump(const struct guest_mem *m, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = 0;
+
+	for (uint64_t off = 0; fd >= 0 && !rc && off < m->size;) {
+		ssize_t n = write(fd, m->hva + off, m->size - off);
+
+		if (n <= 0)
+			rc = n ? -errno : -EIO;
+		else
+			off += (uint64_t)n;
+	}
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return rc;
 }

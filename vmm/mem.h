@@ -31,6 +31,10 @@ int mem_map_file(struct guest_mem *m, uint64_t gpa, uint64_t size, int fd);
  * outside guest RAM (overflow included). @len 0 is allowed. */
 void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 
+/* Write all of guest RAM to a new file @path (a test hook: two RAM
+ * images of a migrated guest must be equal). -errno. */
+int mem_dump(const struct guest_mem *m, const char *path);
+
 /* Log that the VMM wrote [@hva, @hva + @len) of guest RAM, when a dirty
  * log is on (KVM only sees the guest's own writes). Call it after the
  * write and before telling the guest (used ring), from any thread. */

@@ -140,14 +140,19 @@ static int handle_exit(struct vcpu *v)
 
 static int run_once(struct vcpu *v)
 {
-	if (__atomic_load_n(&v->vm->barrier.pause_req, __ATOMIC_ACQUIRE))
-		park(v, 0);
 	if (v->id == 0 && !v->vm->first_run_ns)
 		__atomic_store_n(&v->vm->first_run_ns, clock_ns(), __ATOMIC_RELAXED);
 	if (ioctl(v->fd, KVM_RUN, 0) == 0)
 		return handle_exit(v);
-	if (errno == EINTR || errno == EAGAIN)
+	if (errno == EINTR || errno == EAGAIN) {
+		/* Why park only after a KVM_RUN: an MMIO exit is complete (the
+		 * read's register written, the PC moved on) only once KVM_RUN
+		 * is entered again; with immediate_exit set it does that and
+		 * returns at once. State saved before would replay the access. */
+		if (__atomic_load_n(&v->vm->barrier.pause_req, __ATOMIC_ACQUIRE))
+			park(v, 0);
 		return 0;
+	}
 	vm_request_exit(v->vm, VM_EXIT_VCPU, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
 	return -1;
 }
