@@ -447,14 +447,12 @@ static int final_pass(struct mig *m)
 	migrate_dump_ram(m->vm, "src");
 	rc = rc ? rc : hand_over(m);
 	m->p.downtime_ms = (clock_ns() - m->pause_ns) / 1000000;
-	if (!rc)	/* where the downtime went */
-		log_msg("migration: downtime %llu ms: pause and save %llu, last pages and state "
-			"%llu, restore there %llu, go-ahead %llu",
-			(unsigned long long)m->p.downtime_ms,
-			(unsigned long long)(m->t_saved - m->pause_ns) / 1000000,
-			(unsigned long long)(m->t_sent - m->t_saved) / 1000000,
-			(unsigned long long)(m->t_ready - m->t_sent) / 1000000,
-			(unsigned long long)(clock_ns() - m->t_ready) / 1000000);
+	if (!rc) {	/* where the downtime went */
+		m->p.save_ms = (m->t_saved - m->pause_ns) / 1000000;
+		m->p.send_ms = (m->t_sent - m->t_saved) / 1000000;
+		m->p.restore_ms = (m->t_ready - m->t_sent) / 1000000;
+		m->p.go_ms = m->p.downtime_ms - m->p.save_ms - m->p.send_ms - m->p.restore_ms;
+	}
 	return rc;
 }
 

@@ -45,6 +45,9 @@ struct migrate_progress {
 	uint64_t expected_downtime_ms;
 	uint64_t bytes_sent;
 	uint64_t total_ms, downtime_ms;	/* when done */
+	/* Where the downtime went: pause and save, the last pages and the
+	 * state on the wire, the destination's restore, the go-ahead. */
+	uint64_t save_ms, send_ms, restore_ms, go_ms;
 	char error[768];		/* when failed */
 };
 

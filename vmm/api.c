@@ -144,10 +144,13 @@ static void report_migration(void *ctx, const struct migrate_progress *p, int fi
 	if (p->error[0])
 		send_line(fd, json_pack("{s:b, s:s}", "ok", 0, "error", p->error));
 	else
-		send_line(fd, json_pack("{s:b, s:I, s:I, s:I, s:i}", "ok", 1,
+		send_line(fd, json_pack("{s:b, s:I, s:I, s:I, s:i, s:{s:I, s:I, s:I, s:I}}", "ok", 1,
 					"total_ms", (json_int_t)p->total_ms,
 					"downtime_ms", (json_int_t)p->downtime_ms,
-					"bytes_sent", (json_int_t)p->bytes_sent, "passes", (int)p->pass + 1));
+					"bytes_sent", (json_int_t)p->bytes_sent, "passes", (int)p->pass + 1,
+					"downtime_split_ms", "save", (json_int_t)p->save_ms,
+					"send", (json_int_t)p->send_ms, "restore", (json_int_t)p->restore_ms,
+					"go", (json_int_t)p->go_ms));
 	close(fd);
 }
 
@@ -446,6 +449,22 @@ static void show_progress(json_t *p)
 	fflush(stdout);
 }
 
+static long long split(json_t *j, const char *what)
+{
+	return (long long)json_integer_value(json_object_get(json_object_get(j, "downtime_split_ms"), what));
+}
+
+static void show_done(json_t *j)
+{
+	printf("migrate: done: total %lld ms, downtime %lld ms, %lld bytes, %lld passes; "
+	       "split: save %lld, send %lld, restore %lld, go-ahead %lld (ms)\n",
+	       (long long)json_integer_value(json_object_get(j, "total_ms")),
+	       (long long)json_integer_value(json_object_get(j, "downtime_ms")),
+	       (long long)json_integer_value(json_object_get(j, "bytes_sent")),
+	       (long long)json_integer_value(json_object_get(j, "passes")),
+	       split(j, "save"), split(j, "send"), split(j, "restore"), split(j, "go"));
+}
+
 /* Progress lines until the last one; 0 if it says ok. */
 static int follow_migration(int fd)
 {
@@ -459,11 +478,7 @@ static int follow_migration(int fd)
 		if (p)
 			show_progress(p);
 		else if (ok)
-			printf("migrate: done: total %lld ms, downtime %lld ms, %lld bytes, %lld passes\n",
-			       (long long)json_integer_value(json_object_get(j, "total_ms")),
-			       (long long)json_integer_value(json_object_get(j, "downtime_ms")),
-			       (long long)json_integer_value(json_object_get(j, "bytes_sent")),
-			       (long long)json_integer_value(json_object_get(j, "passes")));
+			show_done(j);
 		else
 			log_msg("ctl: migration failed, the guest keeps running here: %s",
 				j ? json_string_value(json_object_get(j, "error")) : line);
