@@ -265,14 +265,42 @@ static uint64_t le_value(const uint8_t *val, uint32_t len)
 	return le_get(val, len < 8 ? len : 8);
 }
 
-int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len)
+#define ID_AA64PFR2_EL1		ARM64_SYS_REG(3, 0, 0, 4, 2)
+#define ID_AA64MMFR3_EL1	ARM64_SYS_REG(3, 0, 0, 7, 3)
+
+/* Registers newer kernels list that exist only with a CPU feature: to a
+ * guest that never saw the feature they are undefined, whatever they hold. */
+static const struct gated_reg {
+	uint64_t id;
+	uint64_t idreg;		/* the ID register showing the feature */
+	unsigned shift;		/* its 4-bit field */
+} gated_regs[] = {
+	{ ARM64_SYS_REG(3, 0, 2, 0, 3), ID_AA64MMFR3_EL1, 0 },		/* TCR2_EL1: TCRX */
+	{ ARM64_SYS_REG(3, 0, 10, 2, 2), ID_AA64MMFR3_EL1, 8 },	/* PIRE0_EL1: S1PIE */
+	{ ARM64_SYS_REG(3, 0, 10, 2, 3), ID_AA64MMFR3_EL1, 8 },	/* PIR_EL1: S1PIE */
+	{ ARM64_SYS_REG(3, 0, 10, 2, 4), ID_AA64MMFR3_EL1, 16 },	/* POR_EL1: S1POE */
+	{ ARM64_SYS_REG(3, 3, 10, 2, 4), ID_AA64MMFR3_EL1, 16 },	/* POR_EL0: S1POE */
+	{ ARM64_SYS_REG(3, 3, 4, 4, 2), ID_AA64PFR2_EL1, 32 },		/* FPMR: FPMR */
+};
+
+static int feature_unseen(uint64_t id, const struct regset *idregs)
+{
+	for (size_t i = 0; i < sizeof(gated_regs) / sizeof(gated_regs[0]); i++)
+		if (gated_regs[i].id == id)
+			return !(regset_uint_or0(idregs, gated_regs[i].idreg) >> gated_regs[i].shift & 0xf);
+	return 0;
+}
+
+int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len, const struct regset *idregs)
 {
 	/* The physical timer's registers appeared in KVM's list in 6.2
 	 * (before, KVM did not save it at all). Its compare value and count
 	 * mean nothing while it is disabled. */
 	if (id == KVM_REG_ARM_PTIMER_CTL)
 		return !(le_value(val, len) & 1);	/* ENABLE */
-	return id == KVM_REG_ARM_PTIMER_CVAL || id == KVM_REG_ARM_PTIMER_CNT;
+	if (id == KVM_REG_ARM_PTIMER_CVAL || id == KVM_REG_ARM_PTIMER_CNT)
+		return 1;
+	return idregs && feature_unseen(id, idregs);
 }
 
 static int is_fw_reg(uint64_t id)
@@ -312,7 +340,7 @@ static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct
 	char name[64];
 
 	if (!hval)
-		return compat_reg_droppable(id, val, len) ? 0 :
+		return compat_reg_droppable(id, val, len, idregs) ? 0 :
 			refuse(err, errlen, "vCPU register %s: the guest has it (0x%llx), this host's "
 			       "KVM does not", vcpu_reg_name(id, name, sizeof(name)),
 			       (unsigned long long)g);

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct regset;
 struct regset_list;
 
 #define COMPAT_IDREGS	"guest.idregs"
@@ -104,8 +105,11 @@ const char *compat_reg_label(uint64_t id, char *buf, size_t len);
 
 /* A register a host may lack while the guest loses nothing: a disabled
  * physical timer (CNTP_CTL_EL0 ENABLE clear; its CVAL and count then mean
- * nothing), which KVM lists only since 6.2. */
-int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len);
+ * nothing), which KVM lists only since 6.2; or a register of a CPU feature
+ * the guest's boot-time ID registers @idregs (may be NULL) do not show
+ * (TCR2_EL1, PIR*_EL1, POR_EL*, FPMR, listed by newer kernels). */
+int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len,
+			 const struct regset *idregs);
 
 /* "0x6030...(S3_3_C14_C2_1)" for a system register id, the bare id else. */
 const char *vcpu_reg_name(uint64_t id, char *buf, size_t len);

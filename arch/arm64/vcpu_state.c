@@ -130,7 +130,7 @@ static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len
 	rc = one_reg(v, KVM_GET_ONE_REG, id, cur);
 	if (rc == 0 && !memcmp(cur, val, len))
 		return 0;
-	if (rc == -ENOENT && compat_reg_droppable(id, val, len))
+	if (rc == -ENOENT && compat_reg_droppable(id, val, len, idregs))
 		return 0;	/* this host has no such register, and nothing is lost */
 	rc = one_reg(v, KVM_SET_ONE_REG, id, (void *)val);
 	if (rc && len == 8 && id_reg_acceptable(v, id, val, idregs))

@@ -160,6 +160,17 @@ START_TEST(disabled_physical_timer_may_be_dropped)
 }
 END_TEST
 
+START_TEST(register_of_an_unseen_feature_may_be_dropped)
+{
+	/* TCR2_EL1 (6.12 lists it): FEAT_TCR2 is ID_AA64MMFR3_EL1 bits 3..0. */
+	regset_put_uint(set(&guest, "vcpu.0"), ARM64_SYS_REG(3, 0, 2, 0, 3), 0, 8);
+	regset_put_uint(set(&guest, COMPAT_IDREGS), ARM64_SYS_REG(3, 0, 0, 7, 3), 0, 8);
+	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), 0);
+	regset_put_uint(set(&guest, COMPAT_IDREGS), ARM64_SYS_REG(3, 0, 0, 7, 3), 1, 8);
+	refused_with("S3_0_C2_C0_3", "does not");
+}
+END_TEST
+
 START_TEST(firmware_registers)
 {
 	regset_put_uint(set(&host, "vcpu.0"), KVM_REG_ARM_PSCI_VERSION, 0x10000, 8);
@@ -567,7 +578,8 @@ int main(void)
 			       id_register_lacking_a_feature_is_refused,
 			       id_register_with_more_features_is_accepted,
 			       boot_time_id_registers_decide, missing_register_is_refused,
-			       disabled_physical_timer_may_be_dropped, firmware_registers,
+			       disabled_physical_timer_may_be_dropped,
+			       register_of_an_unseen_feature_may_be_dropped, firmware_registers,
 			       missing_sections_are_named);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
