@@ -291,7 +291,27 @@ static int feature_unseen(uint64_t id, const struct regset *idregs)
 	return 0;
 }
 
-int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len, const struct regset *idregs)
+#define CLIDR_EL1	ARM64_SYS_REG(3, 1, 0, 0, 1)
+
+/* A CCSIDR (cache geometry, by CSSELR index) of a cache the guest's
+ * CLIDR_EL1 does not describe: 6.12 lists fourteen, 6.1 only the host's. */
+static int ccsidr_undescribed(uint64_t id, const struct regset *vcpu)
+{
+	unsigned i = id & KVM_REG_ARM_DEMUX_VAL_MASK, ctype;
+
+	if ((id & KVM_REG_ARM_COPROC_MASK) != KVM_REG_ARM_DEMUX ||
+	    (id & KVM_REG_ARM_DEMUX_ID_MASK) != KVM_REG_ARM_DEMUX_ID_CCSIDR || !regset_has(vcpu, CLIDR_EL1))
+		return 0;
+	if (i >= 14)
+		return 1;
+	ctype = regset_uint_or0(vcpu, CLIDR_EL1) >> (3 * (i >> 1)) & 7;
+	/* Odd indexes are instruction caches (Ctype 1 or 3), even ones data
+	 * or unified (2, 3 or 4). */
+	return i & 1 ? !(ctype == 1 || ctype == 3) : !(ctype >= 2 && ctype <= 4);
+}
+
+int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len, const struct regset *idregs,
+			 const struct regset *vcpu)
 {
 	/* The physical timer's registers appeared in KVM's list in 6.2
 	 * (before, KVM did not save it at all). Its compare value and count
@@ -299,6 +319,8 @@ int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len, const st
 	if (id == KVM_REG_ARM_PTIMER_CTL)
 		return !(le_value(val, len) & 1);	/* ENABLE */
 	if (id == KVM_REG_ARM_PTIMER_CVAL || id == KVM_REG_ARM_PTIMER_CNT)
+		return 1;
+	if (vcpu && ccsidr_undescribed(id, vcpu))
 		return 1;
 	return idregs && feature_unseen(id, idregs);
 }
@@ -332,7 +354,7 @@ static int fw_acceptable(uint64_t id, uint64_t g, uint64_t h)
 }
 
 static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct regset *idregs,
-		     const struct regset *host, char *err, size_t errlen)
+		     const struct regset *vcpu, const struct regset *host, char *err, size_t errlen)
 {
 	uint32_t hlen;
 	const uint8_t *hval = regset_get(host, id, &hlen);
@@ -340,7 +362,7 @@ static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct
 	char name[64];
 
 	if (!hval)
-		return compat_reg_droppable(id, val, len, idregs) ? 0 :
+		return compat_reg_droppable(id, val, len, idregs, vcpu) ? 0 :
 			refuse(err, errlen, "vCPU register %s: the guest has it (0x%llx), this host's "
 			       "KVM does not", vcpu_reg_name(id, name, sizeof(name)),
 			       (unsigned long long)g);
@@ -374,7 +396,7 @@ static int check_vcpu(const struct regset *g, const struct regset *idregs,
 
 	while (!rc && regset_next(g, &pos, &key, &val, &n))
 		if (key != VCPU_KEY_MP_STATE)
-			rc = check_reg(key, val, n, idregs, h, err, len);
+			rc = check_reg(key, val, n, idregs, g, h, err, len);
 	return rc;
 }
 

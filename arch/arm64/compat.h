@@ -107,9 +107,11 @@ const char *compat_reg_label(uint64_t id, char *buf, size_t len);
  * physical timer (CNTP_CTL_EL0 ENABLE clear; its CVAL and count then mean
  * nothing), which KVM lists only since 6.2; or a register of a CPU feature
  * the guest's boot-time ID registers @idregs (may be NULL) do not show
- * (TCR2_EL1, PIR*_EL1, POR_EL*, FPMR, listed by newer kernels). */
+ * (TCR2_EL1, PIR*_EL1, POR_EL*, FPMR, listed by newer kernels); or the
+ * geometry (CCSIDR) of a cache the guest's CLIDR_EL1 in its register set
+ * @vcpu (may be NULL) does not describe. */
 int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len,
-			 const struct regset *idregs);
+			 const struct regset *idregs, const struct regset *vcpu);
 
 /* "0x6030...(S3_3_C14_C2_1)" for a system register id, the bare id else. */
 const char *vcpu_reg_name(uint64_t id, char *buf, size_t len);

@@ -115,7 +115,7 @@ static int id_reg_acceptable(struct vcpu *v, uint64_t id, const uint8_t *val,
 }
 
 static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len,
-		   const struct regset *idregs, char *err, size_t errlen)
+		   const struct regset *idregs, const struct regset *set, char *err, size_t errlen)
 {
 	uint8_t cur[REGSET_MAX_VALUE];
 	int rc;
@@ -130,7 +130,7 @@ static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len
 	rc = one_reg(v, KVM_GET_ONE_REG, id, cur);
 	if (rc == 0 && !memcmp(cur, val, len))
 		return 0;
-	if (rc == -ENOENT && compat_reg_droppable(id, val, len, idregs))
+	if (rc == -ENOENT && compat_reg_droppable(id, val, len, idregs, set))
 		return 0;	/* this host has no such register, and nothing is lost */
 	rc = one_reg(v, KVM_SET_ONE_REG, id, (void *)val);
 	if (rc && len == 8 && id_reg_acceptable(v, id, val, idregs))
@@ -155,13 +155,13 @@ int vcpu_state_restore(struct vcpu *v, const struct regset *in, const struct reg
 		if (key == VCPU_KEY_MP_STATE)
 			continue;
 		if (key != KVM_REG_ARM_TIMER_CNT || time == VCPU_TIME_FREEZE || len != 8) {
-			rc = put_reg(v, key, val, len, idregs, err, errlen);
+			rc = put_reg(v, key, val, len, idregs, in, err, errlen);
 			continue;
 		}
 		/* The guest's clock catches up with the time it spent saved. */
 		memcpy(&cnt, val, 8);
 		cnt = htole64(le64toh(cnt) + elapsed_ticks);
-		rc = put_reg(v, key, (uint8_t *)&cnt, 8, idregs, err, errlen);
+		rc = put_reg(v, key, (uint8_t *)&cnt, 8, idregs, in, err, errlen);
 	}
 	if (!rc && !regset_get_uint(in, VCPU_KEY_MP_STATE, &mp)) {
 		struct kvm_mp_state st = { .mp_state = (uint32_t)mp };

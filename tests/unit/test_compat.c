@@ -171,6 +171,22 @@ START_TEST(register_of_an_unseen_feature_may_be_dropped)
 }
 END_TEST
 
+START_TEST(geometry_of_an_undescribed_cache_may_be_dropped)
+{
+	uint64_t ccsidr = KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_DEMUX |
+			  KVM_REG_ARM_DEMUX_ID_CCSIDR;
+	uint32_t v = 2;
+
+	/* CLIDR_EL1 0x23: L1 separate I+D (3), L2 unified (4). */
+	regset_put_uint(set(&guest, "vcpu.0"), ARM64_SYS_REG(3, 1, 0, 0, 1), 0x23, 8);
+	regset_put_uint(set(&host, "vcpu.0"), ARM64_SYS_REG(3, 1, 0, 0, 1), 0x23, 8);
+	regset_put(set(&guest, "vcpu.0"), ccsidr | 5, &v, 4);	/* L3 instruction */
+	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), 0);
+	regset_put(set(&guest, "vcpu.0"), ccsidr | 2, &v, 4);	/* L2 unified: described */
+	refused_with("0x6020000000110002", "does not");
+}
+END_TEST
+
 START_TEST(firmware_registers)
 {
 	regset_put_uint(set(&host, "vcpu.0"), KVM_REG_ARM_PSCI_VERSION, 0x10000, 8);
@@ -579,7 +595,8 @@ int main(void)
 			       id_register_with_more_features_is_accepted,
 			       boot_time_id_registers_decide, missing_register_is_refused,
 			       disabled_physical_timer_may_be_dropped,
-			       register_of_an_unseen_feature_may_be_dropped, firmware_registers,
+			       register_of_an_unseen_feature_may_be_dropped,
+			       geometry_of_an_undescribed_cache_may_be_dropped, firmware_registers,
 			       missing_sections_are_named);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
