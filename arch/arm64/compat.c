@@ -353,18 +353,28 @@ static int fw_acceptable(uint64_t id, uint64_t g, uint64_t h)
 	return 0;
 }
 
+/* "ID_AA64PFR0_EL1 (0x603000000013c020)", or the id with its encoding. */
+static const char *reg_both(uint64_t id, char *buf, size_t len)
+{
+	char name[40];
+
+	if (strcmp(compat_reg_label(id, name, sizeof(name)), vcpu_reg_name(id, buf, len)))
+		snprintf(buf, len, "%.39s (0x%016llx)", name, (unsigned long long)id);
+	return buf;
+}
+
 static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct regset *idregs,
 		     const struct regset *vcpu, const struct regset *host, char *err, size_t errlen)
 {
 	uint32_t hlen;
 	const uint8_t *hval = regset_get(host, id, &hlen);
 	uint64_t g = le_value(val, len), h;
-	char name[64];
+	char name[80];
 
 	if (!hval)
 		return compat_reg_droppable(id, val, len, idregs, vcpu) ? 0 :
 			refuse(err, errlen, "vCPU register %s: the guest has it (0x%llx), this host's "
-			       "KVM does not", vcpu_reg_name(id, name, sizeof(name)),
+			       "KVM does not", reg_both(id, name, sizeof(name)),
 			       (unsigned long long)g);
 	h = le_value(hval, hlen);
 	if (vcpu_reg_is_id(id)) {
@@ -375,12 +385,12 @@ static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct
 		return idreg_superset(id, h, g) ? 0 :
 			refuse(err, errlen, "ID register %s: the guest saw 0x%llx, this host offers "
 			       "0x%llx, which lacks a feature the guest uses",
-			       vcpu_reg_name(id, name, sizeof(name)), (unsigned long long)g,
+			       reg_both(id, name, sizeof(name)), (unsigned long long)g,
 			       (unsigned long long)h);
 	}
 	if (is_fw_reg(id) && !fw_acceptable(id, g, h))
 		return refuse(err, errlen, "firmware pseudo-register %s: the guest has 0x%llx, this "
-			      "host has 0x%llx and cannot take it", vcpu_reg_name(id, name, sizeof(name)),
+			      "host has 0x%llx and cannot take it", reg_both(id, name, sizeof(name)),
 			      (unsigned long long)g, (unsigned long long)h);
 	return 0;
 }

@@ -119,7 +119,7 @@ START_TEST(id_register_lacking_a_feature_is_refused)
 {
 	/* The host has SVE (bits 35..32) 0 where the guest saw 1. */
 	regset_put_uint(set(&host, "vcpu.0"), ID_AA64PFR0, 0x1101000000111111ull, 8);
-	refused_with("ID register 0x603000000013c020", "0x1101000010111111");
+	refused_with("ID register ID_AA64PFR0_EL1 (0x603000000013c020)", "0x1101000010111111");
 	ck_assert_msg(strstr(err, "0x1101000000111111"), "host value missing: %s", err);
 }
 END_TEST
