@@ -177,3 +177,18 @@ mk_rootfs_skeleton() {
 	# initramfs normally has the node; make sure anyway (needs root).
 	mknod -m 600 "$dir/dev/console" c 5 1 2>/dev/null || true
 }
+
+# The emulated host's CPU per kernel when a script does not say. QEMU 7.2's
+# TCG does not honour the stage-2 range TLB invalidations (FEAT_TLBIRANGE)
+# that KVM on 6.12 issues after write-protecting guest pages, so on a
+# "max" CPU KVM's dirty log misses most guest writes (measured: ~1400
+# dirty pages per pass where neoverse-n1, which lacks FEAT_TLBIRANGE,
+# logs ~25000 under the same writer) and live migration from such a host
+# corrupts guests. Real hardware is not affected. 6.12 hosts that are a
+# migration source therefore run on neoverse-n1.
+default_host_cpu() { # VER
+	case $1 in
+	6.12) echo neoverse-n1 ;;
+	*) echo max,pauth-impdef=on ;;
+	esac
+}

@@ -1,0 +1,78 @@
+# The destination's RAM equals the source's: a guest busy with memory,
+# disk, pings and vsock traffic migrates over loopback, three hops, with
+# ITSY_MIGRATE_DUMP set, which makes both ends write guest RAM as they hold
+# it when the final state goes; any page the dirty tracking missed differs.
+#  migrate-ram-identical   the two images are byte for byte equal, and the
+#                          guest runs on whole
+# itsy-tests: migrate-ram-identical
+. /tests/testlib
+. /tests/miglib
+
+name=migrate-ram-identical
+SECRET=$WORK/ram.secret DISK=$WORK/ram.disk DUMP=$WORK/dump CID=23
+mkdir -p "$DUMP"
+rm -f "$DUMP"/*.ram
+mig_secret "$SECRET"
+dd if=/dev/zero of="$DISK" bs=1M count=16 2>/dev/null
+if ! mig_tap; then
+	fail $name "cannot make the tap $MIG_TAP"
+	exit 0
+fi
+export ITSY_MIGRATE_DUMP=$DUMP
+mig_guest ram-src 32,8 --mem 128M --disk "$DISK" --net "tap=$MIG_TAP,mac=$MIG_GUEST_MAC" \
+	--vsock "cid=$CID"
+if ! mig_ready "$SRC_OUT" "$SRC_PID" net; then
+	fail $name "$WHY" "$SRC_OUT" "$SRC_ERR"
+	stop_vm "$SRC_PID" "$SRC_SOCK"
+	exit 0
+fi
+# vsock traffic while pre-copy runs: the kernel (vhost) writes guest RAM too.
+( for i in 1 2 3 4 5 6; do vsock-echo connect "$CID" "$MIG_PORT" "ram-$i" >/dev/null 2>&1; done ) &
+talk=$!
+if ! mig_receive ram-dst1 "127.0.0.1:7821" --secret-file "$SECRET"; then
+	fail $name "$WHY" "$RCV_ERR"
+	stop_vm "$SRC_PID" "$SRC_SOCK"
+	exit 0
+fi
+C0=$(last_num COUNTER "$SRC_OUT")
+hop() { # N SOCK PORT: migrate to a fresh receiver on PORT; compare RAM
+	mig_migrate "ram$1" "$2" "127.0.0.1:$3" 600 --secret-file "$SECRET"
+	if [ "$CTL_RC" -ne 0 ]; then
+		WHY="hop $1: ctl migrate: $(describe_rc "$CTL_RC"): $(tail -n 2 "$CTL" | tr '\n' ' ')"
+		return 1
+	fi
+	if [ ! -s "$DUMP/src.ram" ] || [ ! -s "$DUMP/dst.ram" ]; then
+		WHY="hop $1: a RAM image is missing"
+		return 1
+	fi
+	if ! cmp -s "$DUMP/src.ram" "$DUMP/dst.ram"; then
+		WHY="hop $1: the destination's RAM differs from the source's in pages (hex, from RAM start): $(
+			cmp -l "$DUMP/src.ram" "$DUMP/dst.ram" 2>/dev/null | awk '{ p = int(($1 - 1) / 4096);
+			if (p != last) { printf "%x ", p; last = p; n++ } if (n >= 12) exit }')"
+		return 1
+	fi
+	echo "ITSY-INFO $name: hop $1 identical: $(grep 'migrate: done' "$CTL")"
+	rm -f "$DUMP"/*.ram
+}
+WHY=
+hop 1 "$SRC_SOCK" 7821
+wait "$talk" 2>/dev/null
+for n in 2 3; do
+	[ -z "$WHY" ] || break
+	prev_sock=$RCV_SOCK
+	( for i in 1 2 3; do vsock-echo connect "$CID" "$MIG_PORT" "ram$n-$i" >/dev/null 2>&1; done ) &
+	talk=$!
+	mig_receive "ram-dst$n" "127.0.0.1:782$n" --secret-file "$SECRET" || break
+	hop "$n" "$prev_sock" "782$n"
+	wait "$talk" 2>/dev/null
+done
+unset ITSY_MIGRATE_DUMP
+if [ -n "$WHY" ]; then
+	fail $name "$WHY" "$RCV_ERR" "$CTL"
+elif ! mig_check_guest "$RCV_OUT" "$RCV_PID" 0 "${C0:-0}" 0 "$CID" net; then
+	fail $name "on the last destination: $WHY" "$RCV_OUT" "$RCV_ERR"
+else
+	pass $name
+fi
+rm -f "$DUMP"/*.ram
+stop_vm "$RCV_PID" "$RCV_SOCK"
