@@ -125,18 +125,20 @@ static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len
 			 v->id, (unsigned long long)id, len, reg_size(id));
 		return -EINVAL;
 	}
-	/* Why read first: read-only registers (IDs on older kernels) accept
-	 * only their own value, and writing an equal value is a no-op. */
-	rc = one_reg(v, KVM_GET_ONE_REG, id, cur);
-	if (rc == 0 && !memcmp(cur, val, len))
+	/* Write first, read only on refusal: one ioctl per register on the
+	 * common path (restore time is migration downtime). Read-only
+	 * registers (IDs on older kernels) take their own value, and refuse
+	 * another one that may still be acceptable. */
+	rc = one_reg(v, KVM_SET_ONE_REG, id, (void *)val);
+	if (!rc)
 		return 0;
 	if (rc == -ENOENT && compat_reg_droppable(id, val, len, idregs, set))
 		return 0;	/* this host has no such register, and nothing is lost */
-	rc = one_reg(v, KVM_SET_ONE_REG, id, (void *)val);
-	if (rc && len == 8 && id_reg_acceptable(v, id, val, idregs))
+	if (one_reg(v, KVM_GET_ONE_REG, id, cur) == 0 && !memcmp(cur, val, len))
 		return 0;
-	if (rc)
-		describe(err, errlen, v, id, val, len, rc);
+	if (len == 8 && id_reg_acceptable(v, id, val, idregs))
+		return 0;
+	describe(err, errlen, v, id, val, len, rc);
 	return rc;
 }
 
