@@ -13,6 +13,7 @@
  * instead a program that writes the seed corpus into the directory named by
  * its argument. */
 #include "migration/stream.h"
+#include "vmm/le.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,21 +24,6 @@
 #define HDR_LEN		28
 
 #define require(cond)	do { if (!(cond)) __builtin_trap(); } while (0)
-
-static void le_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* A failed read left a message. */
 static void failed_ok(int rc, const char *err)

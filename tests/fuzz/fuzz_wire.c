@@ -18,6 +18,7 @@
  * instead a program that writes the seed corpus (streams captured from a
  * source-role wire) into the directory named by its argument. */
 #include "migration/pages.h"
+#include "vmm/le.h"
 #include "migration/wire.h"
 
 #include <errno.h>
@@ -71,21 +72,6 @@ static void fuzz_init(void)
 }
 
 /* ---- The format, as documented in migration/wire.h ---- */
-
-static void le_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* Session key for a source nonce @src_nonce and our constant nonce. */
 static void key_make(uint8_t *key, const uint8_t *sec, const uint8_t *src_nonce)

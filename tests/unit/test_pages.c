@@ -1,6 +1,7 @@
 /* RAM pages in a WIRE_PAGES payload (migration/pages.c). Bad payloads are
  * built byte by byte from the layout in migration/pages.h. */
 #include "migration/pages.h"
+#include "vmm/le.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,21 +17,6 @@
 static uint8_t src[RAM_SIZE], dst[RAM_SIZE];
 static char err[256];
 static uint64_t ndata, nzero;
-
-static void le_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* Page @i of @ram filled with a pattern of its own, or zero. */
 static void page_fill(uint8_t *ram, unsigned i, int zero)
