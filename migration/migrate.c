@@ -476,12 +476,24 @@ static int migrate(struct mig *m)
 	return rc ? rc : final_pass(m);
 }
 
+/* A destination that failed after it attached our disk, tap or CID holds
+ * them until its process has ended: try again for a few seconds. */
+static int reacquire(struct vm *vm)
+{
+	for (int i = 0; i < 20; i++) {
+		if (!devices_acquire(vm))
+			return 0;
+		usleep(250000);
+	}
+	return -EBUSY;
+}
+
 static void cleanup(struct mig *m, int rc)
 {
 	/* Why resuming first is safe: before RUNNING arrived, the guest runs
 	 * nowhere else (a destination runs it only after GO, and fails when
 	 * it cannot say RUNNING). Telling the peer may wait on a dead link. */
-	if (rc && m->released && devices_acquire(m->vm))
+	if (rc && m->released && reacquire(m->vm))
 		log_msg("migration: some devices did not get their host resources back (see above)");
 	if (rc && m->paused && vm_resume(m->vm))
 		fail(m, rc, "cannot resume the guest");
