@@ -79,7 +79,7 @@ static int parse(int argc, char **argv, struct receive_opts *o)
 		else
 			return -EINVAL;
 	}
-	if (!o->secret_file)
+	if (!o->secret_file && !o->insecure)	/* as ctl: --insecure wins */
 		o->secret_file = getenv("ITSY_MIGRATION_SECRET_FILE");
 	return o->listen && optind == argc ? 0 : -EINVAL;
 }
