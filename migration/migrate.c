@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -25,7 +24,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define IO_TIMEOUT_MS		15000	/* a peer silent this long is gone */
 #define CONNECT_TIMEOUT_MS	10000
 #define BATCH_BYTES		(1u << 20)
 #define MAX_PASSES		40
@@ -157,17 +155,6 @@ static int connect_timeout(int fd, const struct sockaddr_storage *sa, socklen_t 
 	return -soerr;
 }
 
-/* A dead link fails a send within the I/O timeout instead of TCP's
- * fifteen minutes of retries; small frames (READY, GO) go out at once. */
-static void tune_socket(int fd)
-{
-	int one = 1;
-	unsigned ms = IO_TIMEOUT_MS;
-
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
-}
-
 static int dial(struct mig *m)
 {
 	struct sockaddr_storage sa;
@@ -183,7 +170,7 @@ static int dial(struct mig *m)
 			close(fd);
 		return fail(m, rc, "cannot connect to %s: %s", m->o.uri + 4, strerror(-rc));
 	}
-	tune_socket(fd);
+	wire_tune_socket(fd, WIRE_IO_TIMEOUT_MS);
 	m->fd = fd;
 	return 0;
 }
@@ -464,7 +451,7 @@ static int migrate(struct mig *m)
 
 	phase(m, "connect");
 	rc = dial(m);
-	if (!rc && (rc = wire_init(&m->w, m->fd, IO_TIMEOUT_MS)))
+	if (!rc && (rc = wire_init(&m->w, m->fd, WIRE_IO_TIMEOUT_MS)))
 		return fail(m, rc, "out of memory");
 	phase(m, "handshake");
 	rc = rc ? rc : wire_handshake(&m->w, 1, m->o.secured ? m->o.secret : NULL);

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +23,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define IO_TIMEOUT_MS	15000
 
 struct receive_opts {
 	const char *listen, *api_socket, *secret_file;
@@ -122,15 +120,6 @@ static int listen_on(const char *uri)
 	return fd;
 }
 
-static void tune_socket(int fd)
-{
-	int one = 1;
-	unsigned ms = IO_TIMEOUT_MS;
-
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
-}
-
 /* The first connection that authenticates; others are dropped. */
 static int accept_source(struct incoming *in, int lfd, const uint8_t *secret)
 {
@@ -139,8 +128,8 @@ static int accept_source(struct incoming *in, int lfd, const uint8_t *secret)
 
 		if (fd < 0)
 			return -errno;
-		tune_socket(fd);
-		rc = wire_init(&in->w, fd, IO_TIMEOUT_MS);
+		wire_tune_socket(fd, WIRE_IO_TIMEOUT_MS);
+		rc = wire_init(&in->w, fd, WIRE_IO_TIMEOUT_MS);
 		rc = rc ? rc : wire_handshake(&in->w, 0, secret);
 		if (!rc)
 			return 0;

@@ -2,6 +2,8 @@
 #include "vmm/le.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -598,4 +600,12 @@ int wire_secret_load(const char *path, uint8_t out[WIRE_KEY_LEN], char *err, siz
 		crypto_generichash(out, WIRE_KEY_LEN, buf, len, NULL, 0);
 	sodium_memzero(buf, sizeof(buf));
 	return rc;
+}
+
+void wire_tune_socket(int fd, unsigned timeout_ms)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof(timeout_ms));
 }

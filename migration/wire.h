@@ -66,6 +66,7 @@
 #define WIRE_MAGIC		"ITSYMIG1"	/* 8 bytes, no NUL on the wire */
 #define WIRE_VERSION		1u
 #define WIRE_MAX_PAYLOAD	(4u << 20)
+#define WIRE_IO_TIMEOUT_MS	15000		/* a peer silent this long is gone */
 #define WIRE_KEY_LEN		32		/* secret hash, session key */
 #define WIRE_NONCE_LEN		32
 #define WIRE_TAG_LEN		32
@@ -114,6 +115,11 @@ struct wire {
  * (wire_free() closes nothing). @timeout_ms > 0. 0, or -EINVAL, or -EIO when
  * libsodium cannot initialise. */
 int wire_init(struct wire *w, int fd, int timeout_ms);
+
+/* A migration socket: small frames (READY, GO) go out at once, and a dead
+ * link fails a send within @timeout_ms instead of TCP's minutes of
+ * retries. Best effort. */
+void wire_tune_socket(int fd, unsigned timeout_ms);
 /* Free the buffer and wipe the key. Safe on a zeroed or freed wire. */
 void wire_free(struct wire *w);
 

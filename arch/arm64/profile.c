@@ -14,7 +14,6 @@
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -107,21 +106,15 @@ static int probe_gic(struct vm *vm, struct regset *s)
 	return 0;
 }
 
-static int one_reg(struct vcpu *v, unsigned long req, uint64_t id, uint64_t *val)
-{
-	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)val };
-
-	return ioctl(v->fd, req, &r) ? -errno : 0;
-}
-
 /* Does KVM take @val for @id, and read it back? The old value goes back. */
 static int takes(struct vcpu *v, uint64_t id, uint64_t old, uint64_t val)
 {
 	uint64_t back = 0;
-	int ok = !one_reg(v, KVM_SET_ONE_REG, id, &val) && !one_reg(v, KVM_GET_ONE_REG, id, &back) &&
+	int ok = !vcpu_state_one_reg(v, KVM_SET_ONE_REG, id, &val) &&
+		 !vcpu_state_one_reg(v, KVM_GET_ONE_REG, id, &back) &&
 		 back == val;
 
-	one_reg(v, KVM_SET_ONE_REG, id, &old);
+	vcpu_state_one_reg(v, KVM_SET_ONE_REG, id, &old);
 	return ok;
 }
 
@@ -215,8 +208,8 @@ static int set_everywhere(struct vm *vm, uint64_t id, uint64_t val, char *err, s
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		uint64_t back = 0, want = val;
 
-		if (one_reg(&vm->vcpus[i], KVM_SET_ONE_REG, id, &want) ||
-		    one_reg(&vm->vcpus[i], KVM_GET_ONE_REG, id, &back) || back != val) {
+		if (vcpu_state_one_reg(&vm->vcpus[i], KVM_SET_ONE_REG, id, &want) ||
+		    vcpu_state_one_reg(&vm->vcpus[i], KVM_GET_ONE_REG, id, &back) || back != val) {
 			snprintf(err, len, "%s: the profile wants 0x%llx, this host's KVM keeps 0x%llx",
 				 vcpu_reg_name(id, name, sizeof(name)), (unsigned long long)val,
 				 (unsigned long long)back);

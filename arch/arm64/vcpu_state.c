@@ -35,7 +35,7 @@ static struct kvm_reg_list *reg_list(struct vcpu *v)
 	return l;
 }
 
-static int one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val)
+int vcpu_state_one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val)
 {
 	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)val };
 
@@ -53,7 +53,7 @@ int vcpu_state_save(struct vcpu *v, struct regset *out)
 		if (reg_size(l->reg[i]) > sizeof(val))
 			rc = -E2BIG;
 		if (!rc)
-			rc = one_reg(v, KVM_GET_ONE_REG, l->reg[i], val);
+			rc = vcpu_state_one_reg(v, KVM_GET_ONE_REG, l->reg[i], val);
 		if (!rc)
 			rc = regset_put(out, l->reg[i], val, reg_size(l->reg[i]));
 	}
@@ -70,7 +70,7 @@ static void describe(char *err, size_t len, struct vcpu *v, uint64_t id,
 	char name[64];
 
 	memcpy(&saved, want, size < 8 ? size : 8);
-	one_reg(v, KVM_GET_ONE_REG, id, &here);	/* best effort, for the message */
+	vcpu_state_one_reg(v, KVM_GET_ONE_REG, id, &here);	/* best effort, for the message */
 	snprintf(err, len, "vCPU %u: register %s: saved value 0x%llx, this host "
 		 "has 0x%llx and refused the saved one (%s)", v->id,
 		 vcpu_reg_name(id, name, sizeof(name)), (unsigned long long)saved,
@@ -104,7 +104,7 @@ static int id_reg_acceptable(struct vcpu *v, uint64_t id, const uint8_t *val,
 	saw = le64toh(saw);
 	if (idregs && regset_has(idregs, id))
 		saw = regset_uint_or0(idregs, id);
-	if (!vcpu_reg_is_id(id) || one_reg(v, KVM_GET_ONE_REG, id, &here) ||
+	if (!vcpu_reg_is_id(id) || vcpu_state_one_reg(v, KVM_GET_ONE_REG, id, &here) ||
 	    !vcpu_id_fields_superset(here, saw))
 		return 0;
 	if (v->id == 0)
@@ -129,12 +129,12 @@ static int put_reg(struct vcpu *v, uint64_t id, const uint8_t *val, uint32_t len
 	 * common path (restore time is migration downtime). Read-only
 	 * registers (IDs on older kernels) take their own value, and refuse
 	 * another one that may still be acceptable. */
-	rc = one_reg(v, KVM_SET_ONE_REG, id, (void *)val);
+	rc = vcpu_state_one_reg(v, KVM_SET_ONE_REG, id, (void *)val);
 	if (!rc)
 		return 0;
 	if (rc == -ENOENT && compat_reg_droppable(id, val, len, idregs, set))
 		return 0;	/* this host has no such register, and nothing is lost */
-	if (one_reg(v, KVM_GET_ONE_REG, id, cur) == 0 && !memcmp(cur, val, len))
+	if (vcpu_state_one_reg(v, KVM_GET_ONE_REG, id, cur) == 0 && !memcmp(cur, val, len))
 		return 0;
 	if (len == 8 && id_reg_acceptable(v, id, val, idregs))
 		return 0;

@@ -20,6 +20,9 @@ enum vcpu_time { VCPU_TIME_CATCH_UP, VCPU_TIME_FREEZE };
 
 int vcpu_state_save(struct vcpu *v, struct regset *out);
 
+/* KVM_GET_ONE_REG or KVM_SET_ONE_REG (@req) of register @id at @val. */
+int vcpu_state_one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val);
+
 /* Write the set back. With VCPU_TIME_CATCH_UP the virtual counter is moved
  * on by @elapsed_ticks (the time spent on disk). An ID register this host
  * will not set is accepted when the host's value has every feature of

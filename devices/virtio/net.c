@@ -208,7 +208,7 @@ static int rx_publish(struct virtq *q, const struct rx_buf *const *b,
 	q->used_idx = idx + k;
 	/* Release: the elements (and the frame) before the index. */
 	__atomic_store_n(&q->vr.used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
-	mem_dirty_mark(q->mem, q->vr.used, 6 + 8 * (uint64_t)q->size);
+	virtq_used_written(q);
 	return 0;
 }
 

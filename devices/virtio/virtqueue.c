@@ -40,8 +40,7 @@ static void store16(__virtio16 *p, uint16_t val)
 	__atomic_store_n(p, htole16(val), __ATOMIC_RELAXED);
 }
 
-/* The device wrote the used ring: a migration must send it again. */
-static void used_written(const struct virtq *q)
+void virtq_used_written(const struct virtq *q)
 {
 	mem_dirty_mark(q->mem, q->vr.used, 6 + 8 * (uint64_t)q->size);
 }
@@ -184,7 +183,7 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	q->last_avail++;
 	if (q->event_idx && q->notify) {
 		store16(avail_event(q), q->last_avail);
-		used_written(q);
+		virtq_used_written(q);
 		/* Before the next avail->idx read: see virtq_set_notify(). */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
@@ -205,7 +204,7 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	q->used_idx++;
 	/* Release: the element is visible before the index that covers it. */
 	__atomic_store_n(&q->vr.used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
-	used_written(q);
+	virtq_used_written(q);
 	return 0;
 }
 
@@ -247,7 +246,7 @@ int virtq_set_notify(struct virtq *q, int enable)
 		store16(&q->vr.used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY);
 	else if (enable)
 		store16(avail_event(q), q->last_avail);
-	used_written(q);
+	virtq_used_written(q);
 	/* Our store before the avail->idx load: else a buffer the driver
 	 * added without kicking (it saw the old value) would be missed. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

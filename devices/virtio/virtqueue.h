@@ -102,6 +102,10 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len);
  * the pushes after it. */
 int virtq_need_notify(struct virtq *q);
 
+/* The device wrote the used ring outside virtq_push() (a batch of
+ * elements published at once): a live migration sends it again. */
+void virtq_used_written(const struct virtq *q);
+
 /* Before pushing a chain whose buffers the device filled: note the first
  * @len bytes of its writable segments as written (a live migration sends
  * them again; see mem_dirty_mark). virtq_push() notes the used ring. */
