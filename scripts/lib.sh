@@ -24,6 +24,11 @@ vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport vhost_iotlb
 vhost vhost_vsock tap tun vhost_net loop"
 
 log() { echo "scripts: $*" >&2; }
+
+# console_lines FILE: an emulated host's console log as whole lines, kernel
+# messages split from the lines they cut into (tests/integration/console.awk,
+# which the tests inside the host use too). Read console logs through this.
+console_lines() { tr -d '\000-\010\013-\037\177' <"$1" | LC_ALL=C awk -f "$ROOT/tests/integration/console.awk"; }
 die() { log "error: $*"; exit 1; }
 
 check_kernel_version() {

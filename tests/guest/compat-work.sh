@@ -50,7 +50,7 @@ cpu_check() {
 	_on=$(cat "$_c")
 	_k=$(dmesg | tail -n +$((_n + 1)) |
 		grep -E 'SANITY CHECK|[Cc]onflict|[Mm]issing|will not boot|failed to come online|failed in unknown state|Unsupported' |
-		head -n 4 | tr '\n' ' ' | tr -s ' ')
+		head -n 4 | sed 's/^\[[ 0-9.]*\] //' | tr '\n' ' ' | tr -s ' ')
 	if [ "$_on" != 1 ]; then
 		echo "CPUCHK $1 BAD CPU 1 did not come back online: $_k"
 	elif [ -n "$_k" ]; then

@@ -1,5 +1,6 @@
 # Guest scenario (itsy.run=panic): crash the kernel on purpose.
-echo ITSY-PANIC-NOW
+. /tests/guestlib
+mark ITSY-PANIC-NOW
 echo c >/proc/sysrq-trigger
 # Not reached unless the crash failed.
 echo "ITSY-GUEST-ERROR sysrq crash did not panic"

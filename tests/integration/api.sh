@@ -6,7 +6,7 @@
 
 SOCK=$WORK/api.sock OUT=$WORK/api.out ERR=$WORK/api.err
 ctl() { "$ITSY" ctl --api-socket "$SOCK" "$@" 2>>"$WORK/ctl.err"; }
-ticks() { tr -d '\r' <"$OUT" | grep -c '^ITSY-TICK'; }
+ticks() { console "$OUT" | grep -c '^ITSY-TICK'; }
 
 rm -f "$SOCK" "$WORK/ctl.err"
 timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \

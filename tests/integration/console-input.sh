@@ -5,42 +5,23 @@
 . /tests/testlib
 
 name=console-input
-fifo=$WORK/console.in OUT=$WORK/$name.out ERR=$WORK/$name.err
-rm -f "$fifo"
-mkfifo "$fifo"
-start=$(now)
-timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \
-	--cmdline "$GUEST_CMDLINE" --cpus 1 --mem 512M <"$fifo" >"$OUT" 2>"$ERR" &
-pid=$!
-# Hold the write end open so itsy never sees end-of-file on its input.
-exec 3>"$fifo"
-
-finish() { # kill itsy if still there, collect its status
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid"
-	RC=$?
-	exec 3>&-
-	ELAPSED=$(($(now) - start))
-}
-
-if ! wait_for 'itsy-guest:' "$OUT" "$BOOT_TIMEOUT" "$pid"; then
-	finish
+start_typed "$name" "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \
+	--cmdline "$GUEST_CMDLINE" --cpus 1 --mem 512M
+if ! wait_for 'itsy-guest:' "$OUT" "$BOOT_TIMEOUT" "$PID"; then
+	end_typed 0
 	fail "$name" "no guest shell prompt ($(describe_rc "$RC") after ${ELAPSED}s)" "$OUT" "$ERR"
 	exit 0
 fi
 # The guest's shell must do the arithmetic: "itsy-42" only appears if it ran
 # the command (the echo of what we typed shows the unexpanded text).
 echo 'echo itsy-$((40+2))' >&3
-if ! wait_for 'itsy-42' "$OUT" 60 "$pid"; then
-	finish
+if ! wait_for 'itsy-42' "$OUT" 60 "$PID"; then
+	end_typed 0
 	fail "$name" "the guest did not run the typed command" "$OUT" "$ERR"
 	exit 0
 fi
 echo 'poweroff -f' >&3
-wait "$pid"
-RC=$?
-exec 3>&-
-ELAPSED=$(($(now) - start))
+end_typed 60
 echo "ITSY-INFO $name: $(describe_rc "$RC") after ${ELAPSED}s"
 if [ "$RC" -ne 0 ]; then
 	fail "$name" "itsy: $(describe_rc "$RC") after poweroff" "$OUT" "$ERR"

@@ -5,30 +5,20 @@
 . /tests/testlib
 
 name=console-virtio
-fifo=$WORK/vcon.in OUT=$WORK/$name.out ERR=$WORK/$name.err
-rm -f "$fifo"
-mkfifo "$fifo"
-timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \
-	--cmdline "$GUEST_CMDLINE itsy.tty=hvc0" --console virtio --cpus 2 --mem 512M \
-	<"$fifo" >"$OUT" 2>"$ERR" &
-pid=$!
-exec 3>"$fifo"
+start_typed "$name" "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \
+	--cmdline "$GUEST_CMDLINE itsy.tty=hvc0" --console virtio --cpus 2 --mem 512M
 
 stop() { # $1: reason; kill itsy and report
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid"
-	exec 3>&-
+	end_typed 0
 	fail "$name" "$1" "$OUT" "$ERR"
 	exit 0
 }
 
-wait_for 'itsy-guest:' "$OUT" "$BOOT_TIMEOUT" "$pid" || stop "no shell prompt on hvc0"
+wait_for 'itsy-guest:' "$OUT" "$BOOT_TIMEOUT" "$PID" || stop "no shell prompt on hvc0"
 echo 'echo vcon-$((30+3)) $(tty)' >&3
-wait_for 'vcon-33 /dev/hvc0' "$OUT" 60 "$pid" || stop "the command typed did not run on hvc0"
-echo 'poweroff -f' >&3
-wait "$pid"
-RC=$?
-exec 3>&-
+wait_for 'vcon-33 /dev/hvc0' "$OUT" 60 "$PID" || stop "the command typed did not run on hvc0"
+echo 'poweroff' >&3
+end_typed 60
 if [ "$RC" -ne 0 ]; then
 	fail "$name" "itsy: $(describe_rc "$RC") after poweroff" "$OUT" "$ERR"
 else

@@ -49,7 +49,7 @@ if ! echo "$snap" | grep -q '"ok":true'; then
 	for t in $ALL; do fail "$t" "snapshot failed: $snap" "$WORK/inspect-ctl.err" "$ERR"; done
 	exit 0
 fi
-tr -d '\r' <"$OUT" | grep -E '^ITSY-(VIRTIO|IRQ|LPI) ' | sed 's/^/ITSY-INFO inspect guest: /'
+console "$OUT" | grep -E '^ITSY-(VIRTIO|IRQ|LPI) ' | sed 's/^/ITSY-INFO inspect guest: /'
 
 # (a) Both views, exit status 0.
 TXT=$WORK/inspect.txt JSON=$WORK/inspect.json
@@ -70,7 +70,7 @@ fi
 
 # The guest's view: virtioN -> DeviceID, virtio device type.
 # Lines "virtioN DEVID TYPE", DEVID = PCI slot << 3 (bus 0, function 0).
-tr -d '\r' <"$OUT" | sed -n 's/^ITSY-VIRTIO //p' |
+console "$OUT" | sed -n 's/^ITSY-VIRTIO //p' |
 	awk '{
 		split($2, a, /[:.]/)	# domain, bus, slot, function (hex)
 		slot = 16 * (index("0123456789abcdef", substr(a[3], 1, 1)) - 1) +
@@ -114,8 +114,8 @@ fi
 
 # (c) The guest's (DeviceID, EventID, LPI) set against the inspector's,
 # and each irq's MSI-X index (hwirq column) against the MSI-X table.
-tr -d '\r' <"$OUT" | sed -n 's/^ITSY-LPI //p' >"$WORK/inspect-g-lpi"
-tr -d '\r' <"$OUT" | sed -n 's/^ITSY-IRQ //p' >"$WORK/inspect-g-irq"
+console "$OUT" | sed -n 's/^ITSY-LPI //p' >"$WORK/inspect-g-lpi"
+console "$OUT" | sed -n 's/^ITSY-IRQ //p' >"$WORK/inspect-g-irq"
 # Lines "DEVID EVENTID LPI INDEX HWIRQ-DEVID" (HWIRQ-DEVID: 6.1 only, else -).
 awk '
 	FILENAME ~ /virtio$/ { devid[$1] = $2; next }

@@ -9,9 +9,9 @@ rm -f "$DISK"
 dd if=/dev/zero of="$DISK" bs=1M count=32 2>/dev/null
 run_itsy virtio-load "$BOOT_TIMEOUT" --kernel "$KERNEL" --initrd "$INITRD" \
 	--cmdline "$GUEST_CMDLINE itsy.run=load" --cpus 2 --mem 512M --disk "$DISK" --rng
-echo "ITSY-INFO virtio-load: $(tr -d '\r' <"$OUT" | grep -E 'ITSY-LOAD-(BLK|RNG)' | tr '\n' ' ')"
+echo "ITSY-INFO virtio-load: $(console "$OUT" | grep -E 'ITSY-LOAD-(BLK|RNG)' | tr '\n' ' ')"
 if seen 'ITSY-LOAD-BAD' "$OUT"; then
-	fail virtio-load "$(tr -d '\r' <"$OUT" | grep ITSY-LOAD-BAD | head -n 1)" "$OUT" "$ERR"
+	fail virtio-load "$(console "$OUT" | grep ITSY-LOAD-BAD | head -n 1)" "$OUT" "$ERR"
 else
 	check_clean_run virtio-load 'ITSY-LOAD-BLK 20$' 'ITSY-LOAD-RNG 200$' 'ITSY-LOAD-DONE'
 fi

@@ -20,7 +20,7 @@ fi
 "$ITSY" ctl --api-socket "$WORK/i1.sock" snapshot "$SNAP" >/dev/null 2>>"$ERR"
 "$ITSY" ctl --api-socket "$WORK/i1.sock" quit >/dev/null 2>&1
 wait "$pid"
-before=$(tr -d '\r' <"$OUT" | grep -c '^ITSY-INFLIGHT-VERIFIED')
+before=$(console "$OUT" | grep -c '^ITSY-INFLIGHT-VERIFIED')
 
 OUT=$WORK/if2.out ERR=$WORK/if2.err
 timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" restore --from "$SNAP" --api-socket "$WORK/i2.sock" \
@@ -28,18 +28,18 @@ timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" restore --from "$SNAP" --api-socket "$WO
 pid=$!
 # Two verifications after the restore: every block checked, twice.
 wait_for 'ITSY-INFLIGHT-VERIFIED' "$OUT" 180 "$pid" &&
-	sleep 1 && ok=$(tr -d '\r' <"$OUT" | grep -c '^ITSY-INFLIGHT-VERIFIED')
+	sleep 1 && ok=$(console "$OUT" | grep -c '^ITSY-INFLIGHT-VERIFIED')
 i=0
 while [ "${ok:-0}" -lt 2 ] && [ $i -lt 120 ] && kill -0 "$pid" 2>/dev/null; do
 	sleep 1
 	i=$((i + 1))
-	ok=$(tr -d '\r' <"$OUT" | grep -c '^ITSY-INFLIGHT-VERIFIED')
+	ok=$(console "$OUT" | grep -c '^ITSY-INFLIGHT-VERIFIED')
 done
 "$ITSY" ctl --api-socket "$WORK/i2.sock" quit >/dev/null 2>&1
 wait "$pid"
 echo "ITSY-INFO $name: $before verifications before the snapshot, ${ok:-0} after the restore"
 if seen 'ITSY-INFLIGHT-BAD' "$OUT"; then
-	fail "$name" "$(tr -d '\r' <"$OUT" | grep ITSY-INFLIGHT-BAD | head -n 1) after the restore" "$OUT" "$ERR"
+	fail "$name" "$(console "$OUT" | grep ITSY-INFLIGHT-BAD | head -n 1) after the restore" "$OUT" "$ERR"
 elif [ "${ok:-0}" -lt 2 ]; then
 	fail "$name" "the restored guest did not verify its disk twice" "$OUT" "$ERR"
 else

@@ -18,7 +18,7 @@ tap_up() { # wait for itsy ($1 = pid) to make the tap, then configure it
 	ip addr add 10.0.2.1/24 dev "$TAP" 2>/dev/null
 	ip link set "$TAP" up 2>/dev/null
 }
-oks() { tr -d '\r' <"$1" | sed -n 's/^ITSY-PING [0-9]* [a-z]* total_ok=//p' | tail -n 1; }
+oks() { console "$1" | sed -n 's/^ITSY-PING [0-9]* [a-z]* total_ok=//p' | tail -n 1; }
 
 OUT=$WORK/net1.out ERR=$WORK/net1.err
 timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \

@@ -16,7 +16,7 @@ wait_for 'ITSY-CLOCK 3 ' "$OUT" "$BOOT_TIMEOUT" "$pid"
 "$ITSY" ctl --api-socket "$WORK/t1.sock" snapshot "$SNAP" >/dev/null 2>&1
 "$ITSY" ctl --api-socket "$WORK/t1.sock" quit >/dev/null 2>&1
 wait "$pid"
-last() { tr -d '\r' <"$1" | grep '^ITSY-CLOCK' | tail -n 1; }
+last() { console "$1" | grep '^ITSY-CLOCK' | tail -n 1; }
 set -- $(last "$OUT")
 at=$2 uptime_saved=${4%.*}
 sleep "$ON_DISK"

@@ -7,7 +7,7 @@
 
 SNAP=$WORK/snap
 ctl() { "$ITSY" ctl --api-socket "$1" "$2" $3 2>>"$WORK/snapctl.err"; }
-last_tick() { tr -d '\r' <"$1" | sed -n 's/^ITSY-TICK \([0-9]*\).*/\1/p' | tail -n 1; }
+last_tick() { console "$1" | sed -n 's/^ITSY-TICK \([0-9]*\).*/\1/p' | tail -n 1; }
 
 rm -rf "$SNAP" "$SNAP.b" "$WORK"/s?.sock
 OUT=$WORK/snap1.out ERR=$WORK/snap1.err
@@ -40,7 +40,7 @@ restore() {
 	if wait_for "ITSY-TICK $((at + 3))" "$OUT" 120 "$pid"; then
 		ctl "$WORK/s2.sock" quit >/dev/null
 		wait "$pid"
-		first=$(tr -d '\r' <"$OUT" | sed -n 's/^ITSY-TICK \([0-9]*\).*/\1/p' | head -n 1)
+		first=$(console "$OUT" | sed -n 's/^ITSY-TICK \([0-9]*\).*/\1/p' | head -n 1)
 		if [ "$first" = $((at + 1)) ] || [ "$first" = "$at" ]; then
 			pass "$name"
 		else
@@ -84,7 +84,7 @@ echo_before=$(timeout 60 vsock-echo connect 5 1234 before-snapshot 2>&1)
 snap=$(ctl "$WORK/s1.sock" snapshot "$SNAP")
 ctl "$WORK/s1.sock" quit >/dev/null
 wait "$pid"
-work() { tr -d '\r' <"$1" | sed -n 's/^ITSY-WORK \([0-9]*\) ok irqs=\([0-9]*\)/\1 \2/p' | tail -n 1; }
+work() { console "$1" | sed -n 's/^ITSY-WORK \([0-9]*\) ok irqs=\([0-9]*\)/\1 \2/p' | tail -n 1; }
 set -- $(work "$OUT")
 at=$1 irqs_before=$2
 OUT=$WORK/snapdev2.out ERR=$WORK/snapdev2.err

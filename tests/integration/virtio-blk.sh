@@ -12,7 +12,7 @@ fresh_disk() { rm -f "$DISK"; dd if=/dev/zero of="$DISK" bs=1M count=64 2>/dev/n
 fresh_disk
 run_itsy virtio-blk-fs "$BOOT_TIMEOUT" --kernel "$KERNEL" --initrd "$INITRD" \
 	--cmdline "$GUEST_CMDLINE itsy.run=blk-fs" --cpus 2 --mem 512M --disk "$DISK"
-guest_sum=$(tr -d '\r' <"$OUT" | sed -n 's/^ITSY-BLK-SUM //p')
+guest_sum=$(console "$OUT" | sed -n 's/^ITSY-BLK-SUM //p')
 mkdir -p /mnt && mount -o loop,ro "$DISK" /mnt 2>"$WORK/mount.err"
 host_sum=$(sha256sum /mnt/data 2>/dev/null | cut -d' ' -f1)
 umount /mnt 2>/dev/null
@@ -37,7 +37,7 @@ pid=$!
 if wait_for 'ITSY-BLK-SYNCED' "$OUT" "$BOOT_TIMEOUT" "$pid"; then
 	kill -KILL "$(pidof itsy)" 2>/dev/null
 	wait "$pid"
-	want=$(tr -d '\r' <"$OUT" | sed -n 's/^ITSY-BLK-SYNCED //p')
+	want=$(console "$OUT" | sed -n 's/^ITSY-BLK-SYNCED //p')
 	got=$(dd if="$DISK" bs=4k skip=1024 count=256 2>/dev/null | sha256sum | cut -d' ' -f1)
 	echo "ITSY-INFO $name: synced $want, image $got"
 	if [ "$want" = "$got" ]; then

@@ -23,11 +23,11 @@ fail_all() {
 
 # info NAME FILE REGEX: FILE's lines matching REGEX into the log.
 info() {
-	tr -d '\r' <"$2" | grep -E -- "$3" | sed "s|^|ITSY-INFO $1: |"
+	console "$2" | grep -E -- "$3" | sed "s|^|ITSY-INFO $1: |"
 }
 
 # The value of "KEY VALUE" or "KEY ... NAME=VALUE" in the guest's output.
-guest_val() { tr -d '\r' <"$OUT" | sed -n "s/^$1 //p" | tail -n 1; }
+guest_val() { console "$OUT" | sed -n "s/^$1 //p" | tail -n 1; }
 guest_field() { guest_val "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 have_tun() {
@@ -91,7 +91,7 @@ check_reset() {
 
 # Two NICs: $MAC2 as given, the other one made up (52:54:00:...).
 check_mac() {
-	_macs=$(tr -d '\r' <"$OUT" | sed -n 's/^ITSY-NET-DEVICE [^ ]* \([^ ]*\) driver=virtio_net$/\1/p' |
+	_macs=$(console "$OUT" | sed -n 's/^ITSY-NET-DEVICE [^ ]* \([^ ]*\) driver=virtio_net$/\1/p' |
 		sort -u | tr '\n' ' ')
 	echo "ITSY-INFO virtio-net-mac: $_macs"
 	case " $_macs" in

@@ -9,7 +9,7 @@ run_itsy virtio-rng "$BOOT_TIMEOUT" --kernel "$KERNEL" --initrd "$INITRD" \
 check_clean_run virtio-rng 'ITSY-RNG-AVAILABLE .*virtio_rng' 'ITSY-RNG-BYTES 256$'
 
 # The request queue's vector: on the ITS, with a non-zero count.
-irq=$(tr -d '\r' <"$OUT" | grep 'ITSY-IRQ' | grep -- '-input' | head -n 1)
+irq=$(console "$OUT" | grep 'ITSY-IRQ' | grep -- '-input' | head -n 1)
 echo "ITSY-INFO virtio-msi-its: $irq"
 if ! echo "$irq" | grep -qE 'ITS-(PCI-)?MSI'; then
 	fail virtio-msi-its "the virtio-rng vector is not on the ITS" "$OUT" "$ERR"

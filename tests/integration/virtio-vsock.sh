@@ -21,7 +21,7 @@ fail_all() {
 
 # info NAME FILE REGEX: FILE's lines matching REGEX into the log.
 info() {
-	tr -d '\r' <"$2" | grep -E -- "$3" | sed "s|^|ITSY-INFO $1: |"
+	console "$2" | grep -E -- "$3" | sed "s|^|ITSY-INFO $1: |"
 }
 
 if [ ! -e /dev/vhost-vsock ]; then
