@@ -2,14 +2,18 @@
 #include "vmm/clock.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CTRL_A		0x01
 #define PANIC_BANNER	"Kernel panic - not syncing"
+#define CLOSE_WAIT_S	2	/* how long close waits for a stopped terminal */
+#define WRITE_CHUNK	16384	/* a blocking write frees ring room this often */
 
 /* Streaming match of one fixed string in the output. */
 struct matcher {
@@ -27,6 +31,17 @@ struct console {
 	uint8_t pend[256];
 	size_t pend_off, pend_len;
 	struct matcher panic, mark;
+	/* Output: ring[head .. head + len) (mod the size) waits for the
+	 * writer thread; all under out_lock. */
+	pthread_mutex_t out_lock;
+	pthread_cond_t out_cond;	/* bytes queued, or bytes written */
+	uint8_t *ring;
+	size_t head, len;
+	int stop;			/* close: the writer ends once drained */
+	int room_wanted;		/* console_has_room() said no */
+	int room_fd;
+	uint64_t dropped;
+	pthread_t writer;
 };
 
 static void match_byte(struct matcher *m, uint8_t b)
@@ -51,6 +66,57 @@ static void set_raw(struct console *c)
 	tcsetattr(c->in_fd, TCSANOW, &t);
 }
 
+/* Write one contiguous run of the ring, outside the lock: producers only
+ * add bytes after head + len, so the run stays as it is. */
+static size_t write_run(struct console *c, size_t head, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = write(c->out_fd, c->ring + head, n);
+	while (w < 0 && errno == EINTR);
+	return w < 0 ? n : (size_t)w;	/* a closed output drops what it cannot take */
+}
+
+static void *writer_thread(void *arg)
+{
+	struct console *c = arg;
+	uint64_t one = 1;
+	size_t n;
+
+	pthread_mutex_lock(&c->out_lock);
+	for (;;) {
+		while (!c->len && !c->stop)
+			pthread_cond_wait(&c->out_cond, &c->out_lock);
+		if (!c->len)
+			break;
+		n = c->len < CONSOLE_OUT_RING - c->head ? c->len : CONSOLE_OUT_RING - c->head;
+		n = n < WRITE_CHUNK ? n : WRITE_CHUNK;
+		pthread_mutex_unlock(&c->out_lock);
+		n = write_run(c, c->head, n);
+		pthread_mutex_lock(&c->out_lock);
+		c->head = (c->head + n) % CONSOLE_OUT_RING;
+		c->len -= n;
+		if (c->room_wanted) {
+			c->room_wanted = 0;
+			(void)!write(c->room_fd, &one, sizeof(one));
+		}
+		pthread_cond_broadcast(&c->out_cond);
+	}
+	pthread_mutex_unlock(&c->out_lock);
+	return NULL;
+}
+
+static void console_free(struct console *c)
+{
+	if (c->kick_fd >= 0)
+		close(c->kick_fd);
+	if (c->room_fd >= 0)
+		close(c->room_fd);
+	free(c->ring);
+	free(c);
+}
+
 struct console *console_open(int in_fd, int out_fd)
 {
 	struct console *c = calloc(1, sizeof(*c));
@@ -60,8 +126,17 @@ struct console *console_open(int in_fd, int out_fd)
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
 	c->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	c->room_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	c->ring = malloc(CONSOLE_OUT_RING);
 	c->panic.pat = PANIC_BANNER;
 	c->mark.pat = getenv("ITSY_STATS_MARK");
+	pthread_mutex_init(&c->out_lock, NULL);
+	pthread_cond_init(&c->out_cond, NULL);
+	if (c->kick_fd < 0 || c->room_fd < 0 || !c->ring ||
+	    pthread_create(&c->writer, NULL, writer_thread, c)) {
+		console_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -70,9 +145,32 @@ void console_start(struct console *c)
 	set_raw(c);
 }
 
+/* Let the writer finish what is queued; 0 once it has ended. */
+static int drain_and_stop(struct console *c)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += CLOSE_WAIT_S;
+	pthread_mutex_lock(&c->out_lock);
+	c->stop = 1;
+	pthread_cond_broadcast(&c->out_cond);
+	while (c->len && !rc)
+		rc = pthread_cond_timedwait(&c->out_cond, &c->out_lock, &until);
+	pthread_mutex_unlock(&c->out_lock);
+	return rc;
+}
+
 void console_close(struct console *c)
 {
-	if (c && c->is_tty)
+	if (!c)
+		return;
+	/* A writer stuck on a stopped terminal stays behind; the process is
+	 * ending anyway. */
+	if (!drain_and_stop(c))
+		pthread_join(c->writer, NULL);
+	if (c->is_tty)
 		tcsetattr(c->in_fd, TCSANOW, &c->saved);
 }
 
@@ -82,12 +180,66 @@ void console_set_sink(struct console *c, console_sink sink, void *ctx)
 	c->sink_ctx = ctx;
 }
 
+static void match_all(struct console *c, const uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		match_byte(&c->panic, buf[i]);
+		match_byte(&c->mark, buf[i]);
+	}
+}
+
+size_t console_write(struct console *c, const uint8_t *buf, size_t len)
+{
+	size_t n, tail, first;
+
+	pthread_mutex_lock(&c->out_lock);
+	n = len < CONSOLE_OUT_RING - c->len ? len : CONSOLE_OUT_RING - c->len;
+	tail = (c->head + c->len) % CONSOLE_OUT_RING;
+	first = n < CONSOLE_OUT_RING - tail ? n : CONSOLE_OUT_RING - tail;
+	memcpy(c->ring + tail, buf, first);
+	memcpy(c->ring, buf + first, n - first);
+	c->len += n;
+	match_all(c, buf, n);
+	if (n)
+		pthread_cond_broadcast(&c->out_cond);
+	pthread_mutex_unlock(&c->out_lock);
+	return n;
+}
+
 void console_out(struct console *c, uint8_t byte)
 {
-	while (write(c->out_fd, &byte, 1) < 0 && errno == EINTR)
-		;
-	match_byte(&c->panic, byte);
-	match_byte(&c->mark, byte);
+	if (console_write(c, &byte, 1))
+		return;
+	pthread_mutex_lock(&c->out_lock);
+	c->dropped++;
+	match_all(c, &byte, 1);	/* a panic is still a panic */
+	pthread_mutex_unlock(&c->out_lock);
+}
+
+int console_has_room(struct console *c, size_t want)
+{
+	int ok;
+
+	pthread_mutex_lock(&c->out_lock);
+	ok = CONSOLE_OUT_RING - c->len >= want;
+	c->room_wanted |= !ok;
+	pthread_mutex_unlock(&c->out_lock);
+	return ok;
+}
+
+int console_room_fd(const struct console *c)
+{
+	return c->room_fd;
+}
+
+uint64_t console_dropped(struct console *c)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&c->out_lock);
+	n = c->dropped;
+	pthread_mutex_unlock(&c->out_lock);
+	return n;
 }
 
 void console_kick(struct console *c)

@@ -24,10 +24,16 @@ static int call(const struct device *d, int (*fn)(void *), const char *what)
 
 int devices_pause(struct vm *vm)
 {
+	unsigned i;
 	int rc = 0;
 
-	for (unsigned i = 0; i < vm->ndevices && !rc; i++)
-		rc = call(&vm->devices[i], vm->devices[i].ops->pause, "pause");
+	for (i = 0; i < vm->ndevices; i++)
+		if ((rc = call(&vm->devices[i], vm->devices[i].ops->pause, "pause")))
+			break;
+	/* Undo exactly what was done: a device whose pause failed is still
+	 * running (its contract), those paused before it run again. */
+	while (rc && i-- > 0)
+		call(&vm->devices[i], vm->devices[i].ops->resume, "resume");
 	return rc;
 }
 

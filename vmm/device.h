@@ -4,7 +4,7 @@
  * Order contract: devices are paused after the vCPUs (nothing new can
  * come from the guest) and resumed before them; pause returns only when
  * the device touches neither guest RAM nor interrupts any more and has
- * nothing in flight. save/load write and read the device's own state as a
+ * nothing in flight, or fails and leaves the device running as it was. save/load write and read the device's own state as a
  * keyed set of little-endian fields (vmm/regset.h) whose layout is
  * @version (the stream belongs to migration/); load runs on a paused,
  * realized device, refuses a version it does not know, and rebuilds routes,
@@ -48,7 +48,8 @@ struct device {
 int device_add(struct vm *vm, const struct device_ops *ops, void *state);
 
 /* Pause (resume) every device, in registration (reverse) order. Stops at
- * the first error and returns it. */
+ * the first error and returns it; a failed pause first resumes the devices
+ * it had paused, so the VM is as it was. */
 int devices_pause(struct vm *vm);
 int devices_resume(struct vm *vm);
 

@@ -38,13 +38,13 @@ int mmio_register(struct mmio_bus *bus, uint64_t base, uint64_t size,
 	return rc;
 }
 
-int mmio_unregister(struct mmio_bus *bus, uint64_t base)
+int mmio_unregister(struct mmio_bus *bus, uint64_t base, const void *opaque)
 {
 	int rc = -ENOENT;
 
 	pthread_rwlock_wrlock(&bus->lock);
 	for (unsigned i = 0; i < bus->n && rc; i++) {
-		if (bus->r[i].base != base)
+		if (bus->r[i].base != base || bus->r[i].opaque != opaque)
 			continue;
 		bus->r[i] = bus->r[--bus->n];
 		rc = 0;

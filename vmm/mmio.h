@@ -35,8 +35,9 @@ void mmio_init(struct mmio_bus *bus);
 int mmio_register(struct mmio_bus *bus, uint64_t base, uint64_t size,
 		  mmio_fn fn, void *opaque);
 
-/* Remove the region that starts at @base. -ENOENT if there is none. */
-int mmio_unregister(struct mmio_bus *bus, uint64_t base);
+/* Remove the region that starts at @base and was registered with @opaque
+ * (so nobody removes a region of another's). -ENOENT if there is none. */
+int mmio_unregister(struct mmio_bus *bus, uint64_t base, const void *opaque);
 
 /* Run the handler for @addr. -ENOENT if no region claims the access. */
 int mmio_dispatch(struct mmio_bus *bus, uint64_t addr, uint8_t *data,

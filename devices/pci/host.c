@@ -18,8 +18,13 @@ static void ecam_mmio(void *opaque, uint64_t off, uint8_t *data, unsigned len,
 	struct pci_host *h = opaque;
 	uint32_t v = 0;
 
-	if (len > 4)	/* config accesses are at most 32 bits wide */
-		len = 4;
+	/* Config accesses are at most 32 bits wide (PCIe 7.2.2): a wider one
+	 * is not one, and reads all ones like an absent function. */
+	if (len > 4) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
 	memcpy(&v, data, len);
 	pthread_mutex_lock(&h->lock);
 	if (is_write)

@@ -351,16 +351,25 @@ static int blk_serve(struct virtio_dev *d, struct blk *b, unsigned q)
 	return virtq_push(&d->vq[q], c->head, r.written + 1) ? -EIO : 0;
 }
 
+/* At most VIRTIO_KICK_BUDGET requests, or the first requests that reach
+ * BLK_KICK_BYTES of buffers, per kick: then come back. */
 static void blk_kick(struct virtio_dev *d, unsigned q)
 {
 	struct blk *b = d->priv;
-	int rc;
+	unsigned budget = VIRTIO_KICK_BUDGET;
+	uint64_t bytes = 0;
+	int rc = 0;
 
-	do
-		rc = virtq_pop(&d->vq[q], &b->chain);
-	while (rc > 0 && !(rc = blk_serve(d, b, q)));
+	while (budget && bytes < BLK_KICK_BYTES && (rc = virtq_pop(&d->vq[q], &b->chain)) > 0) {
+		bytes += b->chain.read_len + b->chain.write_len;
+		budget--;
+		if ((rc = blk_serve(d, b, q)))
+			break;
+	}
 	if (rc < 0)
 		virtio_dev_broken(d);
+	else if (!budget || bytes >= BLK_KICK_BYTES)
+		virtio_dev_rekick(d, q);
 	virtio_dev_signal(d, q);
 }
 

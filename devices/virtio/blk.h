@@ -13,7 +13,8 @@
  *    read-only, DISCARD and WRITE_ZEROES when writable). The transport adds
  *    VIRTIO_F_VERSION_1.
  *  - Requests are completed synchronously on the device thread, in order,
- *    one chain at a time: each popped chain is pushed before the next pop.
+ *    one chain at a time: each popped chain is pushed before the next pop;
+ *    one kick serves at most VIRTIO_KICK_BUDGET of them (or BLK_KICK_BYTES).
  *    So once virtio_dev_stop() has returned nothing is in flight (the
  *    queue's last_avail equals its used_idx) and every completed write is
  *    in the file (durably so after the guest's FLUSH). Snapshots rely on
@@ -36,6 +37,8 @@
 #define BLK_SECTOR		512
 /* Data segments of one request: the queue size less header and status. */
 #define BLK_SEG_MAX		(BLK_QUEUE_MAX - 2)
+/* Buffer bytes after which one kick stops taking requests (virtio.h). */
+#define BLK_KICK_BYTES		(16u << 20)
 /* Largest discard or write-zeroes range, in sectors (1 GiB). */
 #define BLK_MAX_RANGE_SECTORS	(1u << 21)
 

@@ -12,6 +12,7 @@
 #define RXQ		0	/* receiveq0: to the guest */
 #define TXQ		1	/* transmitq0: from the guest */
 #define RING		1024
+#define TX_ROOM		(64u << 10)	/* console room needed to take a chain */
 
 struct vcon {
 	struct console *con;
@@ -87,20 +88,38 @@ static void on_input(struct virtio_dev *d, void *ctx)
 	deliver(d);
 }
 
+/* Device thread: guest output to the console, while the console has room
+ * for a whole chain of the size drivers send (a page); a larger chain
+ * loses what does not fit. Without room, the room watch comes back. */
 static void transmit(struct virtio_dev *d)
 {
 	struct vcon *v = d->priv;
-	int rc;
+	unsigned budget = VIRTIO_KICK_BUDGET;
+	int rc = 0;
 
-	while ((rc = virtq_pop(&d->vq[TXQ], &v->chain)) > 0) {
+	if (!d->vq[TXQ].size)
+		return;
+	while (budget && console_has_room(v->con, TX_ROOM) &&
+	       (rc = virtq_pop(&d->vq[TXQ], &v->chain)) > 0) {
 		for (unsigned i = 0; i < v->chain.nread; i++)
-			for (uint32_t k = 0; k < v->chain.seg[i].len; k++)
-				console_out(v->con, ((uint8_t *)v->chain.seg[i].ptr)[k]);
+			console_write(v->con, v->chain.seg[i].ptr, v->chain.seg[i].len);
 		virtq_push(&d->vq[TXQ], v->chain.head, 0);
+		budget--;
 	}
 	if (rc < 0)
 		virtio_dev_broken(d);
+	else if (!budget)
+		virtio_dev_rekick(d, TXQ);
 	virtio_dev_signal(d, TXQ);
+}
+
+static void on_room(struct virtio_dev *d, void *ctx)
+{
+	struct vcon *v = ctx;
+	uint64_t n;
+
+	(void)!read(console_room_fd(v->con), &n, sizeof(n));
+	transmit(d);
 }
 
 static void vcon_kick(struct virtio_dev *d, unsigned q)
@@ -116,7 +135,8 @@ static int vcon_realize(struct virtio_dev *d)
 	struct vcon *v = d->priv;
 
 	v->dev = d;
-	return virtio_dev_watch(d, v->input_fd, on_input, v);
+	return virtio_dev_watch(d, v->input_fd, on_input, v) ?:
+	       virtio_dev_watch(d, console_room_fd(v->con), on_room, v);
 }
 
 static void vcon_config(struct virtio_dev *d, uint8_t *buf)

@@ -378,14 +378,6 @@ static void tx_one(struct net *n, const struct virtq_chain *c)
 	while (r < 0 && errno == EINTR);
 }
 
-/* Come back to the queue after the other events: the budget ran out. */
-static void tx_rekick(struct virtio_dev *d)
-{
-	uint64_t one = 1;
-
-	(void)!write(d->kick_fd[NET_TXQ], &one, sizeof(one));
-}
-
 static void tx_run(struct virtio_dev *d, struct net *n)
 {
 	struct virtq *q = &d->vq[NET_TXQ];
@@ -404,7 +396,7 @@ static void tx_run(struct virtio_dev *d, struct net *n)
 	if (rc < 0)
 		virtio_dev_broken(d);
 	else if (!budget)
-		tx_rekick(d);
+		virtio_dev_rekick(d, NET_TXQ);
 	virtio_dev_signal(d, NET_TXQ);
 }
 

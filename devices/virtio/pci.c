@@ -75,7 +75,7 @@ static void fire(struct virtio_pci *vp, unsigned vec)
 {
 	uint64_t one = 1;
 
-	if (vec < NVEC && msix_notify(&vp->msix, vec) == 1)
+	if (vec < vp->msix.nvec && msix_notify(&vp->msix, vec) == 1)
 		(void)!write(vp->irqfd[vec], &one, sizeof(one));
 }
 
@@ -105,7 +105,7 @@ static int call_fd(struct virtio_dev *d, unsigned q)
 	struct virtio_pci *vp = d->tp_ctx;
 	unsigned vec = vp->q[q].vector;
 
-	return vec < NVEC ? vp->irqfd[vec] : -1;
+	return vec < vp->msix.nvec ? vp->irqfd[vec] : -1;
 }
 
 static const struct virtio_transport vp_transport = { on_interrupt, on_needs_reset, call_fd };
@@ -164,14 +164,16 @@ static void wr_gfeature(struct virtio_pci *vp, uint32_t v)
 	vp->guest_features |= (uint64_t)v << shift;
 }
 
-static uint16_t vector_or_none(uint32_t v)
+/* A vector the MSI-X table does not have reads back as NO_VECTOR, which
+ * tells the driver it was refused (virtio 1.x, 4.1.5.1.2). */
+static uint16_t vector_or_none(const struct virtio_pci *vp, uint32_t v)
 {
-	return v < NVEC ? (uint16_t)v : NO_VECTOR;
+	return v < vp->msix.nvec ? (uint16_t)v : NO_VECTOR;
 }
 
 static void wr_config_vector(struct virtio_pci *vp, uint32_t v)
 {
-	vp->config_vector = vector_or_none(v);
+	vp->config_vector = vector_or_none(vp, v);
 }
 
 #define QREG(name, field)						\
@@ -209,7 +211,7 @@ static void wr_qvector(struct virtio_pci *vp, uint32_t v)
 	struct vp_queue *q = selq(vp);
 
 	if (q)
-		q->vector = vector_or_none(v);
+		q->vector = vector_or_none(vp, v);
 }
 
 static void wr_qenable(struct virtio_pci *vp, uint32_t v)
@@ -308,10 +310,16 @@ static int setup_queues(struct virtio_pci *vp)
 	return 0;
 }
 
+/* Features the driver accepted (FEATURES_OK) and queues it set up: the
+ * device starts, once per reset. */
 static void driver_ok(struct virtio_pci *vp)
 {
-	vp->dev.features = vp->guest_features;
-	if (setup_queues(vp) || virtio_dev_start(&vp->dev)) {
+	vp->dev.features = vp->guest_features & offered(vp);
+	if (!(vp->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		log_msg("%s: cannot start: the guest set DRIVER_OK without FEATURES_OK",
+			vp->dev.be->name);
+		vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	} else if (setup_queues(vp) || virtio_dev_start(&vp->dev)) {
 		log_msg("%s: cannot start: bad queue setup from the guest", vp->dev.be->name);
 		vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	}
@@ -328,6 +336,10 @@ static void wr_status(struct virtio_pci *vp, uint32_t v)
 	if ((new & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !features_ok(vp))
 		new &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* the driver reads it back */
+	/* Only a reset stops a started device: DRIVER_OK taken back without
+	 * one stays set, and the device asks for the reset. */
+	if ((old & VIRTIO_CONFIG_S_DRIVER_OK) && !(new & VIRTIO_CONFIG_S_DRIVER_OK))
+		new |= VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET;
 	vp->status = new | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
 	if ((new & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK))
 		driver_ok(vp);
@@ -359,21 +371,28 @@ static void finish_reset(struct virtio_pci *vp)
 
 /* ---- BAR 0 ---- */
 
+/* Each field is accessed at its own offset and width (virtio 1.x, 4.1.3.1;
+ * 64-bit fields as two 32-bit halves); any other access reads 0 and writes
+ * nothing. While a reset runs, writes are dropped: the driver must wait for
+ * status 0 first. */
 static void common_access(struct virtio_pci *vp, uint64_t off, uint8_t *data,
 			  unsigned len, int is_write)
 {
 	const struct common_reg *r = common_find(off, len);
 	uint32_t v = 0;
 
+	if (!is_write)
+		memset(data, 0, len);
+	if (!r)
+		return;
 	if (is_write) {
-		memcpy(&v, data, len);
-		if (r && r->write)
+		memcpy(&v, data, r->len);
+		if (r->write && !vp->resetting)
 			r->write(vp, v);
 		return;
 	}
-	if (r)
-		v = r->read(vp);
-	memcpy(data, &v, len);
+	v = r->read(vp);
+	memcpy(data, &v, r->len);
 }
 
 static void isr_access(struct virtio_pci *vp, uint64_t off, uint8_t *data,
@@ -443,19 +462,31 @@ static const bar_fn bar_regions[BAR_SIZE / REGION_SIZE] = {
 	[OFF_MSIX_PBA / REGION_SIZE]	= msix_pba_access,
 };
 
+/* An access a region can take: 1, 2, 4 or 8 bytes, all inside it. */
+static bar_fn region_of(uint64_t off, unsigned len)
+{
+	if ((len != 1 && len != 2 && len != 4 && len != 8) || off >= BAR_SIZE ||
+	    off % REGION_SIZE + len > REGION_SIZE)
+		return NULL;
+	return bar_regions[off / REGION_SIZE];
+}
+
 static void bar_mmio(void *opaque, uint64_t off, uint8_t *data, unsigned len,
 		     int is_write)
 {
 	struct virtio_pci *vp = opaque;
-	bar_fn fn = bar_regions[off / REGION_SIZE];
-	int reset;
+	bar_fn fn = region_of(off, len);
+	int was_resetting, reset;
 
 	pthread_mutex_lock(vp->lock);
-	if (fn && len <= 8)
+	was_resetting = vp->resetting;
+	if (fn)
 		fn(vp, off % REGION_SIZE, data, len, is_write);
 	else if (!is_write)
 		memset(data, 0, len);
-	reset = vp->resetting && is_write;
+	/* Why only the access that asked runs the reset: another vCPU writing
+	 * meanwhile must not stop and join the device a second time. */
+	reset = vp->resetting && !was_resetting;
 	pthread_mutex_unlock(vp->lock);
 	if (reset)
 		finish_reset(vp);
@@ -476,11 +507,15 @@ static void on_bar_change(struct pci_function *f, unsigned index, uint64_t old,
 	struct virtio_pci *vp = ctx;
 
 	(void)f;
+	(void)old;
 	if (index != 0)
 		return;
-	if (old) {
-		bind_doorbells(vp, old, 0);
-		mmio_unregister(&vp->vm->mmio, old);
+	/* Why vp->bar and not @old: a BAR the guest put over another region
+	 * was never registered here, and moving it away must not take that
+	 * region with it. */
+	if (vp->bar) {
+		bind_doorbells(vp, vp->bar, 0);
+		mmio_unregister(&vp->vm->mmio, vp->bar, vp);
 	}
 	vp->bar = 0;
 	if (new && !mmio_register(&vp->vm->mmio, new, BAR_SIZE, bar_mmio, vp)) {
@@ -628,7 +663,7 @@ static int get_scalars(struct virtio_pci *vp, const struct regset *s)
 		if (regset_get_uint(s, K_DFSELECT + i, &v[i]))
 			return -EINVAL;
 	vp->dfselect = v[0], vp->gfselect = v[1], vp->guest_features = v[2];
-	vp->config_vector = vector_or_none(v[3]), vp->queue_sel = v[4];
+	vp->config_vector = vector_or_none(vp, v[3]), vp->queue_sel = v[4];
 	vp->status = v[5], vp->isr = v[6], vp->generation = v[7];
 	return 0;
 }
@@ -642,15 +677,22 @@ static int get_queue(struct virtio_pci *vp, unsigned i, const struct regset *s)
 	for (unsigned k = 0; k < 8; k++)
 		if (regset_get_uint(s, K_QUEUE + 16 * i + k, &v[k]))
 			return -EINVAL;
-	q->size = v[Q_SIZE], q->vector = vector_or_none(v[Q_VECTOR]), q->enable = v[Q_ENABLE] & 1;
+	/* A size the guest could not have written: not this device's state. */
+	if (!v[Q_SIZE] || (v[Q_SIZE] & (v[Q_SIZE] - 1)) || v[Q_SIZE] > vp->dev.be->queue_max)
+		return -EINVAL;
+	q->size = v[Q_SIZE], q->vector = vector_or_none(vp, v[Q_VECTOR]), q->enable = v[Q_ENABLE] & 1;
 	q->desc = v[Q_DESC], q->avail = v[Q_AVAIL], q->used = v[Q_USED];
 	if (!q->enable || !(vp->status & VIRTIO_CONFIG_S_DRIVER_OK))
 		return 0;
 	st = (struct virtq_state){ (uint16_t)v[Q_LAST_AVAIL], (uint16_t)v[Q_USED_IDX] };
-	if (virtq_init(&vp->dev.vq[i], vp->dev.mem, q->size, q->desc, q->avail, q->used,
-		       virtio_dev_has(&vp->dev, VIRTIO_RING_F_EVENT_IDX)))
-		return -EINVAL;
-	return virtq_set_state(&vp->dev.vq[i], &st);
+	if (!virtq_init(&vp->dev.vq[i], vp->dev.mem, q->size, q->desc, q->avail, q->used,
+			virtio_dev_has(&vp->dev, VIRTIO_RING_F_EVENT_IDX)) &&
+	    !virtq_set_state(&vp->dev.vq[i], &st))
+		return 0;
+	memset(&vp->dev.vq[i], 0, sizeof(vp->dev.vq[i]));
+	/* Why a device asking for a reset loads anyway: the guest may have
+	 * given it these very rings, which it could not start on. */
+	return vp->status & VIRTIO_CONFIG_S_NEEDS_RESET ? 0 : -EINVAL;
 }
 
 /*
@@ -669,7 +711,7 @@ static int vp_load(void *state, const struct regset *s, unsigned version)
 	rc = rc ? rc : get_blob(s, K_CFG, vp->pf.cfg, sizeof(vp->pf.cfg));
 	rc = rc ? rc : get_msix(vp, s);
 	rc = rc ? rc : get_scalars(vp, s);
-	vp->dev.features = vp->guest_features;
+	vp->dev.features = vp->guest_features & offered(vp);
 	for (unsigned i = 0; !rc && i < vp->dev.be->nqueues; i++)
 		rc = get_queue(vp, i, s);
 	if (!rc) {

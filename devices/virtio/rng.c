@@ -5,13 +5,14 @@
 #include <linux/virtio_ring.h>
 #include <sys/random.h>
 
-/* Fill one device-writable buffer; returns the bytes written. */
-static uint32_t fill(const struct virtq_seg *s)
+/* Fill up to @max bytes of one device-writable buffer; returns the bytes
+ * written. */
+static uint32_t fill(const struct virtq_seg *s, uint32_t max)
 {
-	uint32_t done = 0;
+	uint32_t done = 0, want = s->len < max ? s->len : max;
 
-	while (done < s->len) {
-		ssize_t n = getrandom((uint8_t *)s->ptr + done, s->len - done, 0);
+	while (done < want) {
+		ssize_t n = getrandom((uint8_t *)s->ptr + done, want - done, 0);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -21,21 +22,35 @@ static uint32_t fill(const struct virtq_seg *s)
 	return done;
 }
 
+/* One chain gets at most RNG_CHAIN_MAX bytes (a device may fill less than
+ * the buffers offer; the used length says how much): a chain of huge
+ * buffers costs no more than a small one. */
+static uint32_t fill_chain(const struct virtq_chain *c)
+{
+	uint32_t len = 0;
+
+	for (unsigned i = c->nread; i < c->nread + c->nwrite && len < RNG_CHAIN_MAX; i++)
+		len += fill(&c->seg[i], RNG_CHAIN_MAX - len);
+	return len;
+}
+
 static void rng_kick(struct virtio_dev *d, unsigned q)
 {
 	static struct virtq_chain c;	/* device thread only; too big for the stack */
+	unsigned budget = VIRTIO_KICK_BUDGET;
 	uint32_t len;
-	int rc;
+	int rc = 0;
 
-	while ((rc = virtq_pop(&d->vq[q], &c)) > 0) {
-		len = 0;
-		for (unsigned i = c.nread; i < c.nread + c.nwrite; i++)
-			len += fill(&c.seg[i]);
+	while (budget && (rc = virtq_pop(&d->vq[q], &c)) > 0) {
+		len = fill_chain(&c);
 		virtq_mark_written(&d->vq[q], c.seg + c.nread, c.nwrite, len);
 		virtq_push(&d->vq[q], c.head, len);
+		budget--;
 	}
 	if (rc < 0)
 		virtio_dev_broken(d);
+	else if (!budget)
+		virtio_dev_rekick(d, q);
 	virtio_dev_signal(d, q);
 }
 

@@ -96,15 +96,26 @@ static int dispatch(struct virtio_dev *d, uint32_t tag)
 	return 1;
 }
 
+static int asked_to_stop(const struct epoll_event *ev, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.u32 == STOP)
+			return 1;
+	return 0;
+}
+
 static void *dev_thread(void *arg)
 {
 	struct virtio_dev *d = arg;
 	struct epoll_event ev[8];
 	int ep = d->epoll_fd, n, live = 1;
 
-	/* Kicks that came before the thread ran are still in the eventfds. */
+	/* Kicks that came before the thread ran are still in the eventfds.
+	 * Why a stop goes first: a pause waits for it, and a queue the guest
+	 * keeps busy (rekicked) would otherwise delay it by a whole batch. */
 	while (live) {
 		n = epoll_wait(ep, ev, 8, -1);
+		live = !asked_to_stop(ev, n);
 		for (int i = 0; i < n && live; i++)
 			live = dispatch(d, ev[i].data.u32);
 	}
@@ -137,11 +148,16 @@ int virtio_dev_start(struct virtio_dev *d)
 
 int virtio_dev_pause(struct virtio_dev *d)
 {
-	int thread = d->running;
+	int thread = d->running, rc;
 
 	virtio_dev_stop(d, 0);
-	d->paused = thread;
-	return d->be->pause ? d->be->pause(d) : 0;
+	rc = d->be->pause ? d->be->pause(d) : 0;
+	/* Why the thread starts again: a failed pause leaves the device as
+	 * it found it (vmm/device.h), and the VM goes on. */
+	if (rc && thread)
+		run_thread(d);
+	d->paused = thread && !rc;
+	return rc;
 }
 
 int virtio_dev_resume(struct virtio_dev *d)
@@ -167,6 +183,13 @@ void virtio_dev_stop(struct virtio_dev *d, int reset)
 	d->paused = 0;
 	if (reset && d->be->reset)
 		d->be->reset(d);
+}
+
+void virtio_dev_rekick(struct virtio_dev *d, unsigned q)
+{
+	uint64_t one = 1;
+
+	(void)!write(d->kick_fd[q], &one, sizeof(one));
 }
 
 void virtio_dev_signal(struct virtio_dev *d, unsigned q)

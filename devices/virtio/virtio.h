@@ -20,6 +20,10 @@
 
 #define VIRTIO_MAX_QUEUES	8
 #define VIRTIO_MAX_WATCHES	4
+/* Chains a backend serves for one kick at most: past that it calls
+ * virtio_dev_rekick() and returns, so that one notification never holds
+ * the thread (and a pause waiting for it) for long. */
+#define VIRTIO_KICK_BUDGET	64
 
 struct virtio_dev;
 
@@ -38,7 +42,9 @@ struct virtio_backend {
 	void (*config)(struct virtio_dev *d, uint8_t *buf);
 	/* The queues are live (DRIVER_OK). Optional. 0 or -errno. */
 	int (*start)(struct virtio_dev *d);
-	/* Queue @q was kicked: serve it. On the device thread. */
+	/* Queue @q was kicked: serve it, at most VIRTIO_KICK_BUDGET chains
+	 * (or a bounded amount of work) before virtio_dev_rekick(). On the
+	 * device thread. */
 	void (*kick)(struct virtio_dev *d, unsigned q);
 	/* The device is being reset and its thread is stopped: drop any
 	 * state tied to the queues. Optional. */
@@ -114,10 +120,16 @@ void virtio_dev_stop(struct virtio_dev *d, int reset);
 
 /* Quiesce a started device for a VM pause: its thread is stopped between
  * requests (backends finish requests before taking the next, so nothing is
- * in flight), then the backend's pause(). No-op if not started.
+ * in flight), then the backend's pause(); if that fails, the thread runs
+ * again and the error is returned. No-op if not started.
  * virtio_dev_resume() undoes it. */
 int virtio_dev_pause(struct virtio_dev *d);
 int virtio_dev_resume(struct virtio_dev *d);
+
+/* From the device thread: the kick's budget ran out with work left on
+ * queue @q; serve it again after the events already waiting (a stop
+ * request among them comes first). */
+void virtio_dev_rekick(struct virtio_dev *d, unsigned q);
 
 /* After pushes on queue @q: interrupt the driver if the queue says so. */
 void virtio_dev_signal(struct virtio_dev *d, unsigned q);

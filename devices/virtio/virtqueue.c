@@ -90,6 +90,8 @@ int virtq_pending(struct virtq *q)
 
 	if (q->broken)
 		return -EIO;
+	if (!q->size)
+		return 0;	/* never set up: the driver did not enable it */
 	/* Acquire: ring entries are read only after the index. */
 	idx = le16toh(__atomic_load_n(&q->vr.avail->idx, __ATOMIC_ACQUIRE));
 	n = idx - q->last_avail;
@@ -241,6 +243,8 @@ int virtq_need_notify(struct virtq *q)
 
 int virtq_set_notify(struct virtq *q, int enable)
 {
+	if (!q->size)
+		return 0;
 	q->notify = !!enable;
 	if (!q->event_idx)
 		store16(&q->vr.used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY);

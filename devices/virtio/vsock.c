@@ -257,7 +257,7 @@ static void vsock_reset(struct virtio_dev *d)
 
 /* Pause: the kernel stops serving the rings, and their positions come back
  * into the virtqueues so a snapshot carries them: vhost's next avail index
- * lives only in the kernel; the used index is in guest memory. */
+ * lives only in the kernel. */
 static int vsock_pause(struct virtio_dev *d)
 {
 	struct vsock *v = d->priv;
@@ -267,11 +267,14 @@ static int vsock_pause(struct virtio_dev *d)
 		struct vhost_vring_state s = { .index = q };
 
 		rc = vhost(v, VHOST_GET_VRING_BASE, &s, "VHOST_GET_VRING_BASE");
-		if (!rc) {
-			d->vq[q].last_avail = (uint16_t)s.num;
-			d->vq[q].used_idx = le16toh(d->vq[q].vr.used->idx);
-		}
+		/* Why used_idx is not read from the used ring: the guest may
+		 * write there. A stopped vhost has used every chain it took,
+		 * so the device's own count is the avail index it reached. */
+		if (!rc)
+			d->vq[q].last_avail = d->vq[q].used_idx = (uint16_t)s.num;
 	}
+	if (rc && v->started)
+		set_running(v, 1);	/* a failed pause leaves it running */
 	return rc;
 }
 

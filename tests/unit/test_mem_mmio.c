@@ -231,8 +231,10 @@ END_TEST
 /* A BAR moving: the old range stops answering, the new one answers. */
 START_TEST(unregister_then_move)
 {
-	ck_assert_int_eq(mmio_unregister(&bus, A_BASE + 1), -ENOENT);
-	ck_assert_int_eq(mmio_unregister(&bus, A_BASE), 0);
+	ck_assert_int_eq(mmio_unregister(&bus, A_BASE + 1, &dev_a), -ENOENT);
+	ck_assert_int_eq(mmio_unregister(&bus, A_BASE, &dev_b), -ENOENT);	/* not b's */
+	ck_assert_int_eq(read_at(A_BASE, 4), 0);
+	ck_assert_int_eq(mmio_unregister(&bus, A_BASE, &dev_a), 0);
 	ck_assert_int_eq(read_at(A_BASE, 4), -ENOENT);
 	ck_assert_int_eq(mmio_register(&bus, 0x9000, SIZE, handler, &dev_a), 0);
 	ck_assert_int_eq(read_at(0x9000 + 4, 4), 0);
@@ -246,13 +248,13 @@ END_TEST
 static void moving_handler(void *opaque, uint64_t off, uint8_t *data, unsigned len, int is_write)
 {
 	(void)off; (void)data; (void)len; (void)is_write;
-	ck_assert_int_eq(mmio_unregister(&bus, A_BASE), 0);
+	ck_assert_int_eq(mmio_unregister(&bus, A_BASE, &dev_a), 0);
 	ck_assert_int_eq(mmio_register(&bus, 0x9000, SIZE, handler, opaque), 0);
 }
 
 START_TEST(handler_may_move_regions)
 {
-	ck_assert_int_eq(mmio_unregister(&bus, B_BASE), 0);
+	ck_assert_int_eq(mmio_unregister(&bus, B_BASE, &dev_b), 0);
 	ck_assert_int_eq(mmio_register(&bus, B_BASE, SIZE, moving_handler, &dev_a), 0);
 	ck_assert_int_eq(read_at(B_BASE, 4), 0);
 	ck_assert_int_eq(read_at(A_BASE, 4), -ENOENT);

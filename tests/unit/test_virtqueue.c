@@ -728,6 +728,23 @@ START_TEST(state_rejects_too_many_in_flight)
 }
 END_TEST
 
+/* A queue the driver never enabled (all zero): nothing pending, no ring
+ * touched (the rings' pointers are NULL). */
+START_TEST(never_set_up)
+{
+	struct virtq z;
+	struct virtq_chain *c = unit_alloc(sizeof(*c));
+
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(virtq_pending(&z), 0);
+	ck_assert_int_eq(virtq_pop(&z, c), 0);
+	ck_assert_int_eq(virtq_set_notify(&z, 1), 0);
+	ck_assert_int_eq(virtq_set_notify(&z, 0), 0);
+	ck_assert_int_eq(virtq_push(&z, 0, 0), -EINVAL);
+	free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("virtqueue");
@@ -746,7 +763,7 @@ int main(void)
 			   indices_wrap, event_idx_notify, event_idx_notify_wraps,
 			   event_idx_batch_across_wrap, no_interrupt_flag, set_notify_flags,
 			   set_notify_event_idx, init_rejects, init_sizes, state_round_trip,
-			   state_rejects_too_many_in_flight);
+			   state_rejects_too_many_in_flight, never_set_up);
 	for (unsigned i = 0; i < 4; i++)
 		tcase_add_checked_fixture(tc[i], setup, teardown);
 	return unit_run(s);

@@ -1,0 +1,116 @@
+/* The console's output side (vmm/console.c): guest output never blocks
+ * the thread that queues it, whatever the terminal does, and nothing
+ * queued is lost while the reader keeps up. */
+#include "vmm/console.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/unit/unit.h"
+
+static int pfd[2];
+static struct console *c;
+
+static void setup(void)
+{
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	c = console_open(-1, pfd[1]);
+	ck_assert_ptr_nonnull(c);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Read from the pipe until @len bytes came (or 5 s passed). */
+static size_t read_all(uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+	double until = now() + 5;
+
+	while (got < len && now() < until) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		n = read(pfd[0], buf + got, len - got);
+		if (n > 0)
+			got += n;
+	}
+	return got;
+}
+
+/* Bytes come out in order and whole. */
+START_TEST(output_in_order)
+{
+	static uint8_t in[200000], out[200000];
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 31 + 7);
+	for (size_t off = 0; off < sizeof(in); off += 1000)
+		ck_assert_uint_eq(console_write(c, in + off, 1000), 1000);
+	ck_assert_uint_eq(read_all(out, sizeof(out)), sizeof(out));
+	ck_assert_mem_eq(in, out, sizeof(in));
+	console_close(c);
+}
+END_TEST
+
+/* Nobody reads the terminal: writes and single bytes return at once, the
+ * ring fills, the overflow is counted, and close gives up after a while. */
+START_TEST(stopped_terminal_never_blocks)
+{
+	static uint8_t buf[64 << 10];
+	double t0 = now();
+	size_t taken = 0;
+
+	memset(buf, 'x', sizeof(buf));
+	for (int i = 0; i < 64; i++)	/* 4 MiB offered: pipe and ring fill */
+		taken += console_write(c, buf, sizeof(buf));
+	for (int i = 0; i < 100; i++)
+		console_out(c, 'y');
+	ck_assert_uint_lt(taken, 64 * sizeof(buf));
+	ck_assert_uint_ge(taken, CONSOLE_OUT_RING);
+	ck_assert_uint_eq(console_dropped(c), 100);
+	ck_assert_int_eq(console_has_room(c, 1), 0);
+	ck_assert(now() - t0 < 2);
+	t0 = now();
+	console_close(c);
+	ck_assert(now() - t0 < 5);
+}
+END_TEST
+
+/* The room fd wakes a writer that was told there was no room. */
+START_TEST(room_comes_back)
+{
+	static uint8_t buf[CONSOLE_OUT_RING];
+	static uint8_t sink[1 << 16];
+	struct pollfd p = { .fd = console_room_fd(c), .events = POLLIN };
+
+	memset(buf, 'z', sizeof(buf));
+	while (console_write(c, buf, sizeof(buf)))
+		;	/* until both the pipe and the ring are full */
+	ck_assert_int_eq(console_has_room(c, 4096), 0);
+	ck_assert_int_eq(poll(&p, 1, 0), 0);
+	ck_assert_uint_gt(read(pfd[0], sink, sizeof(sink)), 0);
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("console");
+	TCase *tc = UNIT_TCASE(s, "output", output_in_order, stopped_terminal_never_blocks,
+			       room_comes_back);
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 30);
+	return unit_run(s);
+}
