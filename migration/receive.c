@@ -109,7 +109,7 @@ static int listen_on(const char *uri)
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	rc = fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, 1) ? -errno : 0;
+	rc = fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, WIRE_ACCEPT_MAX) ? -errno : 0;
 	if (rc) {
 		log_msg("--listen '%s': %s", uri, strerror(-rc));
 		if (fd >= 0)
@@ -120,23 +120,17 @@ static int listen_on(const char *uri)
 	return fd;
 }
 
-/* The first connection that authenticates; others are dropped. */
+static void refused(const char *why)
+{
+	log_msg("a connection was refused: %s", why);
+}
+
+/* The first connection that authenticates; a few handshakes run at once,
+ * each bounded in time, so a slow or hostile peer cannot keep a real
+ * source out (wire_accept). */
 static int accept_source(struct incoming *in, int lfd, const uint8_t *secret)
 {
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), rc;
-
-		if (fd < 0)
-			return -errno;
-		wire_tune_socket(fd, WIRE_IO_TIMEOUT_MS);
-		rc = wire_init(&in->w, fd, WIRE_IO_TIMEOUT_MS);
-		rc = rc ? rc : wire_handshake(&in->w, 0, secret);
-		if (!rc)
-			return 0;
-		log_msg("a connection was refused: %s", in->w.err[0] ? in->w.err : strerror(-rc));
-		wire_free(&in->w);
-		close(fd);
-	}
+	return wire_accept(&in->w, lfd, secret, refused);
 }
 
 /* ---- the steps ---- */

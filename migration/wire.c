@@ -19,9 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KDF_LABEL	"itsy-migration-v1"	/* 17 bytes, no NUL */
-#define DIR_TO_DEST	1			/* tag direction bytes */
+#define KDF_LABEL	"itsy-migration-v2"	/* no NUL on the wire */
+#define KDF_LABEL_LEN	(sizeof(KDF_LABEL) - 1)
+#define DIR_TO_DEST	1			/* direction bytes of the keys */
 #define DIR_TO_SOURCE	2
+#define AEAD_NONCE_LEN	crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+
+_Static_assert(KDF_LABEL_LEN == 17, "the label's length is part of the format");
+_Static_assert(WIRE_TAG_LEN == crypto_aead_xchacha20poly1305_ietf_ABYTES, "AEAD tag");
+_Static_assert(WIRE_KEY_LEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "AEAD key");
 
 /* HELLO field offsets. */
 #define HELLO_VERSION	8
@@ -80,33 +86,51 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The timeout as text: "30" or "0.25". */
-static const char *timeout_text(const struct wire *w, char *buf, size_t len)
+/* @ms as seconds of text: "30" or "0.25". */
+static const char *secs_text(int ms, char *buf, size_t len)
 {
-	if (w->timeout_ms % 1000)
-		snprintf(buf, len, "%.3g", w->timeout_ms / 1000.0);
+	if (ms % 1000)
+		snprintf(buf, len, "%.3g", ms / 1000.0);
 	else
-		snprintf(buf, len, "%d", w->timeout_ms / 1000);
+		snprintf(buf, len, "%d", ms / 1000);
 	return buf;
 }
 
-/* Wait until @events is possible on the socket, for at most timeout_ms. */
+static int io_late(struct wire *w)
+{
+	char t[32];
+
+	return wfail(w, -ETIMEDOUT, "the handshake took too long: over %s s",
+		     secs_text(w->handshake_ms, t, sizeof(t)));
+}
+
+/* Wait until @events is possible on the socket, for at most timeout_ms
+ * and, while the handshake runs, not past its deadline. */
 static int io_wait(struct wire *w, short events)
 {
 	struct pollfd p = { .fd = w->fd, .events = events };
 	int64_t end = now_ms() + w->timeout_ms;
+	bool capped = w->deadline && w->deadline <= end;
 	char t[32];
 
+	if (capped)
+		end = w->deadline;
 	for (;;) {
 		int64_t left = end - now_ms();
-		int n = poll(&p, 1, left > 0 ? (int)left : 0);
+		int n;
 
+		if (capped && left <= 0)
+			return io_late(w);	/* even if a byte is ready: no trickling past it */
+		n = poll(&p, 1, left > 0 ? (int)left : 0);
 		if (n > 0)
 			return 0;
+		if (n == 0 && capped)
+			return io_late(w);
 		if (n == 0)
 			return wfail(w, -ETIMEDOUT, events & POLLIN ?
 				     "no data from the peer for %s s" :
-				     "the peer took no data for %s s", timeout_text(w, t, sizeof(t)));
+				     "the peer took no data for %s s",
+				     secs_text(w->timeout_ms, t, sizeof(t)));
 		if (errno != EINTR)
 			return wfail(w, -errno, "poll on the migration socket: %s", strerror(errno));
 	}
@@ -191,75 +215,125 @@ static int io_write(struct wire *w, struct iovec *iov, int n)
 
 /* ---- Frames ---- */
 
-/* The tag of a frame going in direction @dir with sequence number @seq. */
-static void frame_tag(const struct wire *w, uint8_t dir, uint64_t seq, const uint8_t *hdr,
-		      const uint8_t *payload, size_t len, uint8_t tag[WIRE_TAG_LEN])
+static size_t tag_len(const struct wire *w)
+{
+	return w->secured ? WIRE_TAG_LEN : WIRE_MAC_LEN;
+}
+
+/* The AEAD nonce of frame @seq: the number, then zeros. */
+static void aead_nonce(uint64_t seq, uint8_t nonce[AEAD_NONCE_LEN])
+{
+	memset(nonce, 0, AEAD_NONCE_LEN);
+	le_put(nonce, seq, 8);
+}
+
+/* An insecure frame's tag: keyed BLAKE2b of @seq || header || payload. */
+static void frame_mac(const uint8_t *key, uint64_t seq, const uint8_t *hdr,
+		      const uint8_t *payload, size_t len, uint8_t mac[WIRE_MAC_LEN])
 {
 	crypto_generichash_state st;
-	uint8_t pre[9];
+	uint8_t s[8];
 
-	pre[0] = dir;
-	le_put(pre + 1, seq, 8);
-	crypto_generichash_init(&st, w->key, WIRE_KEY_LEN, WIRE_TAG_LEN);
-	crypto_generichash_update(&st, pre, sizeof(pre));
+	le_put(s, seq, 8);
+	crypto_generichash_init(&st, key, WIRE_KEY_LEN, WIRE_MAC_LEN);
+	crypto_generichash_update(&st, s, sizeof(s));
 	crypto_generichash_update(&st, hdr, WIRE_HDR_LEN);
 	if (len)
 		crypto_generichash_update(&st, payload, len);
-	crypto_generichash_final(&st, tag, WIRE_TAG_LEN);
+	crypto_generichash_final(&st, mac, WIRE_MAC_LEN);
 	sodium_memzero(&st, sizeof(st));
 }
 
-static uint8_t dir_out(const struct wire *w)
+/* Room for @n bytes in the buffer *@buf of *@cap bytes (allocated even for
+ * 0). Grows only, so a stream of big frames allocates once. */
+static int buf_reserve(struct wire *w, uint8_t **buf, size_t *cap, size_t n)
 {
-	return w->role == WIRE_SOURCE ? DIR_TO_DEST : DIR_TO_SOURCE;
+	size_t c = *cap ? *cap : 4096;
+	uint8_t *p;
+
+	if (*buf && n <= *cap)
+		return 0;
+	while (c < n)
+		c *= 2;
+	if (c > WIRE_MAX_PAYLOAD + WIRE_MAC_LEN)
+		c = WIRE_MAX_PAYLOAD + WIRE_MAC_LEN;	/* n is never above it */
+	p = realloc(*buf, c);
+	if (!p)
+		return wfail(w, -ENOMEM, "out of memory for a %zu-byte frame", n);
+	*buf = p;
+	*cap = c;
+	return 0;
 }
 
-static uint8_t dir_in(const struct wire *w)
+/* The payload as it goes out, in *@body, and its tag: encrypted into
+ * w->sbuf with a secret, else as it is with a MAC. */
+static int frame_seal(struct wire *w, const uint8_t *hdr, const uint8_t *payload, size_t len,
+		      const uint8_t **body, uint8_t *tag)
 {
-	return w->role == WIRE_SOURCE ? DIR_TO_SOURCE : DIR_TO_DEST;
+	uint8_t nonce[AEAD_NONCE_LEN];
+	int rc;
+
+	if (!w->secured) {
+		frame_mac(w->send_key, w->send_seq, hdr, payload, len, tag);
+		*body = payload;
+		return 0;
+	}
+	rc = buf_reserve(w, &w->sbuf, &w->scap, len);
+	if (rc)
+		return rc;
+	aead_nonce(w->send_seq, nonce);
+	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(w->sbuf, tag, NULL, payload, len, hdr,
+							    WIRE_HDR_LEN, NULL, nonce, w->send_key);
+	*body = w->sbuf;
+	return 0;
 }
 
 static int frame_send(struct wire *w, uint8_t type, const void *payload, size_t len)
 {
-	uint8_t hdr[WIRE_HDR_LEN] = { type }, tag[WIRE_TAG_LEN];
-	struct iovec iov[3] = {
-		{ hdr, sizeof(hdr) }, { (void *)payload, len }, { tag, sizeof(tag) },
-	};
+	uint8_t hdr[WIRE_HDR_LEN] = { type }, tag[WIRE_MAC_LEN];
+	const uint8_t *body;
 	int rc;
 
 	le_put(hdr + 4, len, 4);
-	frame_tag(w, dir_out(w), w->send_seq, hdr, payload, len, tag);
-	rc = io_write(w, iov, 3);
+	rc = frame_seal(w, hdr, payload, len, &body, tag);
+	if (!rc) {
+		struct iovec iov[3] = {
+			{ hdr, sizeof(hdr) }, { (void *)body, len }, { tag, tag_len(w) },
+		};
+
+		rc = io_write(w, iov, 3);
+	}
 	if (rc)
 		return rc;
 	w->send_seq++;
 	return 0;
 }
 
-/* Room for @n bytes in the receive buffer. */
-static int buf_reserve(struct wire *w, size_t n)
+/* Check the tag of the @n-byte payload in w->buf (the tag follows it) and,
+ * with a secret, decrypt it in place. */
+static int frame_open(struct wire *w, const uint8_t *hdr, size_t n)
 {
-	size_t cap = w->cap ? w->cap : 4096;
-	uint8_t *p;
+	uint8_t nonce[AEAD_NONCE_LEN], mac[WIRE_MAC_LEN];
+	int bad;
 
-	if (n <= w->cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	if (cap > WIRE_MAX_PAYLOAD + WIRE_TAG_LEN)
-		cap = WIRE_MAX_PAYLOAD + WIRE_TAG_LEN;	/* n is never above it */
-	p = realloc(w->buf, cap);
-	if (!p)
-		return wfail(w, -ENOMEM, "out of memory for a %zu-byte frame", n);
-	w->buf = p;
-	w->cap = cap;
+	if (w->secured) {
+		aead_nonce(w->recv_seq, nonce);
+		bad = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+			w->buf, NULL, w->buf, n, w->buf + n, hdr, WIRE_HDR_LEN, nonce, w->recv_key);
+	} else {
+		frame_mac(w->recv_key, w->recv_seq, hdr, w->buf, n, mac);
+		bad = sodium_memcmp(mac, w->buf + n, WIRE_MAC_LEN);
+	}
+	if (bad)
+		return wfail(w, -EBADMSG, "frame %llu from the peer failed authentication: the stream was corrupted or tampered with",
+			     (unsigned long long)w->recv_seq);
 	return 0;
 }
 
 /* Read one frame and check its tag. Any type comes back. */
 static int frame_recv(struct wire *w, uint8_t *type, const uint8_t **payload, size_t *len)
 {
-	uint8_t hdr[WIRE_HDR_LEN], tag[WIRE_TAG_LEN];
+	uint8_t hdr[WIRE_HDR_LEN];
 	uint64_t n;
 	int rc = io_read(w, hdr, sizeof(hdr), false);
 
@@ -269,18 +343,15 @@ static int frame_recv(struct wire *w, uint8_t *type, const uint8_t **payload, si
 		return wfail(w, -EBADMSG, "frame %llu from the peer has a corrupted header",
 			     (unsigned long long)w->recv_seq);
 	n = le_get(hdr + 4, 4);
+	/* Why before reading on: the length is the peer's word, not checked yet. */
 	if (n > WIRE_MAX_PAYLOAD)
 		return wfail(w, -EMSGSIZE, "frame %llu from the peer is %llu bytes long, above the limit of %u",
 			     (unsigned long long)w->recv_seq, (unsigned long long)n, WIRE_MAX_PAYLOAD);
-	rc = buf_reserve(w, n + WIRE_TAG_LEN);
-	if (!rc)
-		rc = io_read(w, w->buf, n + WIRE_TAG_LEN, true);
+	rc = buf_reserve(w, &w->buf, &w->cap, n + tag_len(w));
+	rc = rc ? rc : io_read(w, w->buf, n + tag_len(w), true);
+	rc = rc ? rc : frame_open(w, hdr, n);
 	if (rc)
 		return rc;
-	frame_tag(w, dir_in(w), w->recv_seq, hdr, w->buf, n, tag);
-	if (sodium_memcmp(tag, w->buf + n, WIRE_TAG_LEN))
-		return wfail(w, -EBADMSG, "frame %llu from the peer failed authentication: the stream was corrupted or tampered with",
-			     (unsigned long long)w->recv_seq);
 	w->recv_seq++;
 	*type = hdr[0];
 	*payload = w->buf;
@@ -293,6 +364,16 @@ static int frame_recv(struct wire *w, uint8_t *type, const uint8_t **payload, si
 static const char *role_name(int role)
 {
 	return role == WIRE_SOURCE ? "source" : "destination";
+}
+
+static uint8_t dir_out(const struct wire *w)
+{
+	return w->role == WIRE_SOURCE ? DIR_TO_DEST : DIR_TO_SOURCE;
+}
+
+static uint8_t dir_in(const struct wire *w)
+{
+	return w->role == WIRE_SOURCE ? DIR_TO_SOURCE : DIR_TO_DEST;
 }
 
 static int hello_send(struct wire *w, bool secured, const uint8_t *nonce)
@@ -317,8 +398,8 @@ static int hello_check(struct wire *w, const uint8_t *h, bool secured, uint8_t *
 	if (memcmp(h, WIRE_MAGIC, 8))
 		return wfail(w, -EPROTO, "the peer is not an itsy migration endpoint (bad magic)");
 	if (version != WIRE_VERSION)
-		return wfail(w, -EPROTO, "the peer speaks migration protocol version %u, this itsy speaks %u",
-			     version, WIRE_VERSION);
+		return wfail(w, -EPROTO, "the peer speaks migration protocol version %u, this itsy speaks %u: "
+			     "both hosts need an itsy with the same protocol", version, WIRE_VERSION);
 	if (role != WIRE_SOURCE && role != WIRE_DESTINATION)
 		return wfail(w, -EPROTO, "the peer's hello has an invalid role %u", role);
 	if (role == w->role)
@@ -332,21 +413,33 @@ static int hello_check(struct wire *w, const uint8_t *h, bool secured, uint8_t *
 	return 0;
 }
 
-/* Session key from the secret hash (zeros when insecure) and both nonces. */
-static void key_derive(struct wire *w, const uint8_t *secret, const uint8_t *src_nonce,
-		       const uint8_t *dst_nonce)
+/* The key of direction @dir from the secret hash (zeros when insecure) and
+ * both nonces. */
+static void key_derive(uint8_t key[WIRE_KEY_LEN], uint8_t dir, const uint8_t *secret,
+		       const uint8_t *src_nonce, const uint8_t *dst_nonce)
 {
 	static const uint8_t zero[WIRE_KEY_LEN];
-	uint8_t in[sizeof(KDF_LABEL) - 1 + 2 * WIRE_NONCE_LEN];
+	uint8_t in[KDF_LABEL_LEN + 1 + 2 * WIRE_NONCE_LEN];
 
-	memcpy(in, KDF_LABEL, sizeof(KDF_LABEL) - 1);
-	memcpy(in + sizeof(KDF_LABEL) - 1, src_nonce, WIRE_NONCE_LEN);
-	memcpy(in + sizeof(KDF_LABEL) - 1 + WIRE_NONCE_LEN, dst_nonce, WIRE_NONCE_LEN);
-	crypto_generichash(w->key, WIRE_KEY_LEN, in, sizeof(in),
-			   secret ? secret : zero, WIRE_KEY_LEN);
+	memcpy(in, KDF_LABEL, KDF_LABEL_LEN);
+	in[KDF_LABEL_LEN] = dir;
+	memcpy(in + KDF_LABEL_LEN + 1, src_nonce, WIRE_NONCE_LEN);
+	memcpy(in + KDF_LABEL_LEN + 1 + WIRE_NONCE_LEN, dst_nonce, WIRE_NONCE_LEN);
+	crypto_generichash(key, WIRE_KEY_LEN, in, sizeof(in), secret ? secret : zero, WIRE_KEY_LEN);
 }
 
-/* Exchange AUTH frames under the session key. */
+/* Our sending and receiving keys from our @nonce and the peer's. */
+static void keys_derive(struct wire *w, const uint8_t *secret, const uint8_t *nonce,
+			const uint8_t *peer_nonce)
+{
+	bool src = w->role == WIRE_SOURCE;
+	const uint8_t *sn = src ? nonce : peer_nonce, *dn = src ? peer_nonce : nonce;
+
+	key_derive(w->send_key, dir_out(w), secret, sn, dn);
+	key_derive(w->recv_key, dir_in(w), secret, sn, dn);
+}
+
+/* Exchange AUTH frames under the new keys. */
 static int auth_exchange(struct wire *w)
 {
 	const uint8_t *p;
@@ -380,25 +473,33 @@ static int handshake_run(struct wire *w, const uint8_t *secret)
 		rc = hello_check(w, h, secured, peer_nonce);
 	if (rc)
 		return rc;
-	if (w->role == WIRE_SOURCE)
-		key_derive(w, secret, nonce, peer_nonce);
-	else
-		key_derive(w, secret, peer_nonce, nonce);
+	keys_derive(w, secret, nonce, peer_nonce);
 	return auth_exchange(w);
+}
+
+static void keys_wipe(struct wire *w)
+{
+	sodium_memzero(w->send_key, sizeof(w->send_key));
+	sodium_memzero(w->recv_key, sizeof(w->recv_key));
 }
 
 int wire_handshake(struct wire *w, int is_source, const uint8_t *secret)
 {
 	int rc;
 
-	if (w->fd < 0 || w->timeout_ms <= 0)
+	if (w->fd < 0 || w->timeout_ms <= 0 || w->handshake_ms <= 0)
 		return wfail(w, -EINVAL, "the migration wire is not initialised");
 	if (w->ready || w->role)
 		return wfail(w, -EINVAL, "the handshake can only run once");
 	w->role = is_source ? WIRE_SOURCE : WIRE_DESTINATION;
+	w->secured = secret != NULL;
+	/* Why from here: every wait of the handshake, our HELLO's included,
+	 * comes out of the one deadline. */
+	w->deadline = now_ms() + w->handshake_ms;
 	rc = handshake_run(w, secret);
+	w->deadline = 0;
 	if (rc) {
-		sodium_memzero(w->key, sizeof(w->key));
+		keys_wipe(w);
 		w->send_rc = w->recv_rc = rc;
 		return rc;
 	}
@@ -418,6 +519,7 @@ int wire_init(struct wire *w, int fd, int timeout_ms)
 		return wfail(w, -EIO, "libsodium failed to initialise");
 	w->fd = fd;
 	w->timeout_ms = timeout_ms;
+	w->handshake_ms = WIRE_HANDSHAKE_MS;
 	return 0;
 }
 
@@ -426,8 +528,11 @@ void wire_free(struct wire *w)
 	free(w->buf);
 	w->buf = NULL;
 	w->cap = 0;
+	free(w->sbuf);
+	w->sbuf = NULL;
+	w->scap = 0;
 	w->ready = 0;
-	sodium_memzero(w->key, sizeof(w->key));
+	keys_wipe(w);
 }
 
 /* ---- Frames, public ---- */
@@ -608,4 +713,180 @@ void wire_tune_socket(int fd, unsigned timeout_ms)
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof(timeout_ms));
+}
+
+/* ---- Accepting: a few handshakes at once ---- */
+
+struct pending {
+	struct wire w;
+	const uint8_t *secret;
+	int fd;			/* -1: a free slot */
+	int note;		/* the pipe to write idx to once done */
+	uint8_t idx;
+	bool dropped;		/* shut down to make room */
+	int64_t since;		/* accepted, CLOCK_MONOTONIC ms */
+	int rc;
+	pthread_t thread;
+};
+
+struct acceptor {
+	struct pending slot[WIRE_ACCEPT_MAX];
+	int lfd, note[2];	/* note: a pipe, one byte per finished handshake */
+	unsigned busy;		/* slots in use */
+	void (*refused)(const char *why);
+};
+
+static void *pending_run(void *arg)
+{
+	struct pending *p = arg;
+	int rc = wire_init(&p->w, p->fd, WIRE_IO_TIMEOUT_MS);
+
+	p->rc = rc ? rc : wire_handshake(&p->w, 0, p->secret);
+	/* Why last: once the byte is read, the acceptor joins us and may
+	 * hand p->w to its caller. */
+	while (write(p->note, &p->idx, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void acc_refuse(struct acceptor *a, const char *why)
+{
+	if (a->refused)
+		a->refused(why);
+}
+
+/* Run the handshake on the new connection @fd in a free slot. */
+static void acc_start(struct acceptor *a, int fd)
+{
+	struct pending *p = a->slot;
+
+	while (p->fd >= 0)
+		p++;
+	wire_tune_socket(fd, WIRE_IO_TIMEOUT_MS);
+	p->fd = fd;
+	p->dropped = false;
+	p->since = now_ms();
+	if (pthread_create(&p->thread, NULL, pending_run, p)) {
+		p->fd = -1;
+		close(fd);
+		acc_refuse(a, "no thread for its handshake");
+		return;
+	}
+	a->busy++;
+}
+
+/* Shut the oldest pending handshake down; its thread then ends at once. */
+static void acc_drop(struct acceptor *a)
+{
+	struct pending *old = NULL;
+
+	for (struct pending *p = a->slot; p < a->slot + WIRE_ACCEPT_MAX; p++)
+		if (p->fd >= 0 && !p->dropped && (!old || p->since < old->since))
+			old = p;
+	if (old) {
+		shutdown(old->fd, SHUT_RDWR);
+		old->dropped = true;
+	}
+}
+
+static bool acc_dropping(const struct acceptor *a)
+{
+	for (const struct pending *p = a->slot; p < a->slot + WIRE_ACCEPT_MAX; p++)
+		if (p->fd >= 0 && p->dropped)
+			return true;
+	return false;
+}
+
+/* Collect the handshake that just finished; 1 if it won, into @w. */
+static int acc_reap(struct acceptor *a, struct wire *w)
+{
+	struct pending *p;
+	uint8_t idx;
+
+	if (read(a->note[0], &idx, 1) != 1 || idx >= WIRE_ACCEPT_MAX)
+		return 0;	/* EINTR: poll again */
+	p = &a->slot[idx];
+	pthread_join(p->thread, NULL);
+	a->busy--;
+	if (!p->rc && !p->dropped) {
+		*w = p->w;	/* the wire and its socket are the caller's now */
+		p->fd = -1;
+		return 1;
+	}
+	if (p->dropped)
+		acc_refuse(a, "dropped to make room: it was the oldest of the pending handshakes");
+	else
+		acc_refuse(a, p->w.err[0] ? p->w.err : strerror(-p->rc));
+	wire_free(&p->w);
+	close(p->fd);
+	p->fd = -1;
+	return 0;
+}
+
+static int acc_take(struct acceptor *a, struct wire *w)
+{
+	int fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		acc_start(a, fd);
+	else if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+		return wfail(w, -errno, "accepting a migration connection: %s", strerror(errno));
+	return 0;
+}
+
+/* Wait for a finished handshake or a new connection; 1 once one won. */
+static int acc_step(struct acceptor *a, struct wire *w)
+{
+	struct pollfd p[2] = {
+		{ .fd = a->note[0], .events = POLLIN }, { .fd = a->lfd, .events = POLLIN },
+	};
+	bool full = a->busy == WIRE_ACCEPT_MAX;
+	/* Why not always: with every slot taken and one already being
+	 * dropped, a waiting connection would wake us in a loop. */
+	nfds_t n = full && acc_dropping(a) ? 1 : 2;
+
+	if (poll(p, n, -1) < 0)
+		return errno == EINTR ? 0 : wfail(w, -errno, "poll for migration connections: %s",
+						  strerror(errno));
+	if (p[0].revents)
+		return acc_reap(a, w);
+	if (p[1].revents && full)
+		acc_drop(a);
+	else if (p[1].revents)
+		return acc_take(a, w);
+	return 0;
+}
+
+/* Close every pending handshake and the pipe. */
+static void acc_stop(struct acceptor *a)
+{
+	for (struct pending *p = a->slot; p < a->slot + WIRE_ACCEPT_MAX; p++) {
+		if (p->fd < 0)
+			continue;
+		shutdown(p->fd, SHUT_RDWR);
+		pthread_join(p->thread, NULL);
+		wire_free(&p->w);
+		close(p->fd);
+	}
+	/* Why after the joins: a thread still writes its byte to the pipe. */
+	close(a->note[0]);
+	close(a->note[1]);
+}
+
+int wire_accept(struct wire *w, int lfd, const uint8_t *secret, void (*refused)(const char *why))
+{
+	struct acceptor a = { .lfd = lfd, .refused = refused };
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	if (pipe2(a.note, O_CLOEXEC))
+		return wfail(w, -errno, "pipe for migration connections: %s", strerror(errno));
+	for (unsigned i = 0; i < WIRE_ACCEPT_MAX; i++)
+		a.slot[i] = (struct pending){ .secret = secret, .fd = -1, .note = a.note[1], .idx = (uint8_t)i };
+	do
+		rc = acc_step(&a, w);
+	while (!rc);
+	acc_stop(&a);
+	return rc < 0 ? rc : 0;
 }

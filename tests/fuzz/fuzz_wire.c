@@ -3,20 +3,24 @@
  * (migration/pages.c). Each input is used three ways:
  *  1. as everything a source sends to a destination-role wire (its HELLO,
  *     then frames), as it is;
- *  2. the same after the harness has recomputed every frame's tag with the
- *     session key, so that mutations get past the MAC into the frame
- *     checks (and WIRE_PAGES payloads into pages_apply);
+ *  2. the same after the harness has sealed every frame as wire.h says
+ *     (payload encrypted in place and tagged with the source's direction
+ *     key, or only tagged when insecure), so that mutations of the clear
+ *     payload get past the AEAD into the frame checks (and WIRE_PAGES
+ *     payloads into pages_apply);
  *  3. as a WIRE_PAGES payload given straight to pages_apply, with 4 KiB and
  *     64 KiB pages.
  * libsodium's randomness is replaced by a constant, so the destination's
- * nonce, and with it the session key, is known in advance. The destination
- * uses the fixed secret below, or none when the input's HELLO says it is
+ * nonce, and with it the keys, is known in advance. The destination uses
+ * the fixed secret below, or none when the input's HELLO says it is
  * insecure (its byte 13 is 0). Every failure must leave a message, and a
  * frame must lie in the wire's buffer; a broken rule is a crash.
  *
  * Built and run by scripts/fuzz-wire. Built with -DFUZZ_WIRE_SEEDS it is
- * instead a program that writes the seed corpus (streams captured from a
- * source-role wire) into the directory named by its argument. */
+ * instead a program that writes the seed corpus into the directory named
+ * by its argument: streams captured from a source-role wire, each frame
+ * opened again (decrypted in place, its tag left as it was), so that step 2
+ * turns a seed back into the captured bytes (the writer checks it). */
 #include "migration/pages.h"
 #include "vmm/le.h"
 #include "migration/wire.h"
@@ -73,30 +77,51 @@ static void fuzz_init(void)
 
 /* ---- The format, as documented in migration/wire.h ---- */
 
-/* Session key for a source nonce @src_nonce and our constant nonce. */
-static void key_make(uint8_t *key, const uint8_t *sec, const uint8_t *src_nonce)
+/* The key of direction @dir for a source nonce @src_nonce and our constant
+ * nonce. */
+static void key_make(uint8_t *key, uint8_t dir, const uint8_t *sec, const uint8_t *src_nonce)
 {
 	static const uint8_t zero[WIRE_KEY_LEN];
-	uint8_t in[17 + 2 * WIRE_NONCE_LEN];
+	uint8_t in[17 + 1 + 2 * WIRE_NONCE_LEN];
 
-	memcpy(in, "itsy-migration-v1", 17);
-	memcpy(in + 17, src_nonce, WIRE_NONCE_LEN);
-	memset(in + 17 + WIRE_NONCE_LEN, NONCE_BYTE, WIRE_NONCE_LEN);
+	memcpy(in, "itsy-migration-v2", 17);
+	in[17] = dir;
+	memcpy(in + 18, src_nonce, WIRE_NONCE_LEN);
+	memset(in + 18 + WIRE_NONCE_LEN, NONCE_BYTE, WIRE_NONCE_LEN);
 	crypto_generichash(key, WIRE_KEY_LEN, in, sizeof(in), sec ? sec : zero, WIRE_KEY_LEN);
 }
 
-/* The tag of the frame at @f (header and @len bytes of payload). */
-static void tag_make(uint8_t *tag, const uint8_t *key, uint8_t dir, uint64_t seq,
-		     const uint8_t *f, size_t len)
+static size_t tag_len(const uint8_t *sec)
+{
+	return sec ? WIRE_TAG_LEN : WIRE_MAC_LEN;
+}
+
+static void nonce_make(uint8_t nonce[24], uint64_t seq)
+{
+	memset(nonce, 0, 24);
+	le_put(nonce, seq, 8);
+}
+
+typedef void frame_fn(uint8_t *f, size_t len, const uint8_t *key, const uint8_t *sec, uint64_t seq);
+
+/* Seal the frame at @f (header, @len bytes of clear payload, room for the
+ * tag) in place: encrypt and tag it, or only tag it when insecure. */
+static void frame_seal(uint8_t *f, size_t len, const uint8_t *key, const uint8_t *sec, uint64_t seq)
 {
 	crypto_generichash_state st;
-	uint8_t pre[9] = { dir };
+	uint8_t nonce[24];
 
-	le_put(pre + 1, seq, 8);
-	crypto_generichash_init(&st, key, WIRE_KEY_LEN, WIRE_TAG_LEN);
-	crypto_generichash_update(&st, pre, sizeof(pre));
+	nonce_make(nonce, seq);
+	if (sec) {
+		crypto_aead_xchacha20poly1305_ietf_encrypt_detached(f + WIRE_HDR_LEN, f + WIRE_HDR_LEN + len,
+								    NULL, f + WIRE_HDR_LEN, len, f,
+								    WIRE_HDR_LEN, NULL, nonce, key);
+		return;
+	}
+	crypto_generichash_init(&st, key, WIRE_KEY_LEN, WIRE_MAC_LEN);
+	crypto_generichash_update(&st, nonce, 8);
 	crypto_generichash_update(&st, f, WIRE_HDR_LEN + len);
-	crypto_generichash_final(&st, tag, WIRE_TAG_LEN);
+	crypto_generichash_final(&st, f + WIRE_HDR_LEN + len, WIRE_MAC_LEN);
 }
 
 /* The destination's secret for a stream starting with @hello. */
@@ -105,23 +130,24 @@ static const uint8_t *secret_for(const uint8_t *data, size_t len)
 	return len > 13 && data[13] == 0 ? NULL : secret;
 }
 
-/* Recompute the tag of every whole frame after the HELLO. */
-static void fix_tags(uint8_t *buf, size_t len)
+/* Call @fn on every whole frame after the HELLO, with the source's key. */
+static void frames_walk(uint8_t *buf, size_t len, frame_fn *fn)
 {
+	const uint8_t *sec = secret_for(buf, len);
 	uint8_t key[WIRE_KEY_LEN];
-	size_t pos = WIRE_HELLO_LEN;
+	size_t pos = WIRE_HELLO_LEN, t = tag_len(sec);
 	uint64_t seq = 0;
 
 	if (len < WIRE_HELLO_LEN)
 		return;
-	key_make(key, secret_for(buf, len), buf + 14);
+	key_make(key, 1, sec, buf + 14);
 	while (len - pos >= WIRE_HDR_LEN) {
 		uint64_t n = le_get(buf + pos + 4, 4);
 
-		if (n > WIRE_MAX_PAYLOAD || len - pos - WIRE_HDR_LEN < n + WIRE_TAG_LEN)
+		if (n > WIRE_MAX_PAYLOAD || len - pos - WIRE_HDR_LEN < n + t)
 			return;
-		tag_make(buf + pos + WIRE_HDR_LEN + n, key, 1, seq++, buf + pos, n);
-		pos += WIRE_HDR_LEN + n + WIRE_TAG_LEN;
+		fn(buf + pos, n, key, sec, seq++);
+		pos += WIRE_HDR_LEN + n + t;
 	}
 }
 
@@ -162,7 +188,8 @@ static void run_wire(const uint8_t *data, size_t len)
 		if (rc)
 			break;
 		require(type >= WIRE_BEGIN && type <= WIRE_OK);
-		require(payload == w.buf && plen <= WIRE_MAX_PAYLOAD && plen + WIRE_TAG_LEN <= w.cap);
+		require(payload == w.buf && plen <= WIRE_MAX_PAYLOAD);
+		require(plen + (w.secured ? WIRE_TAG_LEN : WIRE_MAC_LEN) <= w.cap);
 		if (type == WIRE_PAGES)
 			apply_pages(payload, plen, 4096);
 	}
@@ -184,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	run_wire(data, len);
 	if (len)
 		memcpy(copy, data, len);
-	fix_tags(copy, len);
+	frames_walk(copy, len, frame_seal);
 	run_wire(copy, len);
 	free(copy);
 	apply_pages(data, len, 4096);
@@ -198,18 +225,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 /* Queue a destination's HELLO and AUTH for the source on @fd. */
 static void dest_queue(int fd, const uint8_t *sec)
 {
-	uint8_t h[WIRE_HELLO_LEN + WIRE_HDR_LEN + WIRE_TAG_LEN] = "ITSYMIG1";
+	uint8_t h[WIRE_HELLO_LEN + WIRE_HDR_LEN + WIRE_MAC_LEN] = "ITSYMIG1";
 	uint8_t key[WIRE_KEY_LEN];
+	size_t n = WIRE_HELLO_LEN + WIRE_HDR_LEN + tag_len(sec);
 
 	le_put(h + 8, WIRE_VERSION, 4);
 	h[12] = WIRE_DESTINATION;
 	h[13] = sec != NULL;
 	memset(h + 14, NONCE_BYTE, WIRE_NONCE_LEN);
-	key_make(key, sec, h + 14);	/* the source's nonce is the same constant */
+	key_make(key, 2, sec, h + 14);	/* the source's nonce is the same constant */
 	memset(h + WIRE_HELLO_LEN, 0, WIRE_HDR_LEN);
 	h[WIRE_HELLO_LEN] = WIRE_AUTH;
-	tag_make(h + WIRE_HELLO_LEN + WIRE_HDR_LEN, key, 2, 0, h + WIRE_HELLO_LEN, 0);
-	require(write(fd, h, sizeof(h)) == (ssize_t)sizeof(h));
+	frame_seal(h + WIRE_HELLO_LEN, 0, key, sec, 0);
+	require(write(fd, h, n) == (ssize_t)n);
+}
+
+/* Undo frame_seal's encryption (the tag stays): seeds hold clear payloads. */
+static void frame_open(uint8_t *f, size_t len, const uint8_t *key, const uint8_t *sec, uint64_t seq)
+{
+	uint8_t nonce[24];
+
+	nonce_make(nonce, seq);
+	if (sec)
+		require(!crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+			f + WIRE_HDR_LEN, NULL, f + WIRE_HDR_LEN, len, f + WIRE_HDR_LEN + len, f,
+			WIRE_HDR_LEN, nonce, key));
 }
 
 static void send_pages(struct wire *w)
@@ -234,7 +274,7 @@ enum { SEED_PAGES = 1, SEED_ERROR = 2 };
 
 static int seed_write(const char *dir, const char *name, const uint8_t *sec, unsigned parts)
 {
-	static uint8_t out[1 << 16];
+	static uint8_t out[1 << 16], clear[1 << 16], again[1 << 16];
 	struct wire w;
 	char path[512];
 	size_t n = 0;
@@ -262,9 +302,15 @@ static int seed_write(const char *dir, const char *name, const uint8_t *sec, uns
 		n += (size_t)got;
 	close(sp[0]);
 	require(got == 0 && n < sizeof(out));
+	/* the seed in clear, which the harness must seal back into out */
+	memcpy(clear, out, n);
+	frames_walk(clear, n, frame_open);
+	memcpy(again, clear, n);
+	frames_walk(again, n, frame_seal);
+	require(!memcmp(again, out, n));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
-	if (!f || fwrite(out, 1, n, f) != n || fclose(f)) {
+	if (!f || fwrite(clear, 1, n, f) != n || fclose(f)) {
 		fprintf(stderr, "%s: cannot write\n", path);
 		return 1;
 	}
