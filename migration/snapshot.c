@@ -8,16 +8,24 @@
 #include "vmm/regset.h"
 #include "vmm/vm.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE	(1 << 1)	/* renameat2(): swap the two names */
+#endif
 
 #define STATE_FILE	SNAPSHOT_STATE_FILE
 #define MEMORY_FILE	SNAPSHOT_MEMORY_FILE
@@ -151,49 +159,292 @@ static int all_zero(const uint8_t *p, size_t n)
 	return p[0] == 0 && !memcmp(p, p + 1, n - 1);
 }
 
-/* Guest RAM, leaving all-zero pages as holes. */
-static int write_memory(const struct vm *vm, const char *dir, char *err, size_t len)
+/* ---- the snapshot directory: written aside, then swapped in ---- */
+
+/* What a snapshot directory may hold: its files, and the temporary names
+ * older versions wrote them under. Replacing DIR removes these, nothing
+ * else; DIR holding anything else is refused. */
+static const char *const own_names[] = { STATE_FILE, MEMORY_FILE, ".state.tmp", ".memory.tmp" };
+
+static int own_name(const char *name)
 {
-	char tmp[1024], final[1024];
+	for (size_t i = 0; i < sizeof(own_names) / sizeof(own_names[0]); i++)
+		if (!strcmp(name, own_names[i]))
+			return 1;
+	return 0;
+}
+
+struct snapdir {
+	const char *dir;		/* DIR as given, for messages */
+	char parent[PATH_MAX];		/* DIR's parent, as a path */
+	char base[NAME_MAX + 1];	/* DIR's last component */
+	char tmp[NAME_MAX + 1];		/* the new snapshot's name in the parent */
+	int pfd, fd;			/* the parent; the new snapshot */
+	int exists;			/* DIR is there already (an old snapshot) */
+};
+
+/* DIR as parent + base, without trailing slashes. */
+static int split_dir(struct snapdir *d, const char *dir)
+{
+	size_t n = strlen(dir);
+	char *slash;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (!n)
+		return -EINVAL;
+	if (n >= sizeof(d->parent))
+		return -ENAMETOOLONG;
+	memcpy(d->parent, dir, n);
+	d->parent[n] = 0;
+	slash = strrchr(d->parent, '/');
+	if ((size_t)snprintf(d->base, sizeof(d->base), "%s", slash ? slash + 1 : d->parent) + 8 >
+	    NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!d->base[0] || !strcmp(d->base, ".") || !strcmp(d->base, ".."))
+		return -EINVAL;
+	if (!slash)
+		strcpy(d->parent, ".");
+	else
+		d->parent[slash == d->parent ? 1 : slash - d->parent] = 0;
+	return 0;
+}
+
+/* An existing DIR may be replaced if it is a directory of snapshot files. */
+static int check_old(struct snapdir *d, char *err, size_t len)
+{
+	struct stat st;
+	struct dirent *e;
+	DIR *old;
 	int fd, rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, MEMORY_FILE);
-	snprintf(final, sizeof(final), "%s/%s", dir, MEMORY_FILE);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fstatat(d->pfd, d->base, &st, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, len, "%s exists and is not a directory%s", d->dir,
+			 S_ISLNK(st.st_mode) ? " (a symbolic link is not followed)" : "");
+		return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+	}
+	fd = openat(d->pfd, d->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	old = fd < 0 ? NULL : fdopendir(fd);
+	if (!old) {
 		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while (!rc && (e = readdir(old)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !own_name(e->d_name)) {
+			snprintf(err, len, "%s holds '%s': it is no snapshot to replace", d->dir,
+				 e->d_name);
+			rc = -ENOTEMPTY;
+		}
+	closedir(old);
+	d->exists = !rc;
+	return rc;
+}
+
+/* A fresh private directory beside DIR: parent/.BASE.XXXXXX, mode 0700. */
+static int make_tmp(struct snapdir *d, char *name, size_t size)
+{
+	char path[PATH_MAX];
+	size_t plen = strlen(d->parent);
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/.%s.XXXXXX", d->parent, d->base) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	if (!mkdtemp(path))
+		return -errno;
+	snprintf(name, size, "%s", path + plen + 1);
+	return 0;
+}
+
+/* Remove the snapshot files in @name (a directory in the parent), then it.
+ * Links in it are removed, never followed. */
+static int remove_snapdir(int pfd, const char *name)
+{
+	int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(own_names) / sizeof(own_names[0]); i++)
+		unlinkat(fd, own_names[i], 0);
+	close(fd);
+	return unlinkat(pfd, name, AT_REMOVEDIR) ? -errno : 0;
+}
+
+static int snapdir_open(struct snapdir *d, const char *dir, char *err, size_t len)
+{
+	int rc = split_dir(d, dir);
+
+	d->dir = dir;
+	d->pfd = d->fd = -1;
+	d->exists = 0;
+	d->tmp[0] = 0;
+	if (rc) {
+		snprintf(err, len, "'%s': %s", dir, rc == -EINVAL ? "not a directory name to create"
+			 : strerror(-rc));
+		return rc;
+	}
+	d->pfd = open(d->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = d->pfd < 0 ? -errno : check_old(d, err, len);
+	rc = rc ? rc : make_tmp(d, d->tmp, sizeof(d->tmp));
+	if (!rc) {
+		d->fd = openat(d->pfd, d->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		rc = d->fd < 0 ? -errno : 0;
+	}
+	if (rc && !err[0])
+		snprintf(err, len, "cannot create %s: %s", dir, strerror(-rc));
+	return rc;
+}
+
+/* Close it; after a failure (@failed) the new snapshot is removed. */
+static void snapdir_close(struct snapdir *d, int failed)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	if (failed && d->tmp[0] && remove_snapdir(d->pfd, d->tmp))
+		log_msg("snapshot: could not remove %s/%s", d->parent, d->tmp);
+	if (d->pfd >= 0)
+		close(d->pfd);
+}
+
+static int exchange(int pfd, const char *a, const char *b)
+{
+#ifdef SYS_renameat2
+	return syscall(SYS_renameat2, pfd, a, pfd, b, RENAME_EXCHANGE) ? -errno : 0;
+#else
+	(void)pfd, (void)a, (void)b;
+	return -ENOSYS;
+#endif
+}
+
+/* Without RENAME_EXCHANGE: the old DIR goes aside into @aside (an empty
+ * directory made for it), the new one in, and back if that fails. */
+static int swap_aside(struct snapdir *d, char *aside, size_t size)
+{
+	int rc = make_tmp(d, aside, size);
+
+	if (!rc && renameat(d->pfd, d->base, d->pfd, aside))
+		rc = -errno;
+	if (!rc && renameat(d->pfd, d->tmp, d->pfd, d->base)) {
+		rc = -errno;
+		renameat(d->pfd, aside, d->pfd, d->base);
+	}
+	if (rc && aside[0])
+		unlinkat(d->pfd, aside, AT_REMOVEDIR);	/* empty unless it holds the old */
+	return rc;
+}
+
+/* The new snapshot in place of the old DIR, atomically where the kernel
+ * and file system can exchange the two; @old gets where the old one is. */
+static int replace_old(struct snapdir *d, char *old, size_t size)
+{
+	int rc = exchange(d->pfd, d->tmp, d->base);
+
+	if (!rc)
+		snprintf(old, size, "%s", d->tmp);
+	else if (rc == -ENOSYS || rc == -EINVAL)
+		rc = swap_aside(d, old, size);
+	return rc;
+}
+
+/* The new snapshot becomes DIR; an old one is swapped out and removed. */
+static int snapdir_install(struct snapdir *d, char *err, size_t len)
+{
+	char old[NAME_MAX + 1] = "";
+	int rc = fsync(d->fd) ? -errno : 0;
+
+	if (!rc && d->exists)
+		rc = replace_old(d, old, sizeof(old));
+	else if (!rc)
+		rc = renameat(d->pfd, d->tmp, d->pfd, d->base) ? -errno : 0;
+	if (rc) {
+		snprintf(err, len, "cannot put the new snapshot in place as %s: %s", d->dir,
+			 strerror(-rc));
+		return rc;
+	}
+	d->tmp[0] = 0;		/* it is DIR now */
+	fsync(d->pfd);
+	if (old[0] && remove_snapdir(d->pfd, old))
+		log_msg("snapshot: the old snapshot is left in %s/%s", d->parent, old);
+	return 0;
+}
+
+/* ---- the files ---- */
+
+/* A new file in the private directory: never an existing one, never
+ * through a link. */
+static int create_file(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Check, fsync and close @fd after writing it with result @rc. */
+static int finish_file(int fd, int rc)
+{
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	return rc;
+}
+
+/* @n bytes at @off, whatever short writes there are on the way. */
+static int write_at(int fd, const uint8_t *p, size_t n, off_t off)
+{
+	while (n) {
+		ssize_t done = pwrite(fd, p, n, off);
+
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done <= 0)
+			return done ? -errno : -EIO;
+		p += done;
+		n -= (size_t)done;
+		off += done;
+	}
+	return 0;
+}
+
+/* Guest RAM, leaving all-zero pages as holes. */
+static int write_memory(const struct vm *vm, const struct snapdir *d, char *err, size_t len)
+{
+	int fd = create_file(d->fd, MEMORY_FILE), rc = fd < 0 ? fd : 0;
+
 	for (uint64_t off = 0; !rc && off < vm->ram.size; off += CHUNK) {
 		const uint8_t *p = vm->ram.hva + off;
 		size_t n = vm->ram.size - off < CHUNK ? vm->ram.size - off : CHUNK;
 
-		if (!all_zero(p, n) && pwrite(fd, p, n, (off_t)off) != (ssize_t)n)
-			rc = -errno ? -errno : -EIO;
+		if (!all_zero(p, n))
+			rc = write_at(fd, p, n, (off_t)off);
 	}
-	if (!rc && (ftruncate(fd, (off_t)vm->ram.size) || fsync(fd)))
+	if (!rc && ftruncate(fd, (off_t)vm->ram.size))
 		rc = -errno;
 	if (fd >= 0)
-		close(fd);
-	if (!rc && rename(tmp, final))
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		snprintf(err, len, "writing %s: %s", final, strerror(-rc));
-	}
+		rc = finish_file(fd, rc);
+	if (rc)
+		snprintf(err, len, "writing %s/%s: %s", d->dir, MEMORY_FILE, strerror(-rc));
 	return rc;
 }
 
-static int write_state(const struct regset_list *l, const char *dir, char *err, size_t len)
+static int write_state(const struct regset_list *l, const struct snapdir *d, char *err,
+		       size_t len)
 {
 	struct stream_writer w;
-	int rc = stream_writer_init(&w);
+	int fd, rc = stream_writer_init(&w);
 
 	if (!rc)
 		rc = snapshot_encode(l, &w);
-	if (!rc)
-		rc = stream_write_file_atomic(dir, STATE_FILE, stream_writer_data(&w),
-					      stream_writer_len(&w));
+	fd = rc ? -1 : create_file(d->fd, STATE_FILE);
+	if (fd >= 0)
+		rc = finish_file(fd, write_at(fd, stream_writer_data(&w), stream_writer_len(&w), 0));
+	else if (!rc)
+		rc = fd;
 	if (rc)
-		snprintf(err, len, "writing %s/%s: %s", dir, STATE_FILE,
+		snprintf(err, len, "writing %s/%s: %s", d->dir, STATE_FILE,
 			 w.err[0] ? w.err : strerror(-rc));
 	stream_writer_free(&w);
 	return rc;
@@ -201,11 +452,14 @@ static int write_state(const struct regset_list *l, const char *dir, char *err, 
 
 /*
  * The save order (the guest is paused: vCPUs parked, devices quiesced):
+ *  0. A fresh private directory beside DIR (an existing DIR must be a
+ *     snapshot: it is replaced only at step 5).
  *  1. The board: GIC pending tables and ITS tables are flushed into guest
  *     RAM first, then GIC, ITS and vCPU registers are read.
  *  2. Devices.
  *  3. RAM, after step 1 wrote the tables into it.
  *  4. The state file last: it is what makes the directory a snapshot.
+ *  5. The directory becomes DIR; the old DIR goes.
  */
 int snapshot_collect(struct vm *vm, struct regset_list *l, char *err, size_t errlen)
 {
@@ -226,24 +480,22 @@ int snapshot_collect(struct vm *vm, struct regset_list *l, char *err, size_t err
 int snapshot_save(struct vm *vm, const char *dir, char *err, size_t errlen)
 {
 	struct regset_list l = { 0 };
-	char path[1024];
+	struct snapdir d;
 	int rc;
 
 	err[0] = 0;
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
-		return rc;
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
-	unlink(path);	/* an old state must never pair with new memory */
-	rc = snapshot_collect(vm, &l, err, errlen);
+	rc = snapdir_open(&d, dir, err, errlen);
 	if (!rc)
-		rc = write_memory(vm, dir, err, errlen);
+		rc = snapshot_collect(vm, &l, err, errlen);
 	if (!rc)
-		rc = write_state(&l, dir, err, errlen);
+		rc = write_memory(vm, &d, err, errlen);
+	if (!rc)
+		rc = write_state(&l, &d, err, errlen);
+	if (!rc)
+		rc = snapdir_install(&d, err, errlen);
 	if (rc && !err[0])
 		snprintf(err, errlen, "saving the VM's state: %s", strerror(-rc));
+	snapdir_close(&d, rc != 0);
 	regset_list_free(&l);
 	return rc;
 }
@@ -280,21 +532,46 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 	return rc;
 }
 
+/* A keyed entry into @set, refusing what no writer makes: a key twice
+ * (a set's keys are unique) or more keys than a set may hold. */
+static int load_entry(struct regset *set, const char *name, uint64_t key, const void *val,
+		      uint32_t n, char *err, size_t errlen)
+{
+	int rc = regset_add(set, key, val, n);
+
+	if (rc == -EEXIST)
+		snprintf(err, errlen, "section '%s': key %#" PRIx64 " appears twice", name, key);
+	else if (rc == -ENOSPC)
+		snprintf(err, errlen, "section '%s': more than %u keys", name, REGSET_MAX_KEYS);
+	else if (rc == -E2BIG)
+		snprintf(err, errlen, "section '%s': key %#" PRIx64 ": a value of %" PRIu32
+			 " bytes (at most %u)", name, key, n, REGSET_MAX_VALUE);
+	else if (rc)
+		snprintf(err, errlen, "section '%s': key %#" PRIx64 ": %s", name, key, strerror(-rc));
+	return rc && rc != -ENOMEM ? -EBADMSG : rc;
+}
+
 /* One section's payload into a keyed set; tells @fn about it. */
 static int load_section(struct stream_section *s, struct regset_list *l,
 			snapshot_section_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct snapshot_section_info info = { s->name, s->version, s->payload.len, 0, NULL };
-	struct regset *set = regset_list_add(l, s->name, s->version);
+	struct regset *set;
 	uint64_t key;
 	const void *val;
 	uint32_t n;
-	int rc = set ? 0 : -ENOMEM;
+	int rc;
 
+	if (l->n >= REGSET_LIST_MAX) {
+		snprintf(err, errlen, "more than %u sections", REGSET_LIST_MAX);
+		return -EBADMSG;
+	}
+	set = regset_list_add(l, s->name, s->version);
+	rc = set ? 0 : -ENOMEM;
 	while (set && (rc = stream_get_kv(&s->payload, &key, &val, &n)) == 1) {
-		rc = regset_put(set, key, val, n);
+		rc = load_entry(set, s->name, key, val, n, err, errlen);
 		if (rc)
-			break;
+			return rc;
 		info.entries++;
 	}
 	if (rc < 0) {

@@ -7,9 +7,23 @@
  * DIR/memory  guest RAM, page for page, with all-zero pages left as holes
  *             (a sparse file); restore maps it privately instead of reading.
  *
- * Writing is atomic: the old state file goes first, then the memory file
- * and the state file are each written under a temporary name and renamed.
- * A directory without a state file is no snapshot. */
+ * Writing is atomic and never goes through a name someone else made: the
+ * snapshot is written into a fresh private directory beside DIR
+ * (DIR's parent/.BASE.XXXXXX, mode 0700, by mkdtemp), each file created
+ * there with O_CREAT|O_EXCL|O_NOFOLLOW (mode 0600) and fsync'ed, the
+ * directory fsync'ed; only once all of it succeeded does it take DIR's
+ * name (then the parent is fsync'ed). An existing DIR must be a directory
+ * (not a symbolic link, which is refused rather than followed) holding
+ * nothing but snapshot files ("state", "memory", and the ".state.tmp" and
+ * ".memory.tmp" older versions left); anything else in it is refused
+ * before the guest's state is touched. It is swapped out in one step with
+ * renameat2(RENAME_EXCHANGE); where the kernel or file system lacks that,
+ * it is renamed aside first (so for a moment no DIR exists, and a crash
+ * then leaves it as .BASE.XXXXXX beside DIR). The old snapshot's files
+ * are then removed (links among them unlinked, never followed), and the
+ * new DIR has mode 0700. A failed save leaves any old DIR as it was and
+ * removes its temporary directory. A directory without a state file is
+ * no snapshot. */
 #ifndef ITSY_SNAPSHOT_H
 #define ITSY_SNAPSHOT_H
 
@@ -88,8 +102,9 @@ void snapshot_override_disks(struct run_config *c, const struct disk_config *d, 
 int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time time,
 		   const struct regset_list *host, char *err, size_t len);
 
-/* Save the VM, which the caller has paused (vm_pause), into @dir (created
- * if missing). The guest stays paused. 0, or -errno with a message. */
+/* Save the VM, which the caller has paused (vm_pause), as @dir, created or
+ * replacing an old snapshot there (see the top of this file). The guest
+ * stays paused. 0, or -errno with a message. */
 int snapshot_save(struct vm *vm, const char *dir, char *err, size_t errlen);
 
 /* "itsy restore --from DIR [--api-socket PATH] [--freeze-time]

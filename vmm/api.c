@@ -2,12 +2,14 @@
 #include "migration/migrate.h"
 #include "migration/snapshot.h"
 #include "migration/wire.h"
+#include "vmm/api_request.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define REQUEST_MAX	4096
+#define REQUEST_MAX	API_REQUEST_MAX
 #define REQUEST_TIMEOUT_MS	2000		/* a client has this long to send */
 #define REPLY_TIMEOUT_MS	600000		/* a snapshot may take a while */
 
@@ -48,7 +50,7 @@ static json_t *reply_error(const char *fmt, const char *arg)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-static json_t *cmd_pause(struct vm *vm, json_t *req)
+static json_t *cmd_pause(struct vm *vm, const struct api_request *req)
 {
 	int64_t ns;
 
@@ -62,7 +64,7 @@ static json_t *cmd_pause(struct vm *vm, json_t *req)
 	return json_pack("{s:b, s:I}", "ok", 1, "pause_us", (json_int_t)(ns / 1000));
 }
 
-static json_t *cmd_resume(struct vm *vm, json_t *req)
+static json_t *cmd_resume(struct vm *vm, const struct api_request *req)
 {
 	int rc;
 
@@ -84,7 +86,7 @@ static json_t *progress_json(const struct migrate_progress *p)
 			 "bytes_sent", (json_int_t)p->bytes_sent);
 }
 
-static json_t *cmd_status(struct vm *vm, json_t *req)
+static json_t *cmd_status(struct vm *vm, const struct api_request *req)
 {
 	struct migrate_progress p;
 	json_t *r;
@@ -100,15 +102,13 @@ static json_t *cmd_status(struct vm *vm, json_t *req)
 }
 
 /* Pause (if running), write the snapshot, and stay paused. */
-static json_t *cmd_snapshot(struct vm *vm, json_t *req)
+static json_t *cmd_snapshot(struct vm *vm, const struct api_request *req)
 {
-	const char *dir = json_string_value(json_object_get(req, "path"));
+	const char *dir = req->path;
 	char err[1024];
 	int64_t ns = 0;
 	int rc;
 
-	if (!dir)
-		return reply_error("snapshot needs a \"path\"%s", "");
 	if (!vm->paused && (ns = vm_pause(vm)) < 0)
 		return reply_error("cannot pause: %s", strerror((int)-ns));
 	vm->paused = 1;
@@ -154,26 +154,22 @@ static void report_migration(void *ctx, const struct migrate_progress *p, int fi
 	close(fd);
 }
 
-static json_t *migrate_opts_from(json_t *req, struct migrate_opts *o)
+_Static_assert(sizeof(((struct migrate_opts *)0)->uri) > API_URI_MAX, "uri fits");
+
+static json_t *migrate_opts_from(const struct api_request *req, struct migrate_opts *o)
 {
-	const char *uri = json_string_value(json_object_get(req, "uri"));
-	const char *secret = json_string_value(json_object_get(req, "secret_file"));
 	char err[512];
 
 	memset(o, 0, sizeof(*o));
-	if (!uri || strlen(uri) >= sizeof(o->uri))
-		return reply_error("migrate needs a \"uri\" (tcp:HOST:PORT)%s", "");
-	snprintf(o->uri, sizeof(o->uri), "%s", uri);
-	o->max_downtime_ms = (uint64_t)json_integer_value(json_object_get(req, "max_downtime_ms"));
-	if (!secret && !json_is_true(json_object_get(req, "insecure")))
-		return reply_error("migrate needs a \"secret_file\", or \"insecure\": true%s", "");
-	if (secret && wire_secret_load(secret, o->secret, err, sizeof(err)))
+	snprintf(o->uri, sizeof(o->uri), "%s", req->uri);
+	o->max_downtime_ms = req->max_downtime_ms;
+	if (!req->insecure && wire_secret_load(req->secret_file, o->secret, err, sizeof(err)))
 		return reply_error("%s", err);
-	o->secured = !!secret;
+	o->secured = !req->insecure;
 	return NULL;
 }
 
-static json_t *cmd_migrate(struct vm *vm, json_t *req, int fd)
+static json_t *cmd_migrate(struct vm *vm, const struct api_request *req, int fd)
 {
 	struct migrate_opts o;
 	json_t *bad = migrate_opts_from(req, &o);
@@ -188,79 +184,62 @@ static json_t *cmd_migrate(struct vm *vm, json_t *req, int fd)
 	return NULL;	/* the migration has the connection now */
 }
 
-static json_t *cmd_quit(struct vm *vm, json_t *req)
+static json_t *cmd_quit(struct vm *vm, const struct api_request *req)
 {
 	(void)req;
 	vm_request_exit(vm, VM_EXIT_POWEROFF, "stopped by a quit command on the API socket");
 	return json_pack("{s:b}", "ok", 1);
 }
 
-static const struct api_command {
-	const char *name;
-	json_t *(*fn)(struct vm *vm, json_t *req);
-	int takes_path;
-	int not_while_migrating;	/* it would pause or resume the guest */
-	/* Instead of fn: answers over time and keeps the connection @fd
-	 * (returns NULL then), or returns an error reply. */
-	json_t *(*stream)(struct vm *vm, json_t *req, int fd);
-} commands[] = {
-	{ "pause", cmd_pause, 0, 1, NULL },
-	{ "resume", cmd_resume, 0, 1, NULL },
-	{ "status", cmd_status, 0, 0, NULL },
-	{ "quit", cmd_quit, 0, 0, NULL },
-	{ "snapshot", cmd_snapshot, 1, 1, NULL },
-	{ "migrate", NULL, 0, 1, cmd_migrate },
+/* What runs each command; migrate answers over time instead (cmd_migrate). */
+static json_t *(*const handlers[API_NCOMMANDS])(struct vm *vm, const struct api_request *req) = {
+	[API_PAUSE] = cmd_pause,
+	[API_RESUME] = cmd_resume,
+	[API_STATUS] = cmd_status,
+	[API_QUIT] = cmd_quit,
+	[API_SNAPSHOT] = cmd_snapshot,
 };
 
-static const struct api_command *find_command(const char *name)
-{
-	for (size_t i = 0; name && i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	return NULL;
-}
-
 /* The reply, or NULL when the command kept @fd to answer later. */
-static json_t *dispatch(struct vm *vm, const char *line, int fd)
+static json_t *dispatch(struct vm *vm, const char *line, size_t len, int fd)
 {
-	json_error_t jerr;
-	json_t *req = json_loads(line, 0, &jerr), *reply;
-	const struct api_command *c;
+	struct api_request req;
+	char err[512];
 
-	if (!req || !json_is_object(req)) {
-		json_decref(req);
-		return reply_error("the request is not a JSON object: %s", req ? "" : jerr.text);
-	}
-	c = find_command(json_string_value(json_object_get(req, "command")));
-	if (!c)
-		reply = reply_error("unknown or missing \"command\" (want pause, resume, status, "
-				    "snapshot, migrate, quit)%s", "");
-	else if (c->not_while_migrating && migrate_running(NULL))
-		reply = reply_error("a migration is running; %s must wait", c->name);
-	else
-		reply = c->stream ? c->stream(vm, req, fd) : c->fn(vm, req);
-	json_decref(req);
-	return reply;
+	if (api_request_parse(line, len, &req, err, sizeof(err)))
+		return reply_error("%s", err);
+	if (api_command_pauses(req.command) && migrate_running(NULL))
+		return reply_error("a migration is running; %s must wait",
+				   api_command_name(req.command));
+	if (req.command == API_MIGRATE)
+		return cmd_migrate(vm, &req, fd);
+	return handlers[req.command](vm, &req);
 }
 
-/* Read one line (without the newline) within the timeout. */
+/* Read one line within the timeout into @buf, NUL-terminated without its
+ * newline (what came after it is dropped): its length in bytes (it may
+ * hold NULs), or -EIO if nothing came, -E2BIG if @len - 1 bytes came
+ * without a newline. */
 static ssize_t read_line(int fd, char *buf, size_t len, int timeout_ms)
 {
-	size_t n = 0;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char *nl = NULL;
+	size_t n = 0;
 
-	while (n + 1 < len && poll(&p, 1, timeout_ms) == 1) {
+	while (!nl && n + 1 < len && poll(&p, 1, timeout_ms) == 1) {
 		ssize_t r = read(fd, buf + n, len - 1 - n);
 
 		if (r <= 0)
 			break;
-		n += r;
-		if (memchr(buf, '\n', n))
-			break;
+		nl = memchr(buf + n, '\n', (size_t)r);
+		n += (size_t)r;
 	}
 	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return n ? (ssize_t)n : -EIO;
+	if (nl)
+		*nl = 0;
+	if (nl || (n && n + 1 < len))
+		return nl ? nl - buf : (ssize_t)n;
+	return n ? -E2BIG : -EIO;
 }
 
 
@@ -270,12 +249,18 @@ static void on_connection(void *ctx)
 	char line[REQUEST_MAX];
 	int fd = accept4(api->fd, NULL, NULL, SOCK_CLOEXEC);
 	json_t *reply;
+	ssize_t n;
 	char *out;
 
 	if (fd < 0)
 		return;
-	reply = read_line(fd, line, sizeof(line), REQUEST_TIMEOUT_MS) < 0
-		? reply_error("no request line within %s", "2 s") : dispatch(api->vm, line, fd);
+	n = read_line(fd, line, sizeof(line), REQUEST_TIMEOUT_MS);
+	if (n == -E2BIG)
+		reply = reply_error("the request line is longer than %s bytes", "4095");
+	else if (n < 0)
+		reply = reply_error("no request line within %s", "2 s");
+	else
+		reply = dispatch(api->vm, line, (size_t)n, fd);
 	if (!reply)
 		return;		/* kept: answered later */
 	out = json_dumps(reply, JSON_COMPACT);
@@ -298,18 +283,42 @@ static int fill_addr(const char *path, struct sockaddr_un *a)
 	return 0;
 }
 
-/* A socket file nobody serves is left over from a crash: remove it. */
-static int clear_stale(const struct sockaddr_un *a)
+/* Whether anything answers on the socket at @a: 0 if nobody does (the
+ * connection is refused), -EADDRINUSE if something does, else -errno. */
+static int probe(const struct sockaddr_un *a)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), live;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
 
-	live = fd >= 0 && !connect(fd, (const struct sockaddr *)a, sizeof(*a));
-	if (fd >= 0)
-		close(fd);
-	if (live)
-		return -EADDRINUSE;
-	unlink(a->sun_path);
-	return 0;
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)a, sizeof(*a)) ? -errno : -EADDRINUSE;
+	close(fd);
+	if (rc == -EAGAIN)
+		rc = -EADDRINUSE;	/* alive, its backlog full */
+	return rc == -ECONNREFUSED ? 0 : rc;
+}
+
+/* Whatever is at @a's path may go only if it is a socket nobody answers
+ * on, left over from a crash; anything else is refused (with a message).
+ * A symbolic link is never followed. */
+static int clear_stale(const struct sockaddr_un *a, const char *path)
+{
+	struct stat st;
+	int rc;
+
+	if (lstat(a->sun_path, &st))
+		rc = errno == ENOENT ? 0 : -errno;
+	else if (!S_ISSOCK(st.st_mode))
+		rc = -EEXIST;
+	else if (!(rc = probe(a)) && unlink(a->sun_path) && errno != ENOENT)
+		rc = -errno;
+	if (rc == -EEXIST)
+		log_msg("--api-socket: %s exists and is not a socket", path);
+	else if (rc == -EADDRINUSE)
+		log_msg("--api-socket: another itsy is listening on %s", path);
+	else if (rc)
+		log_msg("--api-socket '%s': %s", path, strerror(-rc));
+	return rc;
 }
 
 static int bind_private(int fd, const struct sockaddr_un *a)
@@ -321,24 +330,38 @@ static int bind_private(int fd, const struct sockaddr_un *a)
 	return rc ? rc : (listen(fd, 4) ? -errno : 0);
 }
 
-int api_listen(struct vm *vm, const char *path)
+static int serve(struct vm *vm, const struct sockaddr_un *a)
 {
 	struct api *api = calloc(1, sizeof(*api));
-	struct sockaddr_un a;
-	int rc = api ? fill_addr(path, &a) : -ENOMEM;
+	int rc = api ? 0 : -ENOMEM;
 
-	if (!rc)
-		rc = clear_stale(&a);
-	if (!rc) {
+	if (api) {
 		api->vm = vm;
 		api->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		rc = api->fd < 0 ? -errno : bind_private(api->fd, &a);
+		rc = api->fd < 0 ? -errno : bind_private(api->fd, a);
 	}
 	if (!rc)
 		rc = vm_watch_fd(vm, api->fd, on_connection, api);
-	if (rc)
-		log_msg("--api-socket '%s': %s", path,
-			rc == -EADDRINUSE ? "another itsy is serving it" : strerror(-rc));
+	if (rc && api) {
+		if (api->fd >= 0)
+			close(api->fd);
+		free(api);
+	}
+	return rc;
+}
+
+int api_listen(struct vm *vm, const char *path)
+{
+	struct sockaddr_un a;
+	int rc = fill_addr(path, &a);
+
+	if (rc) {
+		log_msg("--api-socket '%s': %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = clear_stale(&a, path);
+	if (!rc && (rc = serve(vm, &a)))
+		log_msg("--api-socket '%s': %s", path, strerror(-rc));
 	return rc;
 }
 
@@ -348,23 +371,10 @@ int api_listen(struct vm *vm, const char *path)
  * an unknown command or a missing/extra argument. */
 static int request_format(const char *command, const char *arg, char *buf, size_t len)
 {
-	const struct api_command *c = find_command(command);
-	json_t *req;
-	char *s;
-	int rc = 0;
+	struct api_request r;
+	int rc = api_request_simple(&r, command, arg);
 
-	if (!c || !!arg != c->takes_path)
-		return -EINVAL;
-	req = arg ? json_pack("{s:s, s:s}", "command", command, "path", arg)
-		  : json_pack("{s:s}", "command", command);
-	s = json_dumps(req, JSON_COMPACT);
-	if (!s || strlen(s) + 2 > len)
-		rc = -ENOSPC;
-	else
-		snprintf(buf, len, "%s\n", s);
-	free(s);
-	json_decref(req);
-	return rc;
+	return rc ? rc : api_request_format(&r, buf, len);
 }
 
 static int ctl_connect(const char *path)
@@ -490,9 +500,31 @@ static int follow_migration(int fd)
 	return 1;
 }
 
+/* The secret file's absolute path (itsy reads it itself) into @r. */
+static int migrate_secret(struct api_request *r, const char *secret)
+{
+	char abs[PATH_MAX];
+
+	if (!secret) {
+		log_msg("ctl: migrate needs --secret-file PATH (or ITSY_MIGRATION_SECRET_FILE), or "
+			"--insecure on a trusted network");
+		return -EINVAL;
+	}
+	if (!realpath(secret, abs)) {
+		log_msg("ctl: secret file '%s': %s", secret, strerror(errno));
+		return -errno;
+	}
+	if (strlen(abs) > API_PATH_MAX) {
+		log_msg("ctl: secret file '%s': the path is longer than %d bytes", abs, API_PATH_MAX);
+		return -ENAMETOOLONG;
+	}
+	snprintf(r->secret_file, sizeof(r->secret_file), "%s", abs);
+	return 0;
+}
+
 /* "migrate URI [--max-downtime MS] [--secret-file PATH | --insecure]" as
- * a request; the secret file's absolute path (itsy reads it itself). */
-static json_t *migrate_request(int argc, char **argv)
+ * a request line in @buf. */
+static int migrate_request(int argc, char **argv, char *buf, size_t len)
 {
 	static const struct option opts[] = {
 		{ "max-downtime", required_argument, NULL, 'd' },
@@ -500,9 +532,10 @@ static json_t *migrate_request(int argc, char **argv)
 		{ "insecure", no_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
 	};
 	const char *secret = getenv("ITSY_MIGRATION_SECRET_FILE");
+	struct api_request r = { .command = API_MIGRATE };
 	long long downtime = 0;
-	int opt, insecure = 0;
-	char abs[4096], *end;
+	char *end;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -511,36 +544,29 @@ static json_t *migrate_request(int argc, char **argv)
 		if (opt == 's')
 			secret = optarg;
 		else if (opt == 'i')
-			insecure = 1;
+			r.insecure = 1;
 		else
-			return NULL;
+			return -EINVAL;
 	}
-	if (optind + 1 != argc)
-		return NULL;
-	if (insecure)
-		return json_pack("{s:s, s:s, s:I, s:b}", "command", "migrate", "uri", argv[optind],
-				 "max_downtime_ms", (json_int_t)downtime, "insecure", 1);
-	if (!secret) {
-		log_msg("ctl: migrate needs --secret-file PATH (or ITSY_MIGRATION_SECRET_FILE), or "
-			"--insecure on a trusted network");
-		return NULL;
+	if (optind + 1 != argc || strlen(argv[optind]) > API_URI_MAX)
+		return -EINVAL;
+	snprintf(r.uri, sizeof(r.uri), "%s", argv[optind]);
+	r.max_downtime_ms = (uint64_t)downtime;
+	if (!r.insecure && migrate_secret(&r, secret))
+		return -EINVAL;
+	if (strncmp(r.uri, "tcp:", 4)) {
+		log_msg("ctl: '%s' is not tcp:HOST:PORT", r.uri);
+		return -EINVAL;
 	}
-	if (!realpath(secret, abs)) {
-		log_msg("ctl: secret file '%s': %s", secret, strerror(errno));
-		return NULL;
-	}
-	return json_pack("{s:s, s:s, s:I, s:s}", "command", "migrate", "uri", argv[optind],
-			 "max_downtime_ms", (json_int_t)downtime, "secret_file", abs);
+	return api_request_format(&r, buf, len);
 }
 
 static int ctl_migrate(const char *path, int argc, char **argv)
 {
-	json_t *req = migrate_request(argc, argv);
-	char *s = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	char req[REQUEST_MAX];
 	int fd, rc = 1;
 
-	json_decref(req);
-	if (!s) {
+	if (migrate_request(argc, argv, req, sizeof(req))) {
 		fputs(ctl_usage, stderr);
 		return 1;
 	}
@@ -548,12 +574,10 @@ static int ctl_migrate(const char *path, int argc, char **argv)
 	if (fd < 0)
 		log_msg("ctl: cannot reach '%s': %s", path, strerror(-fd));
 	else {
-		write_all(fd, s, strlen(s));
-		write_all(fd, "\n", 1);
+		write_all(fd, req, strlen(req));
 		rc = follow_migration(fd);
 		close(fd);
 	}
-	free(s);
 	return rc;
 }
 
