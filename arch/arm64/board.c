@@ -328,7 +328,7 @@ static int attach_devices(struct vm *vm, const struct run_config *cfg)
 	int rc = serial_attach(vm, u->base, u->size, gic_spi_line(MEMMAP_SPI_UART));
 
 	if (!rc)
-		rc = rtc_attach(vm, r->base, r->size);
+		rc = rtc_attach(vm, r->base, r->size, gic_spi_line(MEMMAP_SPI_RTC));
 	if (!rc)
 		rc = attach_watchdog(vm, cfg->watchdog);
 	if (!rc)

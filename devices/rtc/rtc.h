@@ -1,4 +1,5 @@
-/* The board's wall clock: a PL031 model on the MMIO bus. */
+/* The board's wall clock: a PL031 model on the MMIO bus, whose alarm
+ * drives the wired interrupt @irq (a KVM_IRQ_LINE number). */
 #ifndef ITSY_RTC_H
 #define ITSY_RTC_H
 
@@ -6,6 +7,6 @@
 
 struct vm;
 
-int rtc_attach(struct vm *vm, uint64_t base, uint64_t size);
+int rtc_attach(struct vm *vm, uint64_t base, uint64_t size, uint32_t irq);
 
 #endif

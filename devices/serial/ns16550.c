@@ -82,6 +82,20 @@ static uint8_t read_msr(const struct ns16550 *u)
 	return (m & 1) << 5 | (m & 2) << 3 | (m & 4) << 4 | (m & 8) << 4;
 }
 
+static int polling(const struct ns16550 *u)
+{
+	return u->lsr_polls >= NS16550_POLLS;
+}
+
+/* A guest that keeps reading LSR without sending waits for input: once it
+ * has, the owner may push some. */
+static uint8_t read_lsr(struct ns16550 *u)
+{
+	if (u->lsr_polls < NS16550_POLLS && ++u->lsr_polls == NS16550_POLLS)
+		u->ops->rx_room(u->ctx);
+	return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+}
+
 static uint8_t read_reg(struct ns16550 *u, unsigned off)
 {
 	int dlab = u->lcr & LCR_DLAB;
@@ -92,7 +106,7 @@ static uint8_t read_reg(struct ns16550 *u, unsigned off)
 	case IIR_FCR: return read_iir(u);
 	case LCR:     return u->lcr;
 	case MCR:     return u->mcr;
-	case LSR:     return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+	case LSR:     return read_lsr(u);
 	case MSR:     return read_msr(u);
 	case SCR:     return u->scr;
 	}
@@ -125,6 +139,7 @@ static void write_thr(struct ns16550 *u, uint8_t val)
 		u->ops->tx(u->ctx, val);
 	/* The byte is gone at once, so the holding register is empty again. */
 	u->thri_pending = 1;
+	u->lsr_polls = 0;
 }
 
 static void write_ier(struct ns16550 *u, uint8_t val)
@@ -172,7 +187,7 @@ size_t ns16550_rx_push(struct ns16550 *u, const uint8_t *buf, size_t len)
 	size_t n = 0;
 
 	/* In loopback the serial input is disconnected, as on the real chip. */
-	if (!(u->ier & IER_RDI) || (u->mcr & MCR_LOOP))
+	if (!((u->ier & IER_RDI) || polling(u)) || (u->mcr & MCR_LOOP))
 		return 0;
 	while (n < len && rx_put(u, buf[n]))
 		n++;

@@ -5,9 +5,11 @@
  *   tx(ctx, byte)    the guest transmitted a byte (it leaves at once);
  *   rx_room(ctx)     the guest may take input now (it read a byte or enabled
  *                    the receive interrupt), so the owner can push more.
- * Input is only accepted while the guest has the receive interrupt enabled,
- * so bytes typed before a driver opened the port are not lost to a FIFO
- * reset: they wait with the owner. */
+ * Input is accepted while the guest has the receive interrupt enabled, or
+ * while it polls: it read LSR NS16550_POLLS times without transmitting in
+ * between (a boot loader or a test waiting for a key; a console printing
+ * reads LSR once per byte it sends). Until then bytes typed early wait with
+ * the owner, so they are not lost to the FIFO reset of a driver's start. */
 #ifndef ITSY_NS16550_H
 #define ITSY_NS16550_H
 
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 #define NS16550_FIFO	64
+#define NS16550_POLLS	32
 
 struct ns16550_ops {
 	void (*irq)(void *ctx, int level);
@@ -27,6 +30,7 @@ struct ns16550 {
 	void *ctx;
 	uint8_t ier, lcr, mcr, fcr, scr, dll, dlm;
 	int thri_pending;	/* THR-empty interrupt raised and not yet taken */
+	unsigned lsr_polls;	/* LSR reads since the last THR write */
 	int irq_level;
 	uint8_t rx[NS16550_FIFO];
 	unsigned rx_head, rx_count;

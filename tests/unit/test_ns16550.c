@@ -131,6 +131,36 @@ START_TEST(rx_refused_until_rdi)
 }
 END_TEST
 
+/* A guest polling LSR for a key, with the receive interrupt off (a boot
+ * loader, kvm-unit-tests): after NS16550_POLLS reads it gets input. */
+START_TEST(rx_to_a_polling_guest)
+{
+	for (int i = 0; i < NS16550_POLLS - 1; i++)
+		ck_assert_uint_eq(rd(LSR) & LSR_DR, 0);
+	ck_assert_uint_eq(push("k"), 0);
+	ck_assert_uint_eq(rec.rx_room, 0);
+	rd(LSR);
+	ck_assert_uint_eq(rec.rx_room, 1);	/* the owner may push now */
+	ck_assert_uint_eq(push("k"), 1);
+	ck_assert_uint_eq(rd(LSR) & LSR_DR, LSR_DR);
+	ck_assert_uint_eq(rd(RBR), 'k');
+	ck_assert_int_eq(rec.irq, 0);		/* no interrupt asked for */
+}
+END_TEST
+
+/* A console printing reads LSR before each byte it sends: not a poll for
+ * input, so bytes typed ahead keep waiting for the driver. */
+START_TEST(printing_is_not_polling)
+{
+	for (int i = 0; i < 4 * NS16550_POLLS; i++) {
+		rd(LSR);
+		wr(THR, 'x');
+	}
+	ck_assert_uint_eq(push("k"), 0);
+	ck_assert_uint_eq(rec.rx_room, 0);
+}
+END_TEST
+
 START_TEST(rx_fifo_limit)
 {
 	char many[NS16550_FIFO + 10];
@@ -308,7 +338,8 @@ int main(void)
 
 	tc[0] = UNIT_TCASE(s, "tx", thr_write_transmits, lsr_always_ready_to_send,
 			   thri_raised_and_acknowledged, thr_write_raises_thri_again);
-	tc[1] = UNIT_TCASE(s, "rx", rx_refused_until_rdi, rx_fifo_limit, rbr_pops_in_order,
+	tc[1] = UNIT_TCASE(s, "rx", rx_refused_until_rdi, rx_to_a_polling_guest,
+			   printing_is_not_polling, rx_fifo_limit, rbr_pops_in_order,
 			   rx_ring_wraps, rx_has_priority_over_thri, fcr_clear_rx);
 	tc[2] = UNIT_TCASE(s, "registers", fcr_fifo_bits_in_iir, dlab_routes_to_divisor,
 			   scratch_round_trip, msr_without_loopback);

@@ -1,6 +1,7 @@
 /* ARM PL031 real-time clock model (devices/rtc/pl031.c). Host time is
  * passed in, so the tests pick it. */
 #include "devices/rtc/pl031.h"
+#include "vmm/regset.h"
 
 #include "tests/unit/unit.h"
 
@@ -13,7 +14,7 @@ static struct pl031 rtc;
 
 static void setup(void)
 {
-	pl031_init(&rtc);
+	pl031_init(&rtc, NOW);
 }
 
 static uint32_t rd(unsigned off, int64_t now)
@@ -96,13 +97,85 @@ START_TEST(icr_clears_ris)
 }
 END_TEST
 
+/* The alarm: RIS when the counter counts up to MR, the line RIS & IMSC. */
+START_TEST(alarm_fires_when_counted)
+{
+	wr(MR, (uint32_t)NOW + 3, NOW);
+	wr(IMSC, 1, NOW);
+	ck_assert_int_eq(pl031_next_match(&rtc, NOW), NOW + 3);
+	pl031_tick(&rtc, NOW + 2);
+	ck_assert_uint_eq(rd(RIS, NOW + 2), 0);
+	ck_assert_int_eq(pl031_irq_level(&rtc), 0);
+	pl031_tick(&rtc, NOW + 3);
+	ck_assert_uint_eq(rd(RIS, NOW + 3), 1);
+	ck_assert_uint_eq(rd(MIS, NOW + 3), 1);
+	ck_assert_int_eq(pl031_irq_level(&rtc), 1);
+	wr(ICR, 1, NOW + 4);
+	ck_assert_int_eq(pl031_irq_level(&rtc), 0);
+	pl031_tick(&rtc, NOW + 9);
+	ck_assert_uint_eq(rd(RIS, NOW + 9), 0);	/* once per count */
+}
+END_TEST
+
+/* Looked at late (the host was busy): a match passed on the way counts. */
+START_TEST(alarm_passed_between_looks)
+{
+	wr(MR, (uint32_t)NOW + 3, NOW);
+	ck_assert_uint_eq(rd(RIS, NOW + 10), 1);
+	ck_assert_int_eq(pl031_irq_level(&rtc), 0);	/* masked */
+}
+END_TEST
+
+/* Writing MR equal to the counter, or loading the counter past MR, is not
+ * a count up to it. */
+START_TEST(alarm_not_by_writes)
+{
+	wr(MR, (uint32_t)NOW, NOW);
+	ck_assert_uint_eq(rd(RIS, NOW), 0);
+	wr(MR, (uint32_t)NOW + 100, NOW);
+	wr(LR, (uint32_t)NOW + 200, NOW);
+	ck_assert_uint_eq(rd(RIS, NOW + 1), 0);
+	ck_assert_int_gt(pl031_next_match(&rtc, NOW + 1), NOW + 1000000);
+}
+END_TEST
+
+/* The guest's counter (after RTCLR) is what the match compares. */
+START_TEST(alarm_on_guest_time)
+{
+	wr(LR, 5000, NOW);
+	wr(MR, 5002, NOW);
+	ck_assert_int_eq(pl031_next_match(&rtc, NOW), NOW + 2);
+	ck_assert_uint_eq(rd(RIS, NOW + 2), 1);
+}
+END_TEST
+
+START_TEST(state_round_trip)
+{
+	struct regset s;
+	struct pl031 b;
+
+	regset_init(&s);
+	wr(MR, (uint32_t)NOW + 5, NOW);
+	wr(IMSC, 1, NOW);
+	pl031_tick(&rtc, NOW + 2);
+	ck_assert_int_eq(pl031_save(&rtc, &s), 0);
+	ck_assert_int_eq(pl031_load(&b, &s, NOW + 100), 0);
+	ck_assert_uint_eq(b.counted, rtc.counted);
+	pl031_tick(&b, NOW + 5);
+	ck_assert_int_eq(pl031_irq_level(&b), 1);
+	regset_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pl031");
 	TCase *tc;
 
 	tc = UNIT_TCASE(s, "pl031", dr_is_host_time, lr_sets_time, cr_reads_running,
-			id_registers, match_register_stored, imsc_masks_mis, icr_clears_ris);
+			id_registers, match_register_stored, imsc_masks_mis, icr_clears_ris,
+			alarm_fires_when_counted, alarm_passed_between_looks, alarm_not_by_writes,
+			alarm_on_guest_time, state_round_trip);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	return unit_run(s);
 }
