@@ -2,8 +2,9 @@
 # the build dependencies are installed (scripts/install-deps is idempotent).
 ARM64  := build/arm64
 NATIVE := build/native
+ASAN   := build/asan
 
-.PHONY: all deps itsy unit unit-test integration test run bench clean
+.PHONY: all deps itsy unit unit-test unit-asan fuzz integration test run bench clean
 
 all: itsy unit
 
@@ -23,10 +24,19 @@ unit: deps
 unit-test: unit
 	meson test -C $(NATIVE) --print-errorlogs
 
+# The unit tests under ASan, LeakSanitizer and UBSan (build/asan), and
+# 60 s of every fuzzer (scripts/fuzz-*): two stages of 'make test' alone.
+unit-asan: deps
+	scripts/test --stages unit-asan
+
+fuzz: deps
+	scripts/test --stages fuzz
+
 integration: itsy
 	scripts/run-integration
 
-# Unit tests natively, then integration tests in emulated arm64 hosts.
+# Unit tests natively and under sanitizers, short fuzzing runs, then
+# integration tests in emulated arm64 hosts.
 test: itsy unit
 	scripts/test
 
@@ -38,4 +48,4 @@ bench: itsy
 	scripts/bench-boot
 
 clean:
-	rm -rf $(ARM64) $(NATIVE) build/img build/logs
+	rm -rf $(ARM64) $(NATIVE) $(ASAN) build/fuzz build/img build/logs

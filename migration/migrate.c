@@ -10,6 +10,7 @@
 #include "vmm/dirty.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
@@ -38,6 +39,7 @@ struct mig {
 	int fd;
 	struct dirty_log log;
 	int logging, paused, released;
+	int go_sent;			/* the destination may be running the guest */
 	unsigned long *todo;		/* pages to send next */
 	struct pages_batch batch;
 	struct migrate_progress p;
@@ -48,6 +50,12 @@ struct mig {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int running;
 static struct migrate_progress shared;
+/* A hand-over that ended without an answer: the guest stays paused here
+ * until migrate_abort(). Under lock. */
+static struct {
+	struct vm *vm;		/* NULL: none */
+	int released;		/* its devices' host resources went */
+} held;
 
 /* ---- progress ---- */
 
@@ -80,6 +88,16 @@ static int fail(struct mig *m, int rc, const char *fmt, ...)
 	vsnprintf(m->p.error, sizeof(m->p.error), fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+int migrate_held(void)
+{
+	int r;
+
+	pthread_mutex_lock(&lock);
+	r = held.vm != NULL;
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 int migrate_running(struct migrate_progress *p)
@@ -400,6 +418,9 @@ static int hand_over(struct mig *m)
 	if (rc)
 		return wire_fail(m, rc, "the destination did not restore the guest");
 	m->t_ready = clock_ns();
+	/* Why set before the send: a GO that failed half-way may still have
+	 * reached the destination, which then runs the guest. */
+	m->go_sent = 1;
 	rc = wire_send(&m->w, WIRE_GO, NULL, 0);
 	rc = rc ? rc : wire_expect(&m->w, WIRE_RUNNING, &p, &len);
 	return rc ? wire_fail(m, rc, "waiting for the destination to run the guest") : 0;
@@ -475,16 +496,70 @@ static int reacquire(struct vm *vm)
 	return -EBUSY;
 }
 
+int migrate_abort(char *err, size_t errlen)
+{
+	struct vm *vm;
+	int released, rc = 0;
+
+	pthread_mutex_lock(&lock);
+	vm = held.vm, released = held.released;
+	pthread_mutex_unlock(&lock);
+	if (!vm) {
+		snprintf(err, errlen, "no migration hand-over is waiting");
+		return -ENOENT;
+	}
+	if (released && (rc = reacquire(vm))) {
+		snprintf(err, errlen, "the devices' host resources are still held elsewhere "
+			 "(see the log); the guest stays paused");
+		return rc;
+	}
+	if ((rc = vm_resume(vm))) {
+		snprintf(err, errlen, "cannot resume the guest: %s", strerror(-rc));
+		return rc;
+	}
+	pthread_mutex_lock(&lock);
+	held.vm = NULL;
+	shared.phase = "aborted";
+	pthread_mutex_unlock(&lock);
+	log_msg("migration aborted by the operator: the guest runs here again");
+	return 0;
+}
+
+/* May the guest run here again after failure @rc? Before GO, yes: the
+ * destination runs it only after GO. After GO, only if the destination
+ * said it did not start it (its ERROR frame): a lost link or a silent
+ * peer may mean the guest runs there, on the same disk. */
+static int may_resume(const struct mig *m, int rc)
+{
+	return !m->go_sent || rc == -ECONNABORTED;
+}
+
+/* Keep the guest paused for the operator (migrate_abort) and say why. */
+static void hold(struct mig *m, const char *why)
+{
+	pthread_mutex_lock(&lock);
+	held.vm = m->vm;
+	held.released = m->released;
+	pthread_mutex_unlock(&lock);
+	snprintf(m->p.error + strlen(m->p.error), sizeof(m->p.error) - strlen(m->p.error),
+		 "; the guest stays paused here: %s", why);
+	m->p.phase = "unresolved";
+}
+
 static void cleanup(struct mig *m, int rc)
 {
-	/* Why resuming first is safe: before RUNNING arrived, the guest runs
-	 * nowhere else (a destination runs it only after GO, and fails when
-	 * it cannot say RUNNING). Telling the peer may wait on a dead link. */
-	if (rc && m->released && reacquire(m->vm))
-		log_msg("migration: some devices did not get their host resources back (see above)");
-	if (rc && m->paused && vm_resume(m->vm))
+	if (rc && m->paused && !may_resume(m, rc)) {
+		hold(m, "it may be running on the destination. If it is not, "
+		     "'itsy ctl ... migrate-abort' resumes it here; if it is, 'quit' this itsy");
+	} else if (rc && m->released && reacquire(m->vm)) {
+		/* Why not resume: another process holds the disk, tap or CID. */
+		hold(m, "its devices did not get their host resources back (see above); "
+		     "'itsy ctl ... migrate-abort' tries again");
+	} else if (rc && m->paused && vm_resume(m->vm)) {
 		fail(m, rc, "cannot resume the guest");
-	if (rc && m->fd >= 0)
+	}
+	/* Why after resuming: telling the peer may wait on a dead link. */
+	if (rc && m->fd >= 0 && may_resume(m, rc))
 		wire_send_error(&m->w, m->p.error[0] ? m->p.error : "the source gave up");
 	if (m->logging) {
 		devices_log_dirty(m->vm, NULL);
@@ -500,16 +575,21 @@ static void cleanup(struct mig *m, int rc)
 static void *migrate_thread(void *arg)
 {
 	struct mig *m = arg;
-	int rc = migrate(m);
+	int rc = sandbox_enter(SANDBOX_MIGRATION);
+
+	rc = rc ? fail(m, rc, "cannot confine the migration thread (seccomp)") : migrate(m);
 
 	m->p.total_ms = (clock_ns() - m->start_ns) / 1000000;
-	cleanup(m, rc);
 	m->p.phase = rc ? "failed" : "done";
+	cleanup(m, rc);
 	/* Why report before asking to exit: the process may end at once. */
 	publish(m, 1);
 	if (!rc)
 		vm_request_exit(m->vm, VM_EXIT_POWEROFF, "the guest migrated to %s",
 				m->o.uri + 4);
+	else if (migrate_held())
+		log_msg("migration to %s: no answer after the go-ahead: %s", m->o.uri + 4,
+			m->p.error);
 	else
 		log_msg("migration to %s failed, the guest keeps running here: %s",
 			m->o.uri + 4, m->p.error);
@@ -532,6 +612,10 @@ int migrate_start(struct vm *vm, const struct migrate_opts *o, migrate_report_fn
 		snprintf(err, errlen, "'%s' is not tcp:IP:PORT (an IPv4 or IPv6 address; names "
 			 "are not resolved)", o->uri);
 		return -EINVAL;
+	}
+	if (migrate_held()) {
+		snprintf(err, errlen, "a hand-over is unresolved: see 'status'; 'migrate-abort' first");
+		return -EBUSY;
 	}
 	pthread_mutex_lock(&lock);
 	m = running ? NULL : calloc(1, sizeof(*m));

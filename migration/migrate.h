@@ -16,9 +16,18 @@
  *     state itself.
  *  5. The destination restores and says READY; GO; it starts the guest
  *     and says RUNNING; only then does this process end, with status 0.
- * Any failure before RUNNING resumes the guest here, unharmed. The window
- * left: RUNNING sent by the destination but lost on the way; then both
- * sides may run the guest (see README). */
+ * The hand-over is fenced, so the guest never runs on both hosts:
+ *  - a failure before GO resumes the guest here, unharmed (the destination
+ *    runs it only after GO);
+ *  - after GO, only the destination's explicit refusal (an ERROR frame:
+ *    it did not start the guest) resumes it here;
+ *  - after GO, anything else (the link lost, no answer in time) leaves
+ *    the guest paused here, phase "unresolved": the destination may be
+ *    running it. The operator decides: migrate_abort() ("itsy ctl ...
+ *    migrate-abort") resumes it here, quitting this itsy leaves it there;
+ *  - taking the disk, tap or vsock CID back after a failure that failed
+ *    too also holds the guest paused, for migrate_abort() to retry.
+ * While held, no other migration starts and "resume" is refused. */
 #ifndef ITSY_MIGRATE_H
 #define ITSY_MIGRATE_H
 
@@ -38,7 +47,8 @@ struct migrate_opts {
 
 /* What a migration is doing (for progress lines and "status"). */
 struct migrate_progress {
-	const char *phase;		/* connect, handshake, precopy, final, done, failed */
+	const char *phase;		/* connect, handshake, precopy, final, done, failed,
+					 * unresolved (held paused, see above), aborted */
 	unsigned pass;
 	uint64_t dirty_pages, page_size;
 	double rate_mbps;		/* MB/s of the last pass */
@@ -61,8 +71,18 @@ typedef void (*migrate_report_fn)(void *ctx, const struct migrate_progress *p, i
 int migrate_start(struct vm *vm, const struct migrate_opts *o, migrate_report_fn report,
 		  void *ctx, char *err, size_t errlen);
 
-/* Whether one runs, and its progress if so (@p may be NULL). */
+/* Whether one runs, and its progress (or the last one's) if so (@p may be
+ * NULL). */
 int migrate_running(struct migrate_progress *p);
+
+/* 1 while an unresolved hand-over holds the guest paused. */
+int migrate_held(void);
+
+/* The operator says the destination does not run the guest: take the
+ * devices' host resources back and resume it here. -ENOENT when nothing is
+ * held, -EBUSY (guest still paused) when the resources are still taken;
+ * a message in @err. Main thread. */
+int migrate_abort(char *err, size_t errlen);
 
 /* "tcp:HOST:PORT" into @host and @port. -EINVAL. */
 int migrate_parse_uri(const char *uri, char *host, size_t hostlen, char *port, size_t portlen);

@@ -27,6 +27,7 @@
 struct receive_opts {
 	const char *listen, *api_socket, *secret_file;
 	int insecure;
+	enum sandbox_mode seccomp;
 	struct disk_config disks[CLI_MAX_DISKS];
 	unsigned ndisks;
 };
@@ -46,7 +47,18 @@ struct incoming {
 static const char receive_usage[] =
 	"usage: itsy receive --listen tcp:ADDR:PORT [--api-socket PATH]\n"
 	"                    [--secret-file PATH | --insecure] [--disk PATH[,ro]]...\n"
+	"                    [--seccomp kill|log|off]\n"
 	"  The secret file may also come from ITSY_MIGRATION_SECRET_FILE.\n";
+
+static int set_seccomp(struct receive_opts *o, const char *arg)
+{
+	char err[128];
+	int rc = cli_parse_seccomp(arg, &o->seccomp, err, sizeof(err));
+
+	if (rc)
+		log_msg("receive: %s", err);
+	return rc;
+}
 
 static int parse(int argc, char **argv, struct receive_opts *o)
 {
@@ -56,6 +68,7 @@ static int parse(int argc, char **argv, struct receive_opts *o)
 		{ "secret-file", required_argument, NULL, 's' },
 		{ "insecure", no_argument, NULL, 'i' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -74,7 +87,7 @@ static int parse(int argc, char **argv, struct receive_opts *o)
 			o->insecure = 1;
 		else if (opt == 'd' && o->ndisks < CLI_MAX_DISKS)
 			o->disks[o->ndisks++] = (struct disk_config){ optarg, 0 };
-		else
+		else if (opt != 'S' || set_seccomp(o, optarg))
 			return -EINVAL;
 	}
 	if (!o->secret_file && !o->insecure)	/* as ctl: --insecure wins */
@@ -92,6 +105,15 @@ static void maybe_die(const char *phase)
 		log_msg("ITSY_TEST_DIE_AT=%s: killing myself", phase);
 		raise(SIGKILL);
 	}
+}
+
+/* ITSY_TEST_DIE_AT=go-refuse: after GO, tell the source the guest will not
+ * start here (as when its devices fail), and end. */
+static int test_refuse_after_go(void)
+{
+	const char *at = getenv("ITSY_TEST_DIE_AT");
+
+	return at && !strcmp(at, "go-refuse");
 }
 
 /* ---- listening ---- */
@@ -241,6 +263,18 @@ static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 	return rc ? fail(in, rc, "restoring the guest") : 0;
 }
 
+/* After GO, a failure is told to the source (it may resume the guest)
+ * unless the link itself is what failed; then the source stays paused
+ * until its operator decides (migrate-abort), see migrate.h. */
+static int refuse_after_go(struct incoming *in, int rc, const char *what)
+{
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "the destination did not start the guest: %s", what);
+	wire_send_error(&in->w, msg);
+	return fail(in, rc, what);
+}
+
 /* READY, then GO, then the device threads, then RUNNING: the vCPUs start
  * (vm_run) only once the source knows it must not resume. */
 static int take_over(struct incoming *in)
@@ -252,9 +286,12 @@ static int take_over(struct incoming *in)
 	rc = rc ? rc : wire_expect(&in->w, WIRE_GO, &p, &len);
 	if (rc)
 		return fail(in, rc, "waiting for the source's go-ahead");
+	maybe_die("go");
+	if (test_refuse_after_go())
+		return refuse_after_go(in, -ECANCELED, "ITSY_TEST_DIE_AT=go-refuse");
 	rc = devices_resume(&in->vm);
 	if (rc)
-		return fail(in, rc, "starting the devices");
+		return refuse_after_go(in, rc, "starting the devices");
 	rc = wire_send(&in->w, WIRE_RUNNING, NULL, 0);
 	return rc ? fail(in, rc, "confirming to the source") : 0;
 }
@@ -326,6 +363,7 @@ int receive_main(int argc, char **argv)
 	if (secured < 0 || (lfd = listen_on(o.listen)) < 0)
 		return VM_EXIT_ERROR;
 	in.o = &o;
+	sandbox_configure(o.seccomp);	/* before any thread is made */
 	if (vm_init(&in.vm) || !(in.vm.console = console_open(0, 1)))
 		die("cannot set up the VM");
 	if (receive(&in, lfd, secured ? secret : NULL)) {

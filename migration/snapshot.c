@@ -656,10 +656,22 @@ struct restore_opts {
 	int freeze_time;
 	struct disk_config disks[CLI_MAX_DISKS];
 	unsigned ndisks;
+	enum sandbox_mode seccomp;
 };
 
 static const char restore_usage[] =
-	"usage: itsy restore --from DIR [--api-socket PATH] [--freeze-time] [--disk PATH[,ro]]...\n";
+	"usage: itsy restore --from DIR [--api-socket PATH] [--freeze-time] [--disk PATH[,ro]]...\n"
+	"                    [--seccomp kill|log|off]\n";
+
+static int set_seccomp(struct restore_opts *o, const char *arg)
+{
+	char err[128];
+	int rc = cli_parse_seccomp(arg, &o->seccomp, err, sizeof(err));
+
+	if (rc)
+		log_msg("restore: %s", err);
+	return rc;
+}
 
 static int parse_restore(int argc, char **argv, struct restore_opts *o)
 {
@@ -668,6 +680,7 @@ static int parse_restore(int argc, char **argv, struct restore_opts *o)
 		{ "api-socket", required_argument, NULL, 'a' },
 		{ "freeze-time", no_argument, NULL, 't' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -684,7 +697,7 @@ static int parse_restore(int argc, char **argv, struct restore_opts *o)
 			o->freeze_time = 1;
 		else if (opt == 'd' && o->ndisks < CLI_MAX_DISKS)
 			o->disks[o->ndisks++] = (struct disk_config){ optarg, 0 };
-		else
+		else if (opt != 'S' || set_seccomp(o, optarg))
 			return -EINVAL;
 	}
 	return o->from && optind == argc ? 0 : -EINVAL;
@@ -797,6 +810,7 @@ int snapshot_restore_main(int argc, char **argv)
 		fputs(restore_usage, stderr);
 		return VM_EXIT_ERROR;
 	}
+	sandbox_configure(o.seccomp);	/* before any thread is made */
 	if (vm_init(&vm) || !(vm.console = console_open(0, 1)))
 		die("cannot set up the VM");
 	if (restore(&vm, &o, &cfg, err, sizeof(err))) {

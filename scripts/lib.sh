@@ -197,3 +197,25 @@ default_host_cpu() { # VER
 	*) echo max,pauth-impdef=on ;;
 	esac
 }
+
+# run_libfuzzer NAME FUZZER [ARGS...]: run a libFuzzer binary, its output
+# also kept in $BUILD/fuzz/NAME.log, and end with one line
+# "NAME: N executions in T s" (from libFuzzer's "Done N runs in T
+# second(s)", or its final stats when it stopped on a crash). Returns the
+# fuzzer's exit status: non-zero on a crash, a leak, a timeout or an OOM.
+run_libfuzzer() {
+	local name=$1 log=$BUILD/fuzz/$1.log rc=0 done_ runs
+	shift
+	mkdir -p "$BUILD/fuzz"
+	"$@" 2>&1 | tee "$log" || rc=$?
+	done_=$(grep -oE '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -n 1) || true
+	runs=$(grep -oE '^stat::number_of_executed_units: [0-9]+' "$log" | tail -n 1) || true
+	if [[ -n $done_ ]]; then
+		echo "$name: $(awk '{ print $2 " executions in " $5 " s" }' <<<"$done_")"
+	elif [[ -n $runs ]]; then
+		echo "$name: stopped (status $rc) after ${runs##* } executions"
+	else
+		echo "$name: stopped (status $rc) before libFuzzer reported any executions"
+	fi
+	return "$rc"
+}

@@ -22,6 +22,7 @@
 #define REQUEST_MAX	API_REQUEST_MAX
 #define REQUEST_TIMEOUT_MS	2000		/* a client has this long to send */
 #define REPLY_TIMEOUT_MS	600000		/* a snapshot may take a while */
+#define CTL_UNRESOLVED		3		/* ctl migrate: paused here, see migrate.h */
 
 struct api {
 	struct vm *vm;
@@ -69,6 +70,9 @@ static json_t *cmd_resume(struct vm *vm, const struct api_request *req)
 	int rc;
 
 	(void)req;
+	if (migrate_held())
+		return reply_error("a migration hand-over is unresolved: the guest may run on the "
+				   "destination; %s", "'migrate-abort' resumes it here once you know it does not");
 	if (!vm->paused)
 		return reply_error("the guest is already %s", "running");
 	rc = vm_resume(vm);
@@ -91,14 +95,30 @@ static json_t *cmd_status(struct vm *vm, const struct api_request *req)
 	struct migrate_progress p;
 	json_t *r;
 
+	int running = migrate_running(&p), held = migrate_held();
+
 	(void)req;
 	r = json_pack("{s:b, s:s, s:i, s:I, s:i}", "ok", 1,
-		      "state", vm->paused ? "paused" : "running",
+		      "state", vm->paused || held ? "paused" : "running",
 		      "vcpus", (int)vm->ncpus, "memory_bytes", (json_int_t)vm->ram.size,
 		      "devices", (int)vm->ndevices);
-	if (r && migrate_running(&p))
+	if (r && (running || held))
 		json_object_set_new(r, "migration", progress_json(&p));
+	if (r && held)
+		json_object_set_new(json_object_get(r, "migration"), "error", json_string(p.error));
 	return r;
+}
+
+/* The operator says the destination does not run the guest (migrate.h). */
+static json_t *cmd_migrate_abort(struct vm *vm, const struct api_request *req)
+{
+	char err[512];
+
+	(void)vm;
+	(void)req;
+	if (migrate_abort(err, sizeof(err)))
+		return reply_error("migrate-abort: %s", err);
+	return json_pack("{s:b}", "ok", 1);
 }
 
 /* Pause (if running), write the snapshot, and stay paused. */
@@ -142,7 +162,8 @@ static void report_migration(void *ctx, const struct migrate_progress *p, int fi
 		return;
 	}
 	if (p->error[0])
-		send_line(fd, json_pack("{s:b, s:s}", "ok", 0, "error", p->error));
+		send_line(fd, json_pack("{s:b, s:s, s:b}", "ok", 0, "error", p->error,
+					"unresolved", migrate_held()));
 	else
 		send_line(fd, json_pack("{s:b, s:I, s:I, s:I, s:i, s:{s:I, s:I, s:I, s:I}}", "ok", 1,
 					"total_ms", (json_int_t)p->total_ms,
@@ -198,6 +219,7 @@ static json_t *(*const handlers[API_NCOMMANDS])(struct vm *vm, const struct api_
 	[API_STATUS] = cmd_status,
 	[API_QUIT] = cmd_quit,
 	[API_SNAPSHOT] = cmd_snapshot,
+	[API_MIGRATE_ABORT] = cmd_migrate_abort,
 };
 
 /* The reply, or NULL when the command kept @fd to answer later. */
@@ -398,7 +420,10 @@ static const char ctl_usage[] =
 	"usage: itsy ctl --api-socket PATH pause|resume|status|quit|snapshot DIR\n"
 	"       itsy ctl --api-socket PATH migrate tcp:HOST:PORT [--max-downtime MS]\n"
 	"                [--secret-file PATH | --insecure]\n"
-	"  The secret file may also come from ITSY_MIGRATION_SECRET_FILE.\n";
+	"       itsy ctl --api-socket PATH migrate-abort\n"
+	"  The secret file may also come from ITSY_MIGRATION_SECRET_FILE.\n"
+	"  migrate exits 0 once the guest runs on the destination, 1 when it runs\n"
+	"  on here, 3 when the hand-over is unresolved (see migrate-abort).\n";
 
 /* Print the reply; exit status 0 when it says ok. */
 static int show_reply(const char *line)
@@ -485,16 +510,20 @@ static int follow_migration(int fd)
 		json_t *j = json_loads(line, 0, NULL), *p = json_object_get(j, "progress");
 		int ok = json_is_true(json_object_get(j, "ok"));
 
+		int held = json_is_true(json_object_get(j, "unresolved"));
+		const char *why = j ? json_string_value(json_object_get(j, "error")) : line;
+
 		if (p)
 			show_progress(p);
 		else if (ok)
 			show_done(j);
+		else if (held)
+			printf("migrate: unresolved: %s\n", why ? why : "?");
 		else
-			log_msg("ctl: migration failed, the guest keeps running here: %s",
-				j ? json_string_value(json_object_get(j, "error")) : line);
+			log_msg("ctl: migration failed, the guest keeps running here: %s", why);
 		json_decref(j);
 		if (!p)
-			return ok ? 0 : 1;
+			return ok ? 0 : held ? CTL_UNRESOLVED : 1;
 	}
 	log_msg("ctl: the connection to itsy ended before the migration did");
 	return 1;

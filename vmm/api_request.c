@@ -21,6 +21,7 @@ static const struct {
 	[API_SNAPSHOT] = { "snapshot", 1, (const char *const[]){ "command", "path", NULL } },
 	[API_MIGRATE] = { "migrate", 1, (const char *const[]){ "command", "uri",
 		"max_downtime_ms", "secret_file", "insecure", NULL } },
+	[API_MIGRATE_ABORT] = { "migrate-abort", 1, NO_MEMBERS },
 };
 
 const char *api_command_name(enum api_command c)

@@ -5,7 +5,8 @@
  *
  * A request is one JSON object, without duplicate members, and nothing
  * after it on the line:
- *   {"command": "pause"}             also "resume", "status", "quit"
+ *   {"command": "pause"}             also "resume", "status", "quit",
+ *                                    "migrate-abort"
  *   {"command": "snapshot", "path": DIR}
  *   {"command": "migrate", "uri": "tcp:HOST:PORT",
  *    "max_downtime_ms": MS,          optional, an integer >= 0; 0: default
@@ -38,6 +39,7 @@ enum api_command {
 	API_QUIT,
 	API_SNAPSHOT,
 	API_MIGRATE,
+	API_MIGRATE_ABORT,
 	API_NCOMMANDS
 };
 

@@ -1,4 +1,5 @@
 #include "vmm/cli.h"
+#include "vmm/sandbox.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,10 +14,11 @@ const char cli_run_usage[] =
 	"                [--cpus N] [--mem SIZE] [--kernel-format image|raw] [--pmu]\n"
 	"                [--watchdog] [--rng] [--console serial|virtio]\n"
 	"                [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]... [--vsock cid=N]\n"
-	"                [--api-socket PATH] [--profile POOL.json]\n";
+	"                [--api-socket PATH] [--profile POOL.json] [--seccomp kill|log|off]\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_FORMAT, OPT_PMU,
-       OPT_WATCHDOG, OPT_RNG, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_VSOCK, OPT_API, OPT_PROFILE };
+       OPT_WATCHDOG, OPT_RNG, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_VSOCK, OPT_API, OPT_PROFILE,
+       OPT_SECCOMP };
 
 static const struct option run_options[] = {
 	{ "kernel",		required_argument, NULL, OPT_KERNEL },
@@ -34,6 +36,7 @@ static const struct option run_options[] = {
 	{ "vsock",		required_argument, NULL, OPT_VSOCK },
 	{ "api-socket",		required_argument, NULL, OPT_API },
 	{ "profile",		required_argument, NULL, OPT_PROFILE },
+	{ "seccomp",		required_argument, NULL, OPT_SECCOMP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -121,8 +124,12 @@ static int parse_disk(const char *arg, struct run_config *c, char *err, size_t l
 		d->path = strndup(arg, comma - arg);
 		d->readonly = 1;
 	}
-	if (!d->path || !*d->path)
+	if (!d->path || !*d->path) {
+		if (d->path != arg)
+			free((char *)d->path);
+		d->path = NULL;
 		return fail(err, len, "--disk '%s': expected PATH or PATH,ro", arg);
+	}
 	c->ndisks++;
 	return 0;
 }
@@ -212,6 +219,7 @@ static int set_option(int opt, const char *arg, const struct cli_limits *lim,
 	case OPT_VSOCK:   return parse_vsock(arg, c, err, len);
 	case OPT_API:     c->api_socket = arg; return 0;
 	case OPT_PROFILE: c->profile_path = arg; return 0;
+	case OPT_SECCOMP: return cli_parse_seccomp(arg, &c->seccomp, err, len);
 	case OPT_CPUS:
 		if (parse_cpus(arg, lim, &c->cpus))
 			return fail(err, len, "--cpus '%s': expected a number from 1 to %u",
@@ -229,6 +237,13 @@ static int set_option(int opt, const char *arg, const struct cli_limits *lim,
 		return fail(err, len, "--kernel-format '%s': expected 'image' or 'raw'", arg);
 	}
 	return fail(err, len, "internal error: option %d", opt);
+}
+
+int cli_parse_seccomp(const char *arg, enum sandbox_mode *out, char *err, size_t len)
+{
+	if (!sandbox_parse_mode(arg, out))
+		return 0;
+	return fail(err, len, "--seccomp '%s': expected 'kill', 'log' or 'off'", arg);
 }
 
 static int bad_option(int opt, char **argv, char *err, size_t len)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/sandbox.h"
+
 enum kernel_format { KERNEL_IMAGE, KERNEL_RAW };
 enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
@@ -15,7 +17,7 @@ enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 struct regset_list;
 
 struct disk_config {
-	const char *path;
+	const char *path;		/* into argv, or for PATH,ro a malloc'd copy */
 	int readonly;
 };
 
@@ -44,6 +46,7 @@ struct run_config {
 	const char *api_socket;		/* NULL: no control socket */
 	const char *profile_path;	/* --profile: a pool profile file, or NULL */
 	const struct regset_list *profile;	/* its contents, read by main */
+	enum sandbox_mode seccomp;	/* --seccomp, default kill */
 };
 
 struct cli_limits {
@@ -59,6 +62,10 @@ struct cli_limits {
  * a message in @err. */
 int cli_parse_run(int argc, char **argv, const struct cli_limits *lim,
 		  struct run_config *c, char *err, size_t errlen);
+
+/* --seccomp's value (kill, log, off), for every command that runs a guest.
+ * 0, or -EINVAL with a message in @err. */
+int cli_parse_seccomp(const char *arg, enum sandbox_mode *out, char *err, size_t len);
 
 /* "512M", "2G", "65536K", "1024" (MiB when no suffix). 0 or -EINVAL. */
 int cli_parse_size(const char *s, uint64_t *out);

@@ -1,5 +1,6 @@
 #include "vmm/console.h"
 #include "vmm/clock.h"
+#include "vmm/sandbox.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -84,6 +85,7 @@ static void *writer_thread(void *arg)
 	uint64_t one = 1;
 	size_t n;
 
+	sandbox_enter(SANDBOX_DEVICE);
 	pthread_mutex_lock(&c->out_lock);
 	for (;;) {
 		while (!c->len && !c->stop)

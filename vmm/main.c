@@ -50,6 +50,7 @@ static int cmd_run(int argc, char **argv)
 	board_limits(&lim);
 	if (cli_parse_run(argc, argv, &lim, &cfg, err, sizeof(err)))
 		die("%s\n%s", err, cli_run_usage);
+	sandbox_configure(cfg.seccomp);	/* before any thread is made */
 	if (cfg.profile_path && profile_file_read(cfg.profile_path, &profile, err, sizeof(err)))
 		die("--profile %s: %s", cfg.profile_path, err);
 	cfg.profile = cfg.profile_path ? &profile : NULL;

@@ -2,6 +2,7 @@
 #include "vmm/clock.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+#include "vmm/sandbox.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -161,11 +162,15 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	sigset_t set;
+	int rc;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	while (run_once(v) == 0)
+	if ((rc = sandbox_enter(SANDBOX_VCPU)))
+		vm_request_exit(v->vm, VM_EXIT_ERROR, "vCPU %u: cannot confine the thread "
+				"(seccomp): %s", v->id, strerror(-rc));
+	while (!rc && run_once(v) == 0)
 		;
 	park(v, 1);
 	return NULL;

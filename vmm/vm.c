@@ -1,4 +1,5 @@
 #include "vmm/vm.h"
+#include "vmm/sandbox.h"
 #include "vmm/clock.h"
 #include "vmm/console.h"
 #include "vmm/log.h"
@@ -195,9 +196,13 @@ int vm_run(struct vm *vm)
 
 	console_start(vm->console);
 	rc = vcpus_start(vm);
-
 	if (rc)
 		vm_request_exit(vm, VM_EXIT_ERROR, "cannot start vCPU threads: %s", strerror(-rc));
+	/* Why only now: the vCPU threads were made unconfined (their own
+	 * filter is theirs alone), and set-up is over. */
+	if (!rc && (rc = sandbox_enter(SANDBOX_MAIN)))
+		vm_request_exit(vm, VM_EXIT_ERROR, "cannot confine the main thread (seccomp): %s",
+				strerror(-rc));
 	serve(vm, sig_fd);
 	console_close(vm->console);
 	if (getenv("ITSY_STATS"))

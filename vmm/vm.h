@@ -21,6 +21,7 @@ enum vm_exit {
 	VM_EXIT_PANIC = 3,	/* the guest kernel panicked or crashed */
 	VM_EXIT_VCPU = 4,	/* KVM could not run a vCPU */
 	VM_EXIT_HUNG = 5,	/* the guest stopped refreshing its watchdog */
+	VM_EXIT_SANDBOX = 6,	/* a thread made a call its seccomp filter forbids */
 };
 
 #define VM_MAX_WATCHES 8

@@ -841,6 +841,8 @@ int virtio_pci_create(struct vm *vm, struct pci_host *h,
 	if (!rc && be->realize)
 		rc = be->realize(&vp->dev);
 	if (!rc)
+		rc = virtio_dev_spawn(&vp->dev);	/* now, at start-up: see virtio.h */
+	if (!rc)
 		rc = init_function(vp);
 	if (!rc)
 		rc = init_vectors(vp);

@@ -1,4 +1,5 @@
 #include "devices/virtio/virtio.h"
+#include "vmm/sandbox.h"
 
 #include <errno.h>
 #include <string.h>
@@ -17,6 +18,8 @@ int virtio_dev_init(struct virtio_dev *d, const struct virtio_backend *be,
 	d->be = be;
 	d->priv = priv;
 	d->mem = mem;
+	pthread_mutex_init(&d->ctl, NULL);
+	pthread_cond_init(&d->cond, NULL);
 	if (be->nqueues > VIRTIO_MAX_QUEUES)
 		return -EINVAL;
 	for (unsigned q = 0; q < be->nqueues; q++) {
@@ -104,36 +107,84 @@ static int asked_to_stop(const struct epoll_event *ev, int n)
 	return 0;
 }
 
-static void *dev_thread(void *arg)
+/* Serve the queues until a stop request. Kicks that came while the thread
+ * was parked are still in the eventfds. Why a stop goes first: a pause
+ * waits for it, and a queue the guest keeps busy (rekicked) would
+ * otherwise delay it by a whole batch. */
+static void serve(struct virtio_dev *d, int ep)
 {
-	struct virtio_dev *d = arg;
 	struct epoll_event ev[8];
-	int ep = d->epoll_fd, n, live = 1;
+	int n, live = 1;
 
-	/* Kicks that came before the thread ran are still in the eventfds.
-	 * Why a stop goes first: a pause waits for it, and a queue the guest
-	 * keeps busy (rekicked) would otherwise delay it by a whole batch. */
 	while (live) {
 		n = epoll_wait(ep, ev, 8, -1);
 		live = !asked_to_stop(ev, n);
 		for (int i = 0; i < n && live; i++)
 			live = dispatch(d, ev[i].data.u32);
 	}
+}
+
+/* One thread for the device's whole life, parked while the device is
+ * stopped. Why not a thread per start: a thread inherits the confinement
+ * of the thread that makes it (vmm/sandbox.h), and starts happen on vCPU
+ * threads (DRIVER_OK) and during migrations, not only at start-up. */
+static void *dev_thread(void *arg)
+{
+	struct virtio_dev *d = arg;
+	int ep;
+
+	sandbox_enter(SANDBOX_DEVICE);
+	pthread_mutex_lock(&d->ctl);
+	for (;;) {
+		while (d->phase == PHASE_PARKED)
+			pthread_cond_wait(&d->cond, &d->ctl);
+		if (d->phase == PHASE_QUIT)
+			break;
+		ep = open_epoll(d);
+		d->epoll_fd = ep;
+		d->phase = ep < 0 ? PHASE_PARKED : PHASE_SERVING;
+		d->start_rc = ep < 0 ? ep : 0;
+		pthread_cond_broadcast(&d->cond);
+		if (ep < 0)
+			continue;
+		pthread_mutex_unlock(&d->ctl);
+		serve(d, ep);
+		close(ep);
+		pthread_mutex_lock(&d->ctl);
+		d->phase = PHASE_PARKED;
+		pthread_cond_broadcast(&d->cond);
+	}
+	pthread_mutex_unlock(&d->ctl);
 	return NULL;
 }
 
-static int run_thread(struct virtio_dev *d)
+int virtio_dev_spawn(struct virtio_dev *d)
 {
 	int rc;
 
-	drain(d->stop_fd);
-	d->epoll_fd = open_epoll(d);
-	if (d->epoll_fd < 0)
-		return d->epoll_fd;
+	if (d->spawned || d->be->own_kicks)
+		return 0;
 	rc = -pthread_create(&d->thread, NULL, dev_thread, d);
-	d->running = !rc;
+	d->spawned = !rc;
+	return rc;
+}
+
+/* Wake the parked thread and wait until it serves (or could not). */
+static int run_thread(struct virtio_dev *d)
+{
+	int rc = virtio_dev_spawn(d);
+
 	if (rc)
-		close(d->epoll_fd);
+		return rc;
+	drain(d->stop_fd);
+	pthread_mutex_lock(&d->ctl);
+	d->phase = PHASE_ASKED;
+	pthread_cond_broadcast(&d->cond);
+	while (d->phase == PHASE_ASKED)
+		pthread_cond_wait(&d->cond, &d->ctl);
+	rc = d->start_rc;
+	pthread_mutex_unlock(&d->ctl);
+	d->running = !rc;
 	return rc;
 }
 
@@ -176,13 +227,31 @@ void virtio_dev_stop(struct virtio_dev *d, int reset)
 
 	if (d->running) {
 		(void)!write(d->stop_fd, &one, sizeof(one));
-		pthread_join(d->thread, NULL);
-		close(d->epoll_fd);
+		pthread_mutex_lock(&d->ctl);
+		while (d->phase != PHASE_PARKED)
+			pthread_cond_wait(&d->cond, &d->ctl);
+		pthread_mutex_unlock(&d->ctl);
 		d->running = 0;
 	}
 	d->paused = 0;
 	if (reset && d->be->reset)
 		d->be->reset(d);
+}
+
+void virtio_dev_free(struct virtio_dev *d)
+{
+	virtio_dev_stop(d, 0);
+	if (d->spawned) {
+		pthread_mutex_lock(&d->ctl);
+		d->phase = PHASE_QUIT;
+		pthread_cond_broadcast(&d->cond);
+		pthread_mutex_unlock(&d->ctl);
+		pthread_join(d->thread, NULL);
+		d->spawned = 0;
+	}
+	for (unsigned q = 0; q < d->be->nqueues; q++)
+		close(d->kick_fd[q]);
+	close(d->stop_fd);
 }
 
 void virtio_dev_rekick(struct virtio_dev *d, unsigned q)

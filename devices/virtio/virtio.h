@@ -1,11 +1,14 @@
 /* A virtio device, between its backend (blk, rng, net, ...) and its
  * transport (virtio-pci). Knows nothing of KVM or PCI.
  *
- * Threads: each started device has one thread of its own. It waits on the
- * queues' kick eventfds (the transport binds them to the guest's notify
- * writes, e.g. as KVM ioeventfds) and on any fd the backend watches, and
- * calls the backend there, never on a vCPU thread. The backend finishes
- * chains with virtq_push() and then calls virtio_dev_signal().
+ * Threads: each device has one thread of its own, made by
+ * virtio_dev_spawn() when the device is created (at start-up, so that it is
+ * confined as a device thread, vmm/sandbox.h) and parked while the device
+ * is stopped. Started, it waits on the queues' kick eventfds (the
+ * transport binds them to the guest's notify writes, e.g. as KVM
+ * ioeventfds) and on any fd the backend watches, and calls the backend
+ * there, never on a vCPU thread. The backend finishes chains with
+ * virtq_push() and then calls virtio_dev_signal().
  *
  * A backend served by the host kernel (vhost) sets @own_kicks: no thread
  * runs and the kernel consumes the kick eventfds itself; it signals the
@@ -91,10 +94,16 @@ struct virtio_dev {
 	int kick_fd[VIRTIO_MAX_QUEUES];		/* eventfds */
 	struct virtio_watch watch[VIRTIO_MAX_WATCHES];
 	unsigned nwatches;
-	int stop_fd;				/* eventfd: ends the thread */
-	int epoll_fd;				/* the thread's, while it runs */
+	int stop_fd;				/* eventfd: parks the thread */
+	int epoll_fd;				/* the thread's, while it serves */
 	pthread_t thread;
-	int running;
+	int spawned;				/* the thread exists */
+	/* The thread's phase, under ctl; cond says it changed. */
+	pthread_mutex_t ctl;
+	pthread_cond_t cond;
+	enum { PHASE_PARKED, PHASE_ASKED, PHASE_SERVING, PHASE_QUIT } phase;
+	int start_rc;				/* of the last PHASE_ASKED */
+	int running;				/* started (serving) */
 	int paused;				/* stopped by virtio_dev_pause() */
 };
 
@@ -112,11 +121,19 @@ int virtio_dev_watch(struct virtio_dev *d, int fd,
  * has posted no receive buffers. Watches start enabled. */
 int virtio_dev_watch_set(struct virtio_dev *d, unsigned idx, int enable);
 
-/* The queues are set up: call the backend's start() and run the thread. */
+/* Make the device's thread (parked). The transport calls it when it
+ * creates the device; virtio_dev_start() does it for a device that has
+ * none yet (unit tests). No thread for an @own_kicks backend. -errno. */
+int virtio_dev_spawn(struct virtio_dev *d);
+
+/* The queues are set up: call the backend's start() and have the thread
+ * serve them. */
 int virtio_dev_start(struct virtio_dev *d);
-/* Stop and join the thread (no-op if not running); then, if @reset,
- * call the backend's reset(). */
+/* Park the thread once it is between events (no-op if not serving);
+ * then, if @reset, call the backend's reset(). */
 void virtio_dev_stop(struct virtio_dev *d, int reset);
+/* Stop, end the thread and close the eventfds: the device is gone. */
+void virtio_dev_free(struct virtio_dev *d);
 
 /* Quiesce a started device for a VM pause: its thread is stopped between
  * requests (backends finish requests before taking the next, so nothing is

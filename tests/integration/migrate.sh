@@ -12,6 +12,13 @@
 #  migrate-insecure-mismatch  a receiver with neither a secret nor --insecure
 #                             will not start; a source with --insecure is
 #                             refused by a receiver that has a secret
+#  migrate-go-refused         after GO the receiver says it will not start
+#                             the guest (ITSY_TEST_DIE_AT=go-refuse): ctl
+#                             fails, the guest runs on here whole
+#  migrate-go-lost            the receiver dies right after GO: ctl exits 3
+#                             ("unresolved"), the guest stays paused here
+#                             (no COUNTER for 6 s), status says so, resume
+#                             is refused; migrate-abort resumes it, whole
 #  migrate-kill-handshake, migrate-kill-precopy, migrate-kill-final
 #                             the receiver kills itself in that phase
 #                             (ITSY_TEST_DIE_AT): ctl fails, the guest runs on
@@ -23,12 +30,12 @@
 #                             within 1 ms of downtime and the guest is whole
 #                             on the destination
 # Every check of a guest being whole is mig_check_guest (miglib).
-# itsy-tests: migrate-loopback migrate-wrong-secret migrate-insecure-mismatch migrate-kill-handshake migrate-kill-precopy migrate-kill-final migrate-no-converge
+# itsy-tests: migrate-loopback migrate-wrong-secret migrate-insecure-mismatch migrate-go-refused migrate-go-lost migrate-kill-handshake migrate-kill-precopy migrate-kill-final migrate-no-converge
 . /tests/testlib
 . /tests/miglib
 
-ALL="migrate-loopback migrate-wrong-secret migrate-insecure-mismatch migrate-kill-handshake
-migrate-kill-precopy migrate-kill-final migrate-no-converge"
+ALL="migrate-loopback migrate-wrong-secret migrate-insecure-mismatch migrate-go-refused
+migrate-go-lost migrate-kill-handshake migrate-kill-precopy migrate-kill-final migrate-no-converge"
 SECRET=$WORK/mig.secret OTHER=$WORK/mig.other DISK=$WORK/mig-disk.img CID=21 LO=127.0.0.1
 unset ITSY_MIGRATION_SECRET_FILE
 
@@ -71,6 +78,37 @@ ctl_failed() {
 		return 0
 	fi
 	return 1
+}
+
+# After GO the receiver died: ctl exits 3 saying the guest stays paused;
+# it does stay paused (no new COUNTER for 6 s), "status" says unresolved,
+# "resume" is refused; "migrate-abort" resumes it and it is whole. Passes
+# or fails NAME.
+held_then_abort() {
+	_st=$WORK/$1.status
+	if [ "$CTL_RC" -ne 3 ] || ! grep -q 'unresolved' "$CTL"; then
+		fail "$1" "ctl migrate: $(describe_rc "$CTL_RC") without 'unresolved', want exit status 3" \
+			"$CTL" "$SRC_ERR" "$RCV_ERR"
+		return
+	fi
+	wait_exit "$RCV_PID" 30
+	_c=$(last_num COUNTER "$SRC_OUT")
+	sleep 6
+	"$ITSY" ctl --api-socket "$SRC_SOCK" status >"$_st" 2>&1
+	"$ITSY" ctl --api-socket "$SRC_SOCK" resume >>"$_st" 2>&1
+	_resume=$?
+	if [ "$(last_num COUNTER "$SRC_OUT")" != "$_c" ]; then
+		fail "$1" "the guest ran on here after an unanswered GO (COUNTER $_c -> $(last_num COUNTER "$SRC_OUT"))" "$SRC_OUT" "$CTL"
+	elif ! grep -q '"unresolved"' "$_st"; then
+		fail "$1" "ctl status does not say the hand-over is unresolved" "$_st"
+	elif [ "$_resume" -eq 0 ]; then
+		fail "$1" "ctl resume was accepted while the hand-over is unresolved" "$_st"
+	elif ! "$ITSY" ctl --api-socket "$SRC_SOCK" migrate-abort >>"$_st" 2>&1; then
+		fail "$1" "ctl migrate-abort failed" "$_st" "$SRC_ERR"
+	else
+		mark_source
+		source_whole "$1"
+	fi
 }
 
 # The receiver of a failed migration never ran the guest: it is waiting
@@ -133,8 +171,8 @@ fi
 # --- one source guest for the failures, then a migration that works --------
 mig_guest mig2 64,4 "$@"
 if ! mig_ready "$SRC_OUT" "$SRC_PID" net; then
-	for t in migrate-wrong-secret migrate-insecure-mismatch migrate-kill-handshake \
-		migrate-kill-precopy migrate-kill-final; do
+	for t in migrate-wrong-secret migrate-insecure-mismatch migrate-go-refused migrate-go-lost \
+		migrate-kill-handshake migrate-kill-precopy migrate-kill-final; do
 		fail "$t" "$WHY" "$SRC_OUT" "$SRC_ERR"
 	done
 	stop_vm "$SRC_PID" "$SRC_SOCK"
@@ -164,6 +202,32 @@ else
 	else
 		mig_migrate mig-in "$SRC_SOCK" "$LO:7804" 300 --insecure
 		ctl_failed $name . && receiver_idle $name && source_whole $name
+	fi
+
+	name=migrate-go-refused
+	MIG_DIE_AT=go-refuse
+	mig_receive mig-gr-dst "$LO:7811" --secret-file "$SECRET"
+	listening=$?
+	MIG_DIE_AT=
+	if [ $listening -ne 0 ]; then
+		fail $name "$WHY" "$RCV_ERR"
+		stop_vm "$RCV_PID" "$RCV_SOCK"
+	else
+		mig_migrate mig-gr "$SRC_SOCK" "$LO:7811" 300 --secret-file "$SECRET"
+		ctl_failed $name 'did not start the guest' && receiver_idle $name && source_whole $name
+	fi
+
+	name=migrate-go-lost
+	MIG_DIE_AT=go
+	mig_receive mig-gl-dst "$LO:7812" --secret-file "$SECRET"
+	listening=$?
+	MIG_DIE_AT=
+	if [ $listening -ne 0 ]; then
+		fail $name "$WHY" "$RCV_ERR"
+		stop_vm "$RCV_PID" "$RCV_SOCK"
+	else
+		mig_migrate mig-gl "$SRC_SOCK" "$LO:7812" 300 --secret-file "$SECRET"
+		held_then_abort $name
 	fi
 
 	port=7805

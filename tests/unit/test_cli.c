@@ -205,6 +205,7 @@ START_TEST(disks)
 	ck_assert_int_eq(cfg.disks[0].readonly, 0);
 	ck_assert_str_eq(cfg.disks[1].path, kernel);
 	ck_assert_int_eq(cfg.disks[1].readonly, 1);
+	free((char *)cfg.disks[1].path);	/* the copy without ",ro" */
 	ck_assert_int_eq(run("--kernel", kernel, "--disk", "/nonexistent/d.img", NULL), -EINVAL);
 	assert_error("disk '/nonexistent/d.img'");
 	ck_assert_int_eq(run("--kernel", kernel, "--disk", ",ro", NULL), -EINVAL);
