@@ -8,6 +8,7 @@
 #include <linux/if_tun.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -80,7 +81,7 @@ static const unsigned long migration_ioctls[] = {
 	KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG, KVM_SET_USER_MEMORY_REGION,
 	KVM_GET_DEVICE_ATTR, KVM_SET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR,
 	KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_REG_LIST, KVM_GET_MP_STATE,
-	KVM_SET_MP_STATE, KVM_CHECK_EXTENSION, KVM_SET_GSI_ROUTING, KVM_IRQFD,
+	KVM_SET_MP_STATE, KVM_CHECK_EXTENSION, KVM_ENABLE_CAP, KVM_SET_GSI_ROUTING, KVM_IRQFD,
 	KVM_IOEVENTFD, KVM_IRQ_LINE,
 	VHOST_SET_OWNER, VHOST_GET_FEATURES, VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE,
 	VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE, VHOST_GET_VRING_BASE,
@@ -145,21 +146,33 @@ static size_t put_str(char *buf, size_t at, const char *s)
 	return at;
 }
 
-static size_t put_num(char *buf, size_t at, long v)
+/* @v in base @base (10 or 16, with 0x). */
+static size_t put_num(char *buf, size_t at, unsigned long v, unsigned base)
 {
 	char tmp[24];
 	int n = 0;
 
-	if (v < 0) {
-		buf[at++] = '-';
-		v = -v;
-	}
+	if (base == 16)
+		at = put_str(buf, at, "0x");
 	do
-		tmp[n++] = '0' + v % 10;
-	while ((v /= 10) && n < 23);
+		tmp[n++] = "0123456789abcdef"[v % base];
+	while ((v /= base) && n < 23);
 	while (n && at < 200)
 		buf[at++] = tmp[--n];
 	return at;
+}
+
+/* The forbidden call's second argument: an ioctl's request number. */
+static unsigned long arg1(const void *uc)
+{
+#if defined(__aarch64__)
+	return ((const ucontext_t *)uc)->uc_mcontext.regs[1];
+#elif defined(__x86_64__)
+	return ((const ucontext_t *)uc)->uc_mcontext.gregs[REG_RSI];
+#else
+	(void)uc;
+	return 0;
+#endif
 }
 
 /* Async-signal-safe: only write and exit_group, both allowed to all. */
@@ -169,11 +182,15 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	size_t n = 0;
 
 	(void)sig;
-	(void)uc;
 	n = put_str(line, n, "itsy: seccomp: a ");
 	n = put_str(line, n, my_kind >= 0 ? sandbox_kind_name(my_kind) : "?");
 	n = put_str(line, n, " thread made system call ");
-	n = put_num(line, n, si->si_syscall);
+	n = put_num(line, n, (unsigned)si->si_syscall, 10);
+	if (si->si_syscall == SYS_ioctl) {
+		n = put_str(line, n, " (ioctl ");
+		n = put_num(line, n, arg1(uc), 16);
+		n = put_str(line, n, ")");
+	}
 	n = put_str(line, n, ", which its filter does not allow; stopping\r\n");
 	(void)!write(STDERR_FILENO, line, n);
 	syscall(SYS_exit_group, VM_EXIT_SANDBOX);

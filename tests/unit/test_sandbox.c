@@ -81,6 +81,23 @@ static void log_device(void)
 	leave(0);
 }
 
+/* A forbidden ioctl is named with its request number. */
+static void bad_ioctl(void)
+{
+	sandbox_configure(SANDBOX_KILL);
+	if (sandbox_enter(SANDBOX_DEVICE))
+		leave(99);
+	syscall(SYS_ioctl, 0, 0x1234abcdUL, 0);
+	leave(0);
+}
+
+START_TEST(kill_names_the_ioctl)
+{
+	ck_assert_int_eq(in_child(bad_ioctl), VM_EXIT_SANDBOX);
+	ck_assert_msg(strstr(said, "(ioctl 0x1234abcd)"), "stderr: %s", said);
+}
+END_TEST
+
 START_TEST(log_lets_it_run)
 {
 	ck_assert_int_eq(in_child(log_device), 0);
@@ -210,7 +227,8 @@ int main(void)
 {
 	Suite *s = suite_create("sandbox");
 
-	UNIT_TCASE(s, "filters", kill_names_kind_and_call, log_lets_it_run, off_is_off,
+	UNIT_TCASE(s, "filters", kill_names_kind_and_call, kill_names_the_ioctl, log_lets_it_run,
+		   off_is_off,
 		   vcpu_everyday_calls, test_hook_trips_its_kind, migration_stacks_on_main,
 		   every_kind_loads, modes_parse);
 	return unit_run(s);
