@@ -41,8 +41,13 @@ int devices_resume(struct vm *vm)
 {
 	int rc = 0;
 
-	for (unsigned i = vm->ndevices; i-- > 0 && !rc;)
-		rc = call(&vm->devices[i], vm->devices[i].ops->resume, "resume");
+	/* Every device, even past a failure: one that cannot run must not
+	 * keep the others stopped. */
+	for (unsigned i = vm->ndevices; i-- > 0;) {
+		int r = call(&vm->devices[i], vm->devices[i].ops->resume, "resume");
+
+		rc = rc ? rc : r;
+	}
 	return rc;
 }
 

@@ -47,10 +47,12 @@ struct device {
 /* Register a realized device with the VM. -ENOSPC when full. */
 int device_add(struct vm *vm, const struct device_ops *ops, void *state);
 
-/* Pause (resume) every device, in registration (reverse) order. Stops at
- * the first error and returns it; a failed pause first resumes the devices
- * it had paused, so the VM is as it was. */
+/* Pause every device, in registration order. Stops at the first error and
+ * returns it, after resuming the devices it had paused: the VM is as it
+ * was. */
 int devices_pause(struct vm *vm);
+/* Resume every device, in reverse order, each even when one before it
+ * failed; returns the first error. */
 int devices_resume(struct vm *vm);
 
 /* Release (acquire) every device's host resources, in registration

@@ -47,7 +47,7 @@ static const char *const migration_calls[] = {
 	"socket", "connect", "setsockopt", "getsockopt", "getsockname", "getpeername",
 	"ppoll", "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown", "openat",
 	"ftruncate", "pwrite64", "pread64", "fsync", "fdatasync", "flock", "fadvise64",
-	"eventfd2", "timerfd_settime", "epoll_ctl", NULL,
+	"eventfd2", "timerfd_settime", "epoll_ctl", "uname", NULL,
 };
 
 /* The main thread: all of the migration thread's (it makes it, and the

@@ -318,6 +318,10 @@ static int vsock_acquire(struct virtio_dev *d)
 		rc = set_mem(v, d->mem);
 	for (unsigned q = 0; !rc && v->started && q < VSOCK_KERNEL_QUEUES; q++)
 		rc = set_vring(v, d, q);
+	/* Why close: a half set-up device (its CID still another's) must not
+	 * pass for acquired when the caller tries again. */
+	if (rc)
+		vsock_release(d);
 	return rc;
 }
 

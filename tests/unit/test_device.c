@@ -12,7 +12,7 @@
 #include "tests/unit/unit.h"
 
 static struct vm vm;
-static struct fake { int paused, pauses, resumes, fail; } dev[3];
+static struct fake { int paused, pauses, resumes, fail, fail_resume; } dev[3];
 
 static int fake_pause(void *s)
 {
@@ -30,6 +30,8 @@ static int fake_resume(void *s)
 	struct fake *f = s;
 
 	f->resumes++;
+	if (f->fail_resume)
+		return -EFAULT;
 	f->paused = 0;
 	return 0;
 }
@@ -66,6 +68,17 @@ START_TEST(pause_and_resume_all)
 	ck_assert_int_eq(devices_resume(&vm), 0);
 	for (unsigned i = 0; i < 3; i++)
 		ck_assert_int_eq(dev[i].resumes, 1);
+}
+END_TEST
+
+/* One device cannot resume: the others still do. */
+START_TEST(resume_goes_past_a_failure)
+{
+	ck_assert_int_eq(devices_pause(&vm), 0);
+	dev[1].fail_resume = 1;
+	ck_assert_int_eq(devices_resume(&vm), -EFAULT);
+	ck_assert_int_eq(dev[0].paused, 0);
+	ck_assert_int_eq(dev[2].paused, 0);
 }
 END_TEST
 
@@ -115,6 +128,7 @@ int main(void)
 {
 	Suite *s = suite_create("device");
 	TCase *tc = UNIT_TCASE(s, "pause", failed_pause_undoes_itself, pause_and_resume_all,
+			       resume_goes_past_a_failure,
 			       virtio_pause_failure_keeps_running);
 
 	tcase_add_checked_fixture(tc, setup, NULL);

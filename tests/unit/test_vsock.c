@@ -27,6 +27,8 @@
 static int fake_fd = -1;		/* what open("/dev/vhost-vsock") gave */
 static unsigned fake_last_avail[2];	/* "vhost's" next avail index per queue */
 static int fake_running;
+static int fake_cid_busy;		/* SET_GUEST_CID fails with EADDRINUSE */
+static int fake_cid_claims, fake_mem_tables;
 
 static int fake_open(const char *path, int flags, va_list ap)
 {
@@ -56,6 +58,16 @@ static int fake_vhost(unsigned long req, void *arg)
 	struct vhost_vring_state *s = arg;
 
 	switch (req) {
+	case VHOST_VSOCK_SET_GUEST_CID:
+		fake_cid_claims++;
+		if (fake_cid_busy) {
+			errno = EADDRINUSE;
+			return -1;
+		}
+		return 0;
+	case VHOST_SET_MEM_TABLE:
+		fake_mem_tables++;
+		return 0;
 	case VHOST_GET_FEATURES:
 		*(uint64_t *)arg = 1ull << VIRTIO_F_VERSION_1;
 		return 0;
@@ -143,10 +155,30 @@ START_TEST(pause_keeps_its_own_used_index)
 }
 END_TEST
 
+/* A hand-over that failed: taking the CID back fails while the other VM
+ * still holds it, then works; the device must be set up again in full,
+ * not pass for acquired with a half-open vhost. */
+START_TEST(acquire_after_a_busy_cid)
+{
+	ck_assert_int_eq(vsock_backend.pause(&d), 0);
+	ck_assert_int_eq(vsock_backend.release(&d), 0);
+	fake_cid_busy = 1;
+	fake_cid_claims = fake_mem_tables = 0;
+	ck_assert_int_eq(vsock_backend.acquire(&d), -EADDRINUSE);
+	fake_cid_busy = 0;
+	ck_assert_int_eq(vsock_backend.acquire(&d), 0);
+	ck_assert_int_eq(fake_cid_claims, 2);
+	ck_assert_int_eq(fake_mem_tables, 1);
+	ck_assert_int_eq(vsock_backend.resume(&d), 0);
+	ck_assert_int_eq(fake_running, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vsock");
-	TCase *tc = UNIT_TCASE(s, "pause", pause_keeps_its_own_used_index);
+	TCase *tc = UNIT_TCASE(s, "pause", pause_keeps_its_own_used_index,
+			       acquire_after_a_busy_cid);
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	return unit_run(s);
