@@ -37,15 +37,17 @@ struct vm;
 #define SNAPSHOT_STATE_FILE	"state"
 #define SNAPSHOT_MEMORY_FILE	"memory"
 
-/* Keys of the "config" section (how to rebuild the VM), version 1. */
+/* Keys of the "config" section (how to rebuild the VM), version 1. The
+ * numbers are in saved files: never change one (test_state_keys.c). */
 enum snapshot_config_key {
-	CFG_CPUS = 1, CFG_MEM, CFG_PMU, CFG_WATCHDOG, CFG_RNG, CFG_CONSOLE, CFG_VSOCK,
-	CFG_NDISKS, CFG_NNICS,
+	CFG_CPUS = 1, CFG_MEM = 2, CFG_PMU = 3, CFG_WATCHDOG = 4, CFG_RNG = 5, CFG_CONSOLE = 6,
+	CFG_VSOCK = 7, CFG_NDISKS = 8, CFG_NNICS = 9,
 	CFG_DISK_PATH = 0x100, CFG_DISK_RO = 0x140,		/* + disk index */
 	CFG_NIC_TAP = 0x200, CFG_NIC_MAC = 0x240, CFG_NIC_HAS_MAC = 0x280,	/* + NIC index */
 };
 
-/* Key of the "time" section: CLOCK_REALTIME at the save, nanoseconds. */
+/* Key of the "time" section: CLOCK_REALTIME at the save, nanoseconds (in
+ * saved files too). */
 #define SNAPSHOT_TIME_REALTIME_NS	1
 
 /* What snapshot_read_state() tells about each section. */

@@ -2,15 +2,12 @@
 #include "vmm/le.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #define MAGIC_LEN	8
@@ -23,26 +20,7 @@
 #define SECT_HEAD	(4 + 8)		/* section version, payload length */
 #define CRC_LEN		4
 #define END_LEN		5		/* 0, then the section count */
-
-/* Bytes that follow each field type's type byte before its contents; for
- * bytes, str and kv the last 4 of them are the contents' length. */
-static const struct {
-	const char *name;
-	uint8_t head;
-} types[] = {
-	[STREAM_U8] = { "u8", 1 },
-	[STREAM_U16] = { "u16", 2 },
-	[STREAM_U32] = { "u32", 4 },
-	[STREAM_U64] = { "u64", 8 },
-	[STREAM_BYTES] = { "bytes", 4 },
-	[STREAM_STR] = { "str", 4 },
-	[STREAM_KV] = { "kv", 12 },
-};
-
-static bool type_known(unsigned t)
-{
-	return t >= STREAM_U8 && t <= STREAM_KV;
-}
+#define KV_HEAD		(1 + 8 + 4)	/* type byte, key, value length */
 
 /* zlib's crc32() takes a uInt length: feed it in chunks. */
 static uint32_t crc(const uint8_t *p, size_t n)
@@ -214,88 +192,19 @@ size_t stream_writer_len(const struct stream_writer *w)
 	return w->len;
 }
 
-const char *stream_writer_err(const struct stream_writer *w)
-{
-	return w->err;
-}
-
-/* Start a field of type @t in the open section. */
-static int put_type(struct stream_writer *w, enum stream_type t)
+int stream_put_kv(struct stream_writer *w, uint64_t key, const void *val, uint32_t len)
 {
 	if (w->error)
 		return w->error;
 	if (!w->open)
-		return wfail(w, -EINVAL, "%s field written outside a section", types[t].name);
-	return wle(w, t, 1);
-}
-
-static int put_int(struct stream_writer *w, enum stream_type t, uint64_t v)
-{
-	put_type(w, t);
-	return wle(w, v, types[t].head);
-}
-
-int stream_put_u8(struct stream_writer *w, uint8_t v)
-{
-	return put_int(w, STREAM_U8, v);
-}
-
-int stream_put_u16(struct stream_writer *w, uint16_t v)
-{
-	return put_int(w, STREAM_U16, v);
-}
-
-int stream_put_u32(struct stream_writer *w, uint32_t v)
-{
-	return put_int(w, STREAM_U32, v);
-}
-
-int stream_put_u64(struct stream_writer *w, uint64_t v)
-{
-	return put_int(w, STREAM_U64, v);
-}
-
-static int put_blob(struct stream_writer *w, enum stream_type t, const void *data, size_t len)
-{
-	if (len > UINT32_MAX)
-		return wfail(w, -EOVERFLOW, "%s field of %zu bytes: at most %" PRIu32,
-			     types[t].name, len, UINT32_MAX);
-	if (len && !data)
-		return wfail(w, -EINVAL, "%s field of %zu bytes at NULL", types[t].name, len);
-	put_type(w, t);
-	wle(w, len, 4);
-	return wraw(w, data, len);
-}
-
-int stream_put_bytes(struct stream_writer *w, const void *data, size_t len)
-{
-	return put_blob(w, STREAM_BYTES, data, len);
-}
-
-int stream_put_str(struct stream_writer *w, const char *s)
-{
-	if (!s)
-		return wfail(w, -EINVAL, "str field: NULL string");
-	return put_blob(w, STREAM_STR, s, strlen(s));
-}
-
-int stream_put_kv(struct stream_writer *w, uint64_t key, const void *val, uint32_t len)
-{
+		return wfail(w, -EINVAL, "keyed entry %#" PRIx64 " written outside a section", key);
 	if (len && !val)
-		return wfail(w, -EINVAL, "kv field %#" PRIx64 ": %" PRIu32 " bytes at NULL",
+		return wfail(w, -EINVAL, "keyed entry %#" PRIx64 ": %" PRIu32 " bytes at NULL",
 			     key, len);
-	put_type(w, STREAM_KV);
+	wle(w, STREAM_KV, 1);
 	wle(w, key, 8);
 	wle(w, len, 4);
 	return wraw(w, val, len);
-}
-
-int stream_put_kv_u64(struct stream_writer *w, uint64_t key, uint64_t v)
-{
-	uint8_t b[8];
-
-	le_put(b, v, 8);
-	return stream_put_kv(w, key, b, sizeof(b));
 }
 
 /* ---- Reader: the file ---- */
@@ -500,26 +409,6 @@ int stream_next_section(struct stream_reader *r, struct stream_section *s)
 	return rc;
 }
 
-int stream_find_section(struct stream_reader *r, const char *name, struct stream_section *s)
-{
-	size_t pos = HDR_LEN;
-	uint32_t idx = 0;
-	int rc;
-
-	memset(s, 0, sizeof(*s));
-	if (r->error)
-		return r->error;
-	if (!name)
-		return rfail(r, -EINVAL, "find section: no name");
-	while ((rc = section_parse(r, &pos, idx++, s)) > 0)
-		if (!strcmp(s->name, name))
-			return 0;
-	if (rc < 0)
-		return rc;
-	memset(s, 0, sizeof(*s));
-	return rfail(r, -ENOENT, "section '%.*s' not found", STREAM_NAME_MAX, name);
-}
-
 const char *stream_reader_err(const struct stream_reader *r)
 {
 	return r->err;
@@ -527,6 +416,7 @@ const char *stream_reader_err(const struct stream_reader *r)
 
 /* ---- Reader: a payload ---- */
 
+/* Record @p's first error: "section 'S': field N", then @fmt. */
 static __attribute__((format(printf, 3, 4)))
 int pfail(struct stream_payload *p, int rc, const char *fmt, ...)
 {
@@ -536,8 +426,7 @@ int pfail(struct stream_payload *p, int rc, const char *fmt, ...)
 	if (p->error)
 		return p->error;
 	p->error = rc;
-	n = snprintf(p->err, sizeof(p->err), "section '%s': field %zu (offset %zu): ",
-		     p->section, p->field, p->pos);
+	n = snprintf(p->err, sizeof(p->err), "section '%s': field %zu", p->section, p->field);
 	if (n < 0 || (size_t)n >= sizeof(p->err))
 		return rc;
 	va_start(ap, fmt);
@@ -546,216 +435,48 @@ int pfail(struct stream_payload *p, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* Contents, length and key of a field whose fixed part is there. */
-static int field_blob(struct stream_payload *p, struct stream_field *f,
-		      const uint8_t *q, size_t left, size_t *size)
+/* The value length of the keyed entry at @p's position, checked to fit:
+ * 1, or 0 at the end of the payload, or -EBADMSG. */
+static int kv_check(struct stream_payload *p, uint32_t *len)
 {
-	unsigned head = types[f->type].head;
-
-	f->len = (uint32_t)le_get(q + 1 + head - 4, 4);
-	if (f->type == STREAM_KV)
-		f->key = le_get(q + 1, 8);
-	if (left - 1 - head < f->len)
-		return pfail(p, -EBADMSG, "%s field truncated (needs %" PRIu64
-			     " bytes, %zu left)", types[f->type].name,
-			     (uint64_t)1 + head + f->len, left);
-	f->data = q + 1 + head;
-	*size = 1 + head + f->len;
-	return 1;
-}
-
-/* Decode the next field into @f and its encoded size into *@size, without
- * consuming it: 1, or 0 at the end of the payload, or -errno. */
-static int field_peek(struct stream_payload *p, struct stream_field *f, size_t *size)
-{
-	const uint8_t *q = p->buf + p->pos;
 	size_t left = p->len - p->pos;
-	unsigned head;
+	const uint8_t *q;
 
-	memset(f, 0, sizeof(*f));
 	if (p->error)
 		return p->error;
 	if (!left)
 		return 0;
-	if (!type_known(q[0]))
-		return pfail(p, -EBADMSG, "unknown field type 0x%02x", q[0]);
-	f->type = q[0];
-	head = types[f->type].head;
-	if (left - 1 < head)
-		return pfail(p, -EBADMSG, "%s field truncated (needs %u bytes, %zu left)",
-			     types[f->type].name, 1 + head, left);
-	if (f->type >= STREAM_BYTES)
-		return field_blob(p, f, q, left, size);
-	f->u = le_get(q + 1, head);
-	f->data = q + 1;
-	f->len = head;
-	*size = 1 + head;
+	q = p->buf + p->pos;
+	if (q[0] != STREAM_KV)
+		return pfail(p, -EBADMSG, " is of type 0x%02x; only keyed entries are expected", q[0]);
+	if (left < KV_HEAD)
+		return pfail(p, -EBADMSG, " (offset %zu): keyed entry truncated (needs %d bytes, %zu left)",
+			     p->pos, KV_HEAD, left);
+	*len = (uint32_t)le_get(q + 9, 4);
+	if (left - KV_HEAD < *len)
+		return pfail(p, -EBADMSG, " (offset %zu): keyed entry truncated (needs %" PRIu64
+			     " bytes, %zu left)", p->pos, (uint64_t)KV_HEAD + *len, left);
 	return 1;
-}
-
-static void field_take(struct stream_payload *p, size_t size)
-{
-	p->pos += size;
-	p->field++;
-}
-
-/* The next field, which must be of type @t; @f is zeroed on error. */
-static int get_typed(struct stream_payload *p, enum stream_type t, struct stream_field *f)
-{
-	size_t size = 0;
-	int rc = field_peek(p, f, &size);
-
-	if (rc > 0 && f->type == t) {
-		field_take(p, size);
-		return 0;
-	}
-	if (!rc)
-		rc = pfail(p, -ENODATA, "expected %s, the payload ends", types[t].name);
-	else if (rc > 0)
-		rc = pfail(p, -EBADMSG, "expected %s, found %s", types[t].name,
-			   types[f->type].name);
-	memset(f, 0, sizeof(*f));
-	return rc;
-}
-
-int stream_get_u8(struct stream_payload *p, uint8_t *v)
-{
-	struct stream_field f;
-	int rc = get_typed(p, STREAM_U8, &f);
-
-	*v = (uint8_t)f.u;
-	return rc;
-}
-
-int stream_get_u16(struct stream_payload *p, uint16_t *v)
-{
-	struct stream_field f;
-	int rc = get_typed(p, STREAM_U16, &f);
-
-	*v = (uint16_t)f.u;
-	return rc;
-}
-
-int stream_get_u32(struct stream_payload *p, uint32_t *v)
-{
-	struct stream_field f;
-	int rc = get_typed(p, STREAM_U32, &f);
-
-	*v = (uint32_t)f.u;
-	return rc;
-}
-
-int stream_get_u64(struct stream_payload *p, uint64_t *v)
-{
-	struct stream_field f;
-	int rc = get_typed(p, STREAM_U64, &f);
-
-	*v = f.u;
-	return rc;
-}
-
-int stream_get_bytes(struct stream_payload *p, const void **data, uint32_t *len)
-{
-	struct stream_field f;
-	int rc = get_typed(p, STREAM_BYTES, &f);
-
-	*data = f.data;
-	*len = f.len;
-	return rc;
-}
-
-int stream_get_bytes_fixed(struct stream_payload *p, void *dst, uint32_t len)
-{
-	struct stream_field f;
-	int rc = get_typed(p, STREAM_BYTES, &f);
-
-	if (!rc && f.len != len)
-		rc = pfail(p, -EBADMSG, "bytes field of %" PRIu32 " bytes, expected %" PRIu32,
-			   f.len, len);
-	if (!len)
-		return rc;
-	if (rc)
-		memset(dst, 0, len);
-	else
-		memcpy(dst, f.data, len);
-	return rc;
-}
-
-int stream_get_str(struct stream_payload *p, char *dst, size_t size)
-{
-	struct stream_field f;
-	int rc = get_typed(p, STREAM_STR, &f);
-
-	if (!rc && f.len && memchr(f.data, '\0', f.len))
-		rc = pfail(p, -EBADMSG, "str field contains a NUL byte");
-	if (!rc && f.len >= size)
-		rc = pfail(p, -EBADMSG, "str field of %" PRIu32 " bytes does not fit in %zu",
-			   f.len, size);
-	if (rc) {
-		if (size)
-			dst[0] = '\0';
-		return rc;
-	}
-	if (f.len)
-		memcpy(dst, f.data, f.len);
-	dst[f.len] = '\0';
-	return 0;
-}
-
-/* The next field if it is a kv: 1, or 0 if it is not or the payload ends. */
-static int kv_peek(struct stream_payload *p, struct stream_field *f, size_t *size)
-{
-	int rc = field_peek(p, f, size);
-
-	if (rc > 0 && f->type == STREAM_KV)
-		return 1;
-	memset(f, 0, sizeof(*f));
-	return rc < 0 ? rc : 0;
 }
 
 int stream_get_kv(struct stream_payload *p, uint64_t *key, const void **val, uint32_t *len)
 {
-	struct stream_field f;
-	size_t size = 0;
-	int rc = kv_peek(p, &f, &size);
-
-	if (rc > 0)
-		field_take(p, size);
-	*key = f.key;
-	*val = f.data;
-	*len = f.len;
-	return rc;
-}
-
-int stream_get_kv_u64(struct stream_payload *p, uint64_t *key, uint64_t *v)
-{
-	struct stream_field f;
-	size_t size = 0;
-	int rc = kv_peek(p, &f, &size);
+	uint32_t n = 0;
+	int rc = kv_check(p, &n);
+	const uint8_t *q;
 
 	*key = 0;
-	*v = 0;
+	*val = NULL;
+	*len = 0;
 	if (rc <= 0)
 		return rc;
-	if (f.len != 8)
-		return pfail(p, -EBADMSG, "kv key %#" PRIx64 ": value of %" PRIu32
-			     " bytes, expected 8", f.key, f.len);
-	field_take(p, size);
-	*key = f.key;
-	*v = le_get(f.data, 8);
+	q = p->buf + p->pos;
+	*key = le_get(q + 1, 8);
+	*val = q + KV_HEAD;
+	*len = n;
+	p->pos += KV_HEAD + n;
+	p->field++;
 	return 1;
-}
-
-int stream_get_field(struct stream_payload *p, struct stream_field *f)
-{
-	size_t size = 0;
-	int rc = field_peek(p, f, &size);
-
-	if (rc > 0)
-		field_take(p, size);
-	else
-		memset(f, 0, sizeof(*f));
-	return rc;
 }
 
 int stream_get_end(struct stream_payload *p)
@@ -763,75 +484,12 @@ int stream_get_end(struct stream_payload *p)
 	if (p->error)
 		return p->error;
 	if (p->pos < p->len)
-		return pfail(p, -EBADMSG, "%zu unread bytes at the end of the payload",
-			     p->len - p->pos);
+		return pfail(p, -EBADMSG, " (offset %zu): %zu unread bytes at the end of the payload",
+			     p->pos, p->len - p->pos);
 	return 0;
 }
 
 const char *stream_payload_err(const struct stream_payload *p)
 {
 	return p->err;
-}
-
-/* ---- Atomic file write ---- */
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Write and fsync @tmp in directory @dfd. */
-static int tmp_write(int dfd, const char *tmp, const void *buf, size_t len)
-{
-	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	rc = write_all(fd, buf, len);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	return rc;
-}
-
-static bool file_name_ok(const char *name)
-{
-	return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
-}
-
-int stream_write_file_atomic(const char *dir, const char *name, const void *buf, size_t len)
-{
-	char tmp[NAME_MAX + 1];
-	int dfd, rc;
-
-	if (!dir || !file_name_ok(name) || (len && !buf))
-		return -EINVAL;
-	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	rc = tmp_write(dfd, tmp, buf, len);
-	if (!rc && renameat(dfd, tmp, dfd, name))
-		rc = -errno;
-	if (rc)
-		unlinkat(dfd, tmp, 0);
-	else if (fsync(dfd))
-		rc = -errno;
-	close(dfd);
-	return rc;
 }

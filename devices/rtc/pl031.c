@@ -73,34 +73,32 @@ void pl031_write(struct pl031 *r, unsigned off, uint32_t val, int64_t now)
 	}
 }
 
-enum { K_OFFSET = 1, K_LR = 2, K_MR = 3, K_IMSC = 4, K_RIS = 5, K_COUNTED = 6 };
-
 int pl031_save(const struct pl031 *r, struct regset *s)
 {
-	int rc = regset_put_uint(s, K_OFFSET, (uint64_t)r->offset, 8);
+	int rc = regset_put_uint(s, PL031_KEY_OFFSET, (uint64_t)r->offset, 8);
 
-	rc = rc ? rc : regset_put_uint(s, K_LR, r->lr, 4);
-	rc = rc ? rc : regset_put_uint(s, K_MR, r->mr, 4);
-	rc = rc ? rc : regset_put_uint(s, K_IMSC, r->imsc, 4);
-	rc = rc ? rc : regset_put_uint(s, K_RIS, r->ris, 4);
-	return rc ? rc : regset_put_uint(s, K_COUNTED, r->counted, 4);
+	rc = rc ? rc : regset_put_uint(s, PL031_KEY_LR, r->lr, 4);
+	rc = rc ? rc : regset_put_uint(s, PL031_KEY_MR, r->mr, 4);
+	rc = rc ? rc : regset_put_uint(s, PL031_KEY_IMSC, r->imsc, 4);
+	rc = rc ? rc : regset_put_uint(s, PL031_KEY_RIS, r->ris, 4);
+	return rc ? rc : regset_put_uint(s, PL031_KEY_COUNTED, r->counted, 4);
 }
 
-/* K_COUNTED came later within version 1: without it, matches count from
- * the time of the load. */
+/* PL031_KEY_COUNTED came later within version 1: without it, matches
+ * count from the time of the load. */
 int pl031_load(struct pl031 *r, const struct regset *s, int64_t now)
 {
 	uint64_t v[5];
 
 	for (unsigned i = 0; i < 5; i++)
-		if (regset_get_uint(s, K_OFFSET + i, &v[i]))
+		if (regset_get_uint(s, PL031_KEY_OFFSET + i, &v[i]))
 			return -EINVAL;
 	r->offset = (int64_t)v[0];
 	r->lr = (uint32_t)v[1];
 	r->mr = (uint32_t)v[2];
 	r->imsc = (uint32_t)v[3];
 	r->ris = (uint32_t)v[4];
-	r->counted = regset_has(s, K_COUNTED) ? (uint32_t)regset_uint_or0(s, K_COUNTED)
-					       : counter(r, now);
+	r->counted = regset_has(s, PL031_KEY_COUNTED)
+		     ? (uint32_t)regset_uint_or0(s, PL031_KEY_COUNTED) : counter(r, now);
 	return 0;
 }

@@ -34,6 +34,14 @@ int pl031_irq_level(const struct pl031 *r);
 struct regset;
 #define PL031_STATE_VERSION	1
 
+/* Keys of the saved state. The numbers are in saved files: never change
+ * one (test_state_keys.c). OFFSET..RIS are consecutive (loaded in order). */
+enum pl031_state_key {
+	PL031_KEY_OFFSET = 1,	/* guest minus host seconds, 8 bytes */
+	PL031_KEY_LR = 2, PL031_KEY_MR = 3, PL031_KEY_IMSC = 4, PL031_KEY_RIS = 5,
+	PL031_KEY_COUNTED = 6,	/* counter when last looked at (absent in early files) */
+};
+
 /* The guest's offset from host time travels, so a restored guest reads
  * the right wall-clock time on any host whose clock is right. */
 int pl031_save(const struct pl031 *r, struct regset *s);

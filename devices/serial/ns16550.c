@@ -195,8 +195,6 @@ size_t ns16550_rx_push(struct ns16550 *u, const uint8_t *buf, size_t len)
 	return n;
 }
 
-enum { K_IER = 1, K_LCR, K_MCR, K_FCR, K_SCR, K_DLL, K_DLM, K_THRI, K_RX };
-
 int ns16550_save(const struct ns16550 *u, struct regset *s)
 {
 	const uint8_t regs[] = { u->ier, u->lcr, u->mcr, u->fcr, u->scr, u->dll, u->dlm };
@@ -204,12 +202,12 @@ int ns16550_save(const struct ns16550 *u, struct regset *s)
 	int rc = 0;
 
 	for (unsigned i = 0; !rc && i < sizeof(regs); i++)
-		rc = regset_put_uint(s, K_IER + i, regs[i], 1);
+		rc = regset_put_uint(s, NS16550_KEY_IER + i, regs[i], 1);
 	for (unsigned i = 0; i < u->rx_count; i++)
 		rx[i] = u->rx[(u->rx_head + i) % NS16550_FIFO];
 	if (!rc)
-		rc = regset_put_uint(s, K_THRI, u->thri_pending, 1);
-	return rc ? rc : regset_put(s, K_RX, rx, u->rx_count);
+		rc = regset_put_uint(s, NS16550_KEY_THRI, u->thri_pending, 1);
+	return rc ? rc : regset_put(s, NS16550_KEY_RX, rx, u->rx_count);
 }
 
 int ns16550_load(struct ns16550 *u, const struct regset *s)
@@ -217,14 +215,14 @@ int ns16550_load(struct ns16550 *u, const struct regset *s)
 	uint8_t *regs[] = { &u->ier, &u->lcr, &u->mcr, &u->fcr, &u->scr, &u->dll, &u->dlm };
 	uint64_t v;
 	uint32_t n = 0;
-	const uint8_t *rx = regset_get(s, K_RX, &n);
+	const uint8_t *rx = regset_get(s, NS16550_KEY_RX, &n);
 
 	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
-		if (regset_get_uint(s, K_IER + i, &v))
+		if (regset_get_uint(s, NS16550_KEY_IER + i, &v))
 			return -EINVAL;
 		*regs[i] = (uint8_t)v;
 	}
-	if (regset_get_uint(s, K_THRI, &v) || !rx || n > NS16550_FIFO)
+	if (regset_get_uint(s, NS16550_KEY_THRI, &v) || !rx || n > NS16550_FIFO)
 		return -EINVAL;
 	u->thri_pending = !!v;
 	memcpy(u->rx, rx, n);

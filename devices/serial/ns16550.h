@@ -48,6 +48,15 @@ size_t ns16550_rx_push(struct ns16550 *u, const uint8_t *buf, size_t len);
 struct regset;
 #define NS16550_STATE_VERSION	1
 
+/* Keys of the saved state. The numbers are in saved files: never change
+ * one (test_state_keys.c). IER..DLM are consecutive (saved in order). */
+enum ns16550_state_key {
+	NS16550_KEY_IER = 1, NS16550_KEY_LCR = 2, NS16550_KEY_MCR = 3, NS16550_KEY_FCR = 4,
+	NS16550_KEY_SCR = 5, NS16550_KEY_DLL = 6, NS16550_KEY_DLM = 7,
+	NS16550_KEY_THRI = 8,	/* THR-empty interrupt pending, 1 byte */
+	NS16550_KEY_RX = 9,	/* the receive FIFO, oldest byte first */
+};
+
 /* Registers and the receive FIFO as keyed fields; load then drives the
  * interrupt line to the level the state implies. */
 int ns16550_save(const struct ns16550 *u, struct regset *s);

@@ -12,17 +12,21 @@
 #define VIRTIO_PCI_VENDOR	0x1af4
 #define VIRTIO_PCI_DEVICE_BASE	0x1040	/* modern device id = base + virtio id */
 
-/* Saved state of a "dev.N.virtio-pci" section, version 1: keyed fields. */
+/* Saved state of a "dev.N.virtio-pci" section, version 1: keyed fields.
+ * The numbers are in saved files: never change one (test_state_keys.c). */
 enum virtio_pci_state_key {
 	K_CFG = 1,		/* PCI config space, 256 bytes */
-	K_MSIX_TABLE,		/* MSI-X table, le32 words */
-	K_MSIX_PBA,		/* pending bits, le64 words */
-	K_DFSELECT, K_GFSELECT, K_FEATURES, K_CONFIG_VECTOR, K_QUEUE_SEL,
-	K_STATUS, K_ISR, K_GENERATION,
+	K_MSIX_TABLE = 2,	/* MSI-X table, le32 words */
+	K_MSIX_PBA = 3,		/* pending bits, le64 words */
+	/* Little-endian scalars, consecutive (saved and loaded in order): */
+	K_DFSELECT = 4, K_GFSELECT = 5, K_FEATURES = 6, K_CONFIG_VECTOR = 7, K_QUEUE_SEL = 8,
+	K_STATUS = 9, K_ISR = 10, K_GENERATION = 11,
 	K_QUEUE = 0x100,	/* + 16 * queue + one of enum virtio_pci_queue_field */
 };
+/* Part of a queue's key, so in saved files too; consecutive. */
 enum virtio_pci_queue_field {
-	Q_SIZE, Q_VECTOR, Q_ENABLE, Q_DESC, Q_AVAIL, Q_USED, Q_LAST_AVAIL, Q_USED_IDX
+	Q_SIZE = 0, Q_VECTOR = 1, Q_ENABLE = 2, Q_DESC = 3, Q_AVAIL = 4, Q_USED = 5,
+	Q_LAST_AVAIL = 6, Q_USED_IDX = 7,
 };
 
 struct vm;

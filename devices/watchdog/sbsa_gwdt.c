@@ -90,22 +90,20 @@ int gwdt_irq_level(const struct sbsa_gwdt *g)
 	return (g->wcs & WCS_EN) && (g->wcs & WCS_WS0);
 }
 
-enum { K_WCS = 1, K_WOR, K_LEFT };
-
 int gwdt_save(const struct sbsa_gwdt *g, uint64_t now, struct regset *s)
 {
-	int rc = regset_put_uint(s, K_WCS, g->wcs, 4);
+	int rc = regset_put_uint(s, GWDT_KEY_WCS, g->wcs, 4);
 
-	rc = rc ? rc : regset_put_uint(s, K_WOR, g->wor, 8);
-	return rc ? rc : regset_put_uint(s, K_LEFT, g->wcv > now ? g->wcv - now : 0, 8);
+	rc = rc ? rc : regset_put_uint(s, GWDT_KEY_WOR, g->wor, 8);
+	return rc ? rc : regset_put_uint(s, GWDT_KEY_LEFT, g->wcv > now ? g->wcv - now : 0, 8);
 }
 
 int gwdt_load(struct sbsa_gwdt *g, uint64_t now, const struct regset *s)
 {
 	uint64_t wcs, wor, left;
 
-	if (regset_get_uint(s, K_WCS, &wcs) || regset_get_uint(s, K_WOR, &wor) ||
-	    regset_get_uint(s, K_LEFT, &left))
+	if (regset_get_uint(s, GWDT_KEY_WCS, &wcs) || regset_get_uint(s, GWDT_KEY_WOR, &wor) ||
+	    regset_get_uint(s, GWDT_KEY_LEFT, &left))
 		return -EINVAL;
 	g->wcs = (uint32_t)wcs & 7;
 	g->wor = wor & WOR_MASK;

@@ -40,6 +40,14 @@ int gwdt_irq_level(const struct sbsa_gwdt *g);
 struct regset;
 #define GWDT_STATE_VERSION	1
 
+/* Keys of the saved state. The numbers are in saved files: never change
+ * one (test_state_keys.c). */
+enum gwdt_state_key {
+	GWDT_KEY_WCS = 1,	/* 4 bytes */
+	GWDT_KEY_WOR = 2,	/* 8 bytes */
+	GWDT_KEY_LEFT = 3,	/* counter ticks to WCV, 8 bytes */
+};
+
 /* WCS, WOR and the time left to WCV (relative: counters differ between
  * hosts and across a restore). Load re-bases WCV on @now. */
 int gwdt_save(const struct sbsa_gwdt *g, uint64_t now, struct regset *s);
