@@ -33,6 +33,8 @@
 #define NOTIFY_MULT	4	/* queue q's doorbell is at OFF_NOTIFY + 4 * q */
 
 #define NO_VECTOR		VIRTIO_MSI_NO_VECTOR
+/* Status bits only a reset clears. */
+#define STICKY			(VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)
 #define NVEC			(VIRTIO_MAX_QUEUES + 1)
 
 struct vp_queue {
@@ -67,6 +69,18 @@ static uint64_t offered(const struct virtio_pci *vp)
 static struct vp_queue *selq(struct virtio_pci *vp)
 {
 	return vp->queue_sel < vp->dev.be->nqueues ? &vp->q[vp->queue_sel] : NULL;
+}
+
+/* The selected queue while the driver may still lay it out: until it
+ * enables it (which it may not take back) and before DRIVER_OK (no queue
+ * starts later: no VIRTIO_F_RING_RESET). Why: the device runs on what
+ * DRIVER_OK saw, and a restore sets the queues up again from these
+ * registers. NULL when the layout is fixed. */
+static struct vp_queue *layout_q(struct virtio_pci *vp)
+{
+	struct vp_queue *q = selq(vp);
+
+	return q && !q->enable && !(vp->status & VIRTIO_CONFIG_S_DRIVER_OK) ? q : NULL;
 }
 
 /* ---- interrupts ---- */
@@ -199,7 +213,7 @@ static uint32_t rd_qnotify(struct virtio_pci *vp)
 
 static void wr_qsize(struct virtio_pci *vp, uint32_t v)
 {
-	struct vp_queue *q = selq(vp);
+	struct vp_queue *q = layout_q(vp);
 
 	/* A power of two no larger than offered; anything else is ignored. */
 	if (q && v && !(v & (v - 1)) && v <= vp->dev.be->queue_max)
@@ -216,10 +230,10 @@ static void wr_qvector(struct virtio_pci *vp, uint32_t v)
 
 static void wr_qenable(struct virtio_pci *vp, uint32_t v)
 {
-	struct vp_queue *q = selq(vp);
+	struct vp_queue *q = layout_q(vp);
 
-	if (q)
-		q->enable = v & 1;
+	if (q && (v & 1))
+		q->enable = 1;
 }
 
 static void set_half(uint64_t *reg, int hi, uint32_t v)
@@ -232,8 +246,8 @@ static void set_half(uint64_t *reg, int hi, uint32_t v)
 #define QADDR(name, field, hi)						\
 static void wr_##name(struct virtio_pci *vp, uint32_t v)		\
 {									\
-	struct vp_queue *q = selq(vp);					\
-	if (q && !q->enable)						\
+	struct vp_queue *q = layout_q(vp);				\
+	if (q)								\
 		set_half(&q->field, hi, v);				\
 }
 QADDR(qdesc_lo, desc, 0)
@@ -333,13 +347,17 @@ static void wr_status(struct virtio_pci *vp, uint32_t v)
 		vp->resetting = 1;	/* finished by the caller, outside the lock */
 		return;
 	}
+	/* Accepted before DRIVER_OK only (which started the device, or refused
+	 * to, without it); refused, the driver reads it back clear. */
 	if ((new & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    !features_ok(vp))
-		new &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* the driver reads it back */
-	/* Only a reset stops a started device: DRIVER_OK taken back without
-	 * one stays set, and the device asks for the reset. */
-	if ((old & VIRTIO_CONFIG_S_DRIVER_OK) && !(new & VIRTIO_CONFIG_S_DRIVER_OK))
-		new |= VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET;
+	    (!features_ok(vp) || (old & VIRTIO_CONFIG_S_DRIVER_OK)))
+		new &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+	/* Only a reset takes a step back: FEATURES_OK (the features are fixed
+	 * from then on, and a restore takes them from guest_feature) and
+	 * DRIVER_OK (the device runs) stay set, and the device asks for the
+	 * reset. */
+	if (old & STICKY & ~new)
+		new |= (old & STICKY) | VIRTIO_CONFIG_S_NEEDS_RESET;
 	vp->status = new | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
 	if ((new & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK))
 		driver_ok(vp);
@@ -668,10 +686,11 @@ static int get_scalars(struct virtio_pci *vp, const struct regset *s)
 	return 0;
 }
 
-static int get_queue(struct virtio_pci *vp, unsigned i, const struct regset *s)
+/* Queue @i's registers, and its indices into *@st. */
+static int get_queue(struct virtio_pci *vp, unsigned i, const struct regset *s,
+		     struct virtq_state *st)
 {
 	struct vp_queue *q = &vp->q[i];
-	struct virtq_state st;
 	uint64_t v[8];
 
 	for (unsigned k = 0; k < 8; k++)
@@ -682,17 +701,39 @@ static int get_queue(struct virtio_pci *vp, unsigned i, const struct regset *s)
 		return -EINVAL;
 	q->size = v[Q_SIZE], q->vector = vector_or_none(vp, v[Q_VECTOR]), q->enable = v[Q_ENABLE] & 1;
 	q->desc = v[Q_DESC], q->avail = v[Q_AVAIL], q->used = v[Q_USED];
-	if (!q->enable || !(vp->status & VIRTIO_CONFIG_S_DRIVER_OK))
+	*st = (struct virtq_state){ (uint16_t)v[Q_LAST_AVAIL], (uint16_t)v[Q_USED_IDX] };
+	return 0;
+}
+
+/* The queues DRIVER_OK set up, at their saved indices; -EINVAL (and no
+ * queue set up) if one cannot be. */
+static int restore_queues(struct virtio_pci *vp, const struct virtq_state *st)
+{
+	int rc = setup_queues(vp);
+
+	for (unsigned i = 0; !rc && i < vp->dev.be->nqueues; i++)
+		if (vp->q[i].enable)
+			rc = virtq_set_state(&vp->dev.vq[i], &st[i]);
+	if (rc)
+		memset(vp->dev.vq, 0, sizeof(vp->dev.vq));
+	return rc;
+}
+
+/* Run the device again if DRIVER_OK started it: it decided on what is
+ * restored here (FEATURES_OK and the queue layout are fixed from then on),
+ * so the same test gives the same answer. Why a device that could not
+ * start loads anyway: it asked for a reset, and keeps asking. */
+static int restore_run(struct virtio_pci *vp, const struct virtq_state *st)
+{
+	if (!(vp->status & VIRTIO_CONFIG_S_DRIVER_OK))
 		return 0;
-	st = (struct virtq_state){ (uint16_t)v[Q_LAST_AVAIL], (uint16_t)v[Q_USED_IDX] };
-	if (!virtq_init(&vp->dev.vq[i], vp->dev.mem, q->size, q->desc, q->avail, q->used,
-			virtio_dev_has(&vp->dev, VIRTIO_RING_F_EVENT_IDX)) &&
-	    !virtq_set_state(&vp->dev.vq[i], &st))
-		return 0;
-	memset(&vp->dev.vq[i], 0, sizeof(vp->dev.vq[i]));
-	/* Why a device asking for a reset loads anyway: the guest may have
-	 * given it these very rings, which it could not start on. */
-	return vp->status & VIRTIO_CONFIG_S_NEEDS_RESET ? 0 : -EINVAL;
+	if (!(vp->status & VIRTIO_CONFIG_S_FEATURES_OK) || restore_queues(vp, st))
+		return vp->status & VIRTIO_CONFIG_S_NEEDS_RESET ? 0 : -EINVAL;
+	/* vhost backends own their queues: hand them over now. */
+	if (vp->dev.be->own_kicks)
+		return virtio_dev_start(&vp->dev);
+	vp->dev.paused = 1;
+	return 0;
 }
 
 /*
@@ -705,6 +746,7 @@ static int get_queue(struct virtio_pci *vp, unsigned i, const struct regset *s)
 static int vp_load(void *state, const struct regset *s, unsigned version)
 {
 	struct virtio_pci *vp = state;
+	struct virtq_state st[VIRTIO_MAX_QUEUES];
 	int rc = version == VP_STATE_VERSION ? 0 : -EPROTO;
 
 	pthread_mutex_lock(vp->lock);
@@ -713,14 +755,11 @@ static int vp_load(void *state, const struct regset *s, unsigned version)
 	rc = rc ? rc : get_scalars(vp, s);
 	vp->dev.features = vp->guest_features & offered(vp);
 	for (unsigned i = 0; !rc && i < vp->dev.be->nqueues; i++)
-		rc = get_queue(vp, i, s);
+		rc = get_queue(vp, i, s, &st[i]);
 	if (!rc) {
 		pci_sync_bars(&vp->pf);
 		msix_sync(&vp->msix);
-		/* vhost backends own their queues: hand them over now. */
-		if (vp->status & VIRTIO_CONFIG_S_DRIVER_OK)
-			rc = vp->dev.be->own_kicks ? virtio_dev_start(&vp->dev)
-						   : (vp->dev.paused = 1, 0);
+		rc = restore_run(vp, st);
 	}
 	pthread_mutex_unlock(vp->lock);
 	return rc;

@@ -228,6 +228,8 @@ int virtq_need_notify(struct virtq *q)
 	uint16_t old = q->signalled_used, new = q->used_idx;
 	int valid = q->signalled_valid;
 
+	if (!q->size)
+		return 0;	/* never set up: nothing was pushed */
 	q->signalled_used = new;
 	q->signalled_valid = 1;
 	/* Our used->idx store before the driver's event or flags load. */

@@ -24,8 +24,9 @@
  *    their WRITE flag is ignored. Tables need no alignment.
  *  - Ring fields are little-endian (virtio 1.x); no legacy guests.
  *  - A queue never set up (all zero: the driver did not enable it) has
- *    nothing pending: virtq_pop() and virtq_set_notify() return 0 and
- *    touch no ring, virtq_push() is -EINVAL. */
+ *    nothing pending: virtq_pop(), virtq_set_notify() and
+ *    virtq_need_notify() return 0 and touch no ring, virtq_push() is
+ *    -EINVAL. */
 #ifndef ITSY_VIRTQUEUE_H
 #define ITSY_VIRTQUEUE_H
 

@@ -8,6 +8,7 @@
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio.h"
 #include "tests/unit/fake_irq.h"
+#include "vmm/regset.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
@@ -83,6 +84,14 @@ static const struct virtio_backend probe_backend = {
 	.kick = probe_kick, .reset = probe_reset,
 };
 
+/* The same served by the host kernel (vhost): no thread, and a restore
+ * starts it (probe_start) in load. */
+static const struct virtio_backend probe_vhost_backend = {
+	.name = "probe-vhost", .device_id = 4, .nqueues = 2, .queue_max = QSIZE,
+	.own_kicks = 1, .config_size = 8, .config = probe_config, .start = probe_start,
+	.kick = probe_kick, .reset = probe_reset,
+};
+
 /* ---- guest accesses ---- */
 
 /* One access of @len bytes at guest address @addr; the 8 data bytes as
@@ -130,25 +139,36 @@ static uint64_t ring(unsigned q, unsigned which)
 	return RAM_BASE + q * 0x4000ull + which * 0x1000ull;
 }
 
-/* Feature negotiation (VERSION_1 only) and both queues set up. */
-static void negotiate(uint64_t bar)
+/* Feature negotiation: VERSION_1 only. */
+static void features(uint64_t bar)
 {
 	wr(bar + CC(device_status), 1, S_UP);
 	wr(bar + CC(guest_feature_select), 4, 1);
 	wr(bar + CC(guest_feature), 4, 1);	/* bit 32: VIRTIO_F_VERSION_1 */
 	wr(bar + CC(device_status), 1, S_FEAT);
 	ck_assert_uint_eq(rd(bar + CC(device_status), 1), S_FEAT);
-	for (unsigned q = 0; q < 2; q++) {
-		wr(bar + CC(queue_select), 2, q);
-		wr(bar + CC(queue_size), 2, QSIZE);
-		wr(bar + CC(queue_desc_lo), 4, (uint32_t)ring(q, 0));
-		wr(bar + CC(queue_desc_hi), 4, ring(q, 0) >> 32);
-		wr(bar + CC(queue_avail_lo), 4, (uint32_t)ring(q, 1));
-		wr(bar + CC(queue_avail_hi), 4, ring(q, 1) >> 32);
-		wr(bar + CC(queue_used_lo), 4, (uint32_t)ring(q, 2));
-		wr(bar + CC(queue_used_hi), 4, ring(q, 2) >> 32);
-		wr(bar + CC(queue_enable), 2, 1);
-	}
+}
+
+/* Queue @q set up at ring(q, ...) and enabled. */
+static void queue_setup(uint64_t bar, unsigned q)
+{
+	wr(bar + CC(queue_select), 2, q);
+	wr(bar + CC(queue_size), 2, QSIZE);
+	wr(bar + CC(queue_desc_lo), 4, (uint32_t)ring(q, 0));
+	wr(bar + CC(queue_desc_hi), 4, ring(q, 0) >> 32);
+	wr(bar + CC(queue_avail_lo), 4, (uint32_t)ring(q, 1));
+	wr(bar + CC(queue_avail_hi), 4, ring(q, 1) >> 32);
+	wr(bar + CC(queue_used_lo), 4, (uint32_t)ring(q, 2));
+	wr(bar + CC(queue_used_hi), 4, ring(q, 2) >> 32);
+	wr(bar + CC(queue_enable), 2, 1);
+}
+
+/* Feature negotiation and both queues set up. */
+static void negotiate(uint64_t bar)
+{
+	features(bar);
+	for (unsigned q = 0; q < 2; q++)
+		queue_setup(bar, q);
 }
 
 static void start_device(uint64_t bar)
@@ -288,6 +308,125 @@ START_TEST(driver_ok_without_features_ok)
 }
 END_TEST
 
+/* FEATURES_OK, once accepted, stays until a reset: the features are fixed
+ * from then on (the running device has them, and a snapshot restores them
+ * from guest_feature). A write that clears it keeps it, as it keeps
+ * DRIVER_OK, and the device asks for the reset. */
+START_TEST(features_fixed_until_reset)
+{
+	start_device(BAR_A);
+	wr(BAR_A + CC(device_status), 1, S_UP);
+	ck_assert_uint_eq(rd(BAR_A + CC(device_status), 1), S_RUN | VIRTIO_CONFIG_S_NEEDS_RESET);
+	wr(BAR_A + CC(guest_feature_select), 4, 1);
+	wr(BAR_A + CC(guest_feature), 4, 0);
+	ck_assert_uint_eq(rd(BAR_A + CC(guest_feature), 4), 1);	/* VERSION_1 kept */
+	/* Before DRIVER_OK too. */
+	wr(BAR_A + CC(device_status), 1, 0);
+	negotiate(BAR_A);
+	wr(BAR_A + CC(device_status), 1, S_UP);
+	ck_assert_uint_eq(rd(BAR_A + CC(device_status), 1), S_FEAT | VIRTIO_CONFIG_S_NEEDS_RESET);
+	wr(BAR_A + CC(guest_feature), 4, 0);
+	ck_assert_uint_eq(rd(BAR_A + CC(guest_feature), 4), 1);
+	ck_assert_int_eq(probe.starts, 1);
+}
+END_TEST
+
+/* FEATURES_OK comes before DRIVER_OK or not at all: a device that would
+ * not start without it stays so until a reset (a restore decides whether
+ * it runs from these bits). */
+START_TEST(features_ok_only_before_driver_ok)
+{
+	wr(BAR_A + CC(device_status), 1, S_UP);
+	wr(BAR_A + CC(device_status), 1, S_UP | VIRTIO_CONFIG_S_DRIVER_OK);
+	wr(BAR_A + CC(guest_feature_select), 4, 1);
+	wr(BAR_A + CC(guest_feature), 4, 1);
+	wr(BAR_A + CC(device_status), 1, S_RUN);
+	ck_assert_uint_eq(rd(BAR_A + CC(device_status), 1),
+			  S_UP | VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET);
+	ck_assert_int_eq(probe.starts, 0);
+}
+END_TEST
+
+/* A queue's layout is the driver's to write until it enables the queue
+ * (which it may not take back) and before DRIVER_OK (no queue starts
+ * later): the device runs on what DRIVER_OK saw, and a restore sets the
+ * queues up again from these registers. */
+START_TEST(queue_layout_fixed_once_enabled)
+{
+	features(BAR_A);
+	queue_setup(BAR_A, 0);
+	wr(BAR_A + CC(queue_size), 2, QSIZE / 2);
+	wr(BAR_A + CC(queue_enable), 2, 0);
+	wr(BAR_A + CC(queue_desc_lo), 4, (uint32_t)ring(1, 0));
+	ck_assert_uint_eq(rd(BAR_A + CC(queue_size), 2), QSIZE);
+	ck_assert_uint_eq(rd(BAR_A + CC(queue_enable), 2), 1);
+	ck_assert_uint_eq(rd(BAR_A + CC(queue_desc_lo), 4), (uint32_t)ring(0, 0));
+	wr(BAR_A + CC(device_status), 1, S_RUN);
+	ck_assert_int_eq(probe.starts, 1);
+	wr(BAR_A + CC(queue_select), 2, 1);
+	wr(BAR_A + CC(queue_size), 2, QSIZE / 2);
+	wr(BAR_A + CC(queue_desc_lo), 4, (uint32_t)ring(1, 0));
+	wr(BAR_A + CC(queue_enable), 2, 1);
+	ck_assert_uint_eq(rd(BAR_A + CC(queue_size), 2), QSIZE);
+	ck_assert_uint_eq(rd(BAR_A + CC(queue_desc_lo), 4), 0);
+	ck_assert_uint_eq(rd(BAR_A + CC(queue_enable), 2), 0);
+	/* A reset gives the layout back. */
+	wr(BAR_A + CC(device_status), 1, 0);
+	wr(BAR_A + CC(queue_size), 2, QSIZE / 2);
+	ck_assert_uint_eq(rd(BAR_A + CC(queue_size), 2), QSIZE / 2);
+}
+END_TEST
+
+/* Pause, save, reset and load a device through its device_ops, as a
+ * snapshot and its restore do, then resume it. */
+static void round_trip(unsigned dev)
+{
+	const struct device_ops *o = vm.devices[dev].ops;
+	void *st = vm.devices[dev].state;
+	struct regset s;
+
+	regset_init(&s);
+	ck_assert_int_eq(o->pause(st), 0);
+	ck_assert_int_eq(o->save(st, &s), 0);
+	o->reset(st);
+	ck_assert_int_eq(o->load(st, &s, o->version), 0);
+	ck_assert_int_eq(o->resume(st), 0);
+	regset_free(&s);
+}
+
+/* A restore runs a device that ran, and not one whose DRIVER_OK was
+ * refused (no FEATURES_OK, or rings outside RAM): it asked for a reset,
+ * and keeps asking. The vhost probe starts in load. */
+START_TEST(restore_runs_what_ran)
+{
+	ck_assert_int_eq(virtio_pci_create(&vm, host, &probe_vhost_backend, NULL), 0);
+	map_bar(2, BAR_B);
+	start_device(BAR_B);
+	round_trip(1);
+	ck_assert_int_eq(probe.starts, 2);
+	ck_assert_uint_eq(rd(BAR_B + CC(device_status), 1), S_RUN);
+	/* Refused: DRIVER_OK without FEATURES_OK. */
+	wr(BAR_B + CC(device_status), 1, 0);
+	wr(BAR_B + CC(device_status), 1, S_UP);
+	wr(BAR_B + CC(device_status), 1, S_UP | VIRTIO_CONFIG_S_DRIVER_OK);
+	round_trip(1);
+	ck_assert_int_eq(probe.starts, 2);
+	/* Refused: queue 1's used ring outside RAM. */
+	wr(BAR_B + CC(device_status), 1, 0);
+	features(BAR_B);
+	queue_setup(BAR_B, 0);
+	wr(BAR_B + CC(queue_select), 2, 1);
+	wr(BAR_B + CC(queue_used_lo), 4, (uint32_t)(RAM_BASE + RAM_SIZE));
+	wr(BAR_B + CC(queue_used_hi), 4, (RAM_BASE + RAM_SIZE) >> 32);
+	wr(BAR_B + CC(queue_enable), 2, 1);
+	wr(BAR_B + CC(device_status), 1, S_RUN);
+	ck_assert_int_eq(probe.starts, 2);
+	round_trip(1);
+	ck_assert_int_eq(probe.starts, 2);
+	ck_assert_uint_eq(rd(BAR_B + CC(device_status), 1), S_RUN | VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+END_TEST
+
 /* Another vCPU writes to the BAR while a reset runs (here: from inside the
  * backend's reset, on a second thread). Its write must neither run the
  * reset a second time (joining the device thread twice) nor be applied. */
@@ -379,6 +518,8 @@ int main(void)
 			bar_straddling_access, ecam_wide_access);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tc = UNIT_TCASE(s, "status", driver_ok_once_per_reset, driver_ok_without_features_ok,
+			features_fixed_until_reset, features_ok_only_before_driver_ok,
+			queue_layout_fixed_once_enabled, restore_runs_what_ran,
 			reset_races_another_vcpu);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 20);
