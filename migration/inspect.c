@@ -305,8 +305,8 @@ static json_t *msix_json(const struct regset *s, const uint8_t *c)
 		data = le32toh(w[2]);
 		vctrl = le32toh(w[3]);
 
-		/* With the GIC ITS, the address is GITS_TRANSLATER and the data
-		 * the EventID. */
+		/* Where the interrupt goes is the board's to say
+		 * (arm64_inspect_msi). */
 		json_array_append_new(a, json_pack("{s:i, s:o, s:I, s:b}", "vector", (int)(i / 16),
 					"address", inspect_hex(addr, 0), "event_id", (json_int_t)data,
 					"masked", (int)(vctrl & 1)));
@@ -409,21 +409,6 @@ static json_t *devices_json(const struct regset_list *l, json_t *problems)
 
 /* ---- reading the JSON object back ---- */
 
-
-
-
-
-static json_t *its_event(json_t *its_dev, long long event_id)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(json_object_get(its_dev, "events"), i, e)
-		if (inspect_int(e, "event_id") == event_id)
-			return e;
-	return NULL;
-}
-
 /* What vector @v of PCI function @d is for: "config", "queue 0",
  * "config, queue 1", or "unused". */
 static void vector_users(json_t *d, long long v, char *buf, size_t len)
@@ -442,13 +427,13 @@ static void vector_users(json_t *d, long long v, char *buf, size_t len)
 		snprintf(buf, len, "unused");
 }
 
-/* Every MSI-X vector a device uses must reach the ITS and be mapped there,
- * or that interrupt is lost after a restore (which would still succeed). */
+/* Every MSI-X vector a device uses must reach an interrupt the board
+ * maps, or that interrupt is lost after a restore (which would still
+ * succeed). */
 static void check_msix(json_t *root, json_t *warnings)
 {
-	json_t *its = json_object_get(root, "its"), *devs = json_object_get(its, "devices"), *d, *v;
-	const char *doorbell = inspect_str(its, "gits_translater");
-	char users[128];
+	json_t *d, *v;
+	char users[128], why[256];
 	size_t i, k;
 
 	json_array_foreach(json_object_get(root, "devices"), i, d) {
@@ -460,35 +445,15 @@ static void check_msix(json_t *root, json_t *warnings)
 			vector_users(d, (long long)k, users, sizeof(users));
 			if (!strcmp(users, "unused") || inspect_bool(v, "masked"))
 				continue;
-			if (strcmp(inspect_str(v, "address"), doorbell))
-				problem(warnings, "%s %s: MSI-X vector %zu (%s) writes to %s, not to the "
-					"ITS's GITS_TRANSLATER at %s", inspect_str(d, "pci_slot"), inspect_str(d, "kind"),
-					k, users, inspect_str(v, "address"), doorbell);
-			else if (devs && !its_event(inspect_find(devs, "device_id", inspect_str(d, "device_id")),
-						    inspect_int(v, "event_id")))
-				problem(warnings, "%s %s: MSI-X vector %zu (%s) sends DeviceID %s EventID "
-					"%lld, which the ITS tables do not map: that interrupt would be lost",
-					inspect_str(d, "pci_slot"), inspect_str(d, "kind"), k, users,
-					inspect_str(d, "device_id"), inspect_int(v, "event_id"));
+			if (arm64_inspect_msi_check(root, inspect_str(d, "device_id"), inspect_str(v, "address"),
+						    inspect_int(v, "event_id"), why, sizeof(why)))
+				problem(warnings, "%s %s: MSI-X vector %zu (%s) %s", inspect_str(d, "pci_slot"),
+					inspect_str(d, "kind"), k, users, why);
 		}
 	}
 }
 
 /* ---- the whole object ---- */
-
-static json_t *source_json(json_t *abi)
-{
-	json_t *o = json_object();
-	const char *keys[] = { "kernel", "page_size", "ipa_bits" };
-
-	for (unsigned i = 0; i < 3; i++) {
-		json_t *v = json_object_get(abi, keys[i]);
-
-		if (v)
-			json_object_set(o, keys[i], v);
-	}
-	return o;
-}
 
 /* Fill @root; 0, or -errno when the state file cannot be read (with the
  * message in @err and nothing else in @root worth printing). */
@@ -501,7 +466,8 @@ static int inspect(const char *dir, json_t *root, json_t *problems, json_t *warn
 	struct stat st;
 	size_t len = 0;
 	uint64_t mem = 0;
-	json_t *sections = json_array(), *board = json_object(), *cfg, *abi;
+	json_t *sections = json_array(), *board = json_object(), *cfg;
+	char why[256];
 	int rc, have_ram;
 
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
@@ -535,11 +501,8 @@ static int inspect(const char *dir, json_t *root, json_t *problems, json_t *warn
 		problem(problems, "out of memory");
 	else if (rc)
 		problem(problems, "%s", err);
-	abi = json_object_get(board, "abi");
-	if (json_is_integer(json_object_get(abi, "vcpus")) && inspect_int(abi, "vcpus") != inspect_int(cfg, "vcpus"))
-		problem(problems, "section 'abi' has %lld vCPUs, section 'config' %lld (restore "
-			"refuses that)", inspect_int(abi, "vcpus"), inspect_int(cfg, "vcpus"));
-	json_object_set_new(root, "source", source_json(abi));
+	if (arm64_inspect_vcpus(board, inspect_int(cfg, "vcpus"), why, sizeof(why)))
+		problem(problems, "%s", why);
 	if (find(&l, "time"))
 		json_object_set_new(root, "time", time_json(find(&l, "time")));
 	json_object_update(root, board);
@@ -558,7 +521,7 @@ static int inspect(const char *dir, json_t *root, json_t *problems, json_t *warn
 
 static void print_header(json_t *root)
 {
-	json_t *f = json_object_get(root, "format"), *src = json_object_get(root, "source");
+	json_t *f = json_object_get(root, "format");
 	json_t *t = json_object_get(root, "time"), *c = json_object_get(root, "config");
 	json_t *m = json_object_get(root, "memory"), *e;
 	char a[32], b[32];
@@ -570,8 +533,7 @@ static void print_header(json_t *root)
 	       json_array_size(json_object_get(f, "sections")));
 	if (json_is_object(t))
 		printf("  saved: %s (%lld s ago)\n", inspect_str(t, "saved_at"), inspect_int(t, "age_seconds"));
-	printf("  source host: Linux %s, %lld-byte pages, %lld-bit IPA\n", inspect_str(src, "kernel"),
-	       inspect_int(src, "page_size"), inspect_int(src, "ipa_bits"));
+	arm64_inspect_print_source(root);
 	printf("Configuration:\n");
 	printf("  %lld vCPUs, %s of RAM, PMU %s, watchdog %s, console %s, rng %s, vsock %s\n",
 	       inspect_int(c, "vcpus"), inspect_size(inspect_int(c, "memory_bytes"), a, sizeof(a)),
@@ -603,18 +565,17 @@ static void print_header(json_t *root)
 
 static void print_devices(json_t *root)
 {
-	json_t *its_devs = json_object_get(json_object_get(root, "its"), "devices"), *d, *x;
-	char users[128], a[32];
+	json_t *d, *x;
+	char users[128], a[32], msi[128];
 	size_t i, k;
 	int others = 0;
 
 	printf("PCI devices:\n");
 	json_array_foreach(json_object_get(root, "devices"), i, d) {
-		json_t *m = json_object_get(d, "msix"), *itsdev;
+		json_t *m = json_object_get(d, "msix");
 
 		if (!json_object_get(d, "pci_slot"))
 			continue;
-		itsdev = inspect_find(its_devs, "device_id", inspect_str(d, "device_id"));
 		printf("  %s %s  DeviceID %s  [%s]  status %s", inspect_str(d, "pci_slot"), inspect_str(d, "kind"),
 		       inspect_str(d, "device_id"), inspect_str(d, "section"), inspect_str(d, "status"));
 		json_array_foreach(json_object_get(d, "status_bits"), k, x)
@@ -628,18 +589,13 @@ static void print_devices(json_t *root)
 		       inspect_bool(m, "enabled") ? "enabled" : "disabled",
 		       inspect_bool(m, "function_masked") ? " (function masked)" : "");
 		json_array_foreach(json_object_get(m, "vectors"), k, x) {
-			json_t *ev = its_event(itsdev, inspect_int(x, "event_id"));
-
 			vector_users(d, (long long)k, users, sizeof(users));
 			if (!strcmp(users, "unused") && !inspect_int(x, "event_id") && !strcmp(inspect_str(x, "address"), "0x0"))
 				continue;	/* never programmed */
-			printf("    vector %zu (%s): EventID %lld", k, users, inspect_int(x, "event_id"));
-			if (ev)
-				printf(" -> LPI %lld -> %s", inspect_int(ev, "lpi"),
-				       inspect_target(json_object_get(ev, "target_vcpu"), a, sizeof(a)));
-			else if (json_object_get(json_object_get(root, "its"), "devices"))
-				printf(" (not mapped in the ITS)");
-			printf("%s\n", inspect_bool(x, "masked") ? ", masked" : "");
+			printf("    vector %zu (%s): %s%s\n", k, users,
+			       arm64_inspect_msi(root, inspect_str(d, "device_id"), inspect_int(x, "event_id"),
+						 msi, sizeof(msi)),
+			       inspect_bool(x, "masked") ? ", masked" : "");
 		}
 		json_array_foreach(json_object_get(d, "queues"), k, x) {
 			json_t *v = json_object_get(x, "vector");

@@ -4,13 +4,14 @@
  *
  * The JSON object: "snapshot" (DIR), "format" (file format version,
  * architecture, sections with their versions and sizes), "source" (the
- * saving host's kernel release, page size, IPA bits), "time", "config"
- * (vCPUs, memory, disks, NICs, ...), "memory" (the RAM file), the board's
- * part from arch/arm64/inspect.h ("abi", "vcpus", "gic", "its" with the
- * ITS tables walked in guest RAM), "devices" (each device section; virtio
- * PCI functions with their slot, ITS DeviceID, status, MSI-X vectors and
- * queues), "warnings" (what would restore but not work, e.g. an MSI-X
- * vector in use whose EventID the ITS tables do not map) and "problems"
+ * saving host's kernel release, page size, IPA bits, from the board's
+ * part), "time", "config" (vCPUs, memory, disks, NICs, ...), "memory"
+ * (the RAM file), the board's part from arch/arm64/inspect.h ("abi",
+ * "source", "vcpus", "gic", "its" with the ITS tables walked in guest
+ * RAM), "devices" (each device section; virtio PCI functions with their
+ * slot, requester id, status, MSI-X vectors and queues), "warnings" (what
+ * would restore but not work, e.g. an MSI-X vector in use whose interrupt
+ * the board does not map: arm64_inspect_msi_check) and "problems"
  * (why it would not restore, if anything).
  *
  * Exit status: 0 when the snapshot looks restorable; 1 when it cannot be

@@ -1,6 +1,6 @@
 #include "migration/profile_file.h"
 #include "vmm/le.h"
-#include "arch/arm64/board.h"
+#include "arch/arm64/abi.h"
 #include "arch/arm64/compat.h"
 #include "vmm/regset.h"
 
@@ -14,28 +14,6 @@
 typedef unsigned long long ull;
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
-#define TEXT		0	/* an abi value that is a string */
-
-/* The "abi" names; @len is the size the value is stored with. */
-static const struct abi_name {
-	uint64_t key;
-	const char *name;
-	uint32_t len;
-} abi_names[] = {
-	{ ABI_PAGE_SIZE, "page_size", 8 },
-	{ ABI_IPA_BITS, "ipa_bits", 4 },
-	{ ABI_GITS_IIDR, "gits_iidr", 8 },
-	{ ABI_GITS_TYPER, "gits_typer", 8 },
-	{ ABI_GICD_IIDR, "gicd_iidr", 4 },
-	{ ABI_GICD_IIDR_REVS, "gicd_iidr_revs", 4 },
-	{ ABI_GICD_TYPER2, "gicd_typer2", 4 },
-	{ ABI_TYPER2_WRITABLE, "typer2_writable", 4 },
-	{ ABI_PVTIME_REV, "pvtime_rev", 4 },
-	{ ABI_CNTFRQ, "cntfrq", 8 },
-	{ ABI_NCPUS, "ncpus", 4 },
-	{ ABI_DIRTY_CAPS, "dirty_caps", 4 },
-	{ ABI_KERNEL, "kernel", TEXT },
-};
 
 static int fail(char *err, size_t len, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -48,22 +26,6 @@ static int fail(char *err, size_t len, int rc, const char *fmt, ...)
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
 	return rc;
-}
-
-static const struct abi_name *abi_by_key(uint64_t key)
-{
-	for (size_t i = 0; i < ARRAY_LEN(abi_names); i++)
-		if (abi_names[i].key == key)
-			return &abi_names[i];
-	return NULL;
-}
-
-static const struct abi_name *abi_by_name(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_LEN(abi_names); i++)
-		if (!strcmp(abi_names[i].name, name))
-			return &abi_names[i];
-	return NULL;
 }
 
 static struct regset *find_set(const struct regset_list *l, const char *name)
@@ -168,56 +130,6 @@ static const char *plain_string(const json_t *j)
 
 /* ---- to JSON ---- */
 
-static json_t *abi_value_json(const struct abi_name *a, const struct regset *s, char *err,
-			      size_t errlen)
-{
-	uint32_t len;
-	const uint8_t *p = regset_get(s, a->key, &len);
-	uint64_t v;
-	char hex[19];
-
-	if (a->len == TEXT) {
-		json_t *j = json_stringn((const char *)p, len);
-
-		if (!j)
-			fail(err, errlen, 0, "abi.%s is not UTF-8 text", a->name);
-		return j;
-	}
-	if (regset_get_uint(s, a->key, &v)) {
-		fail(err, errlen, 0, "abi.%s: a value of %u bytes is not an integer", a->name, len);
-		return NULL;
-	}
-	if (v <= INT64_MAX)
-		return json_integer((json_int_t)v);
-	snprintf(hex, sizeof(hex), "0x%016llx", (ull)v);
-	return json_string(hex);
-}
-
-static json_t *abi_json(const struct regset *s, char *err, size_t errlen)
-{
-	json_t *o = json_object(), *v;
-	size_t pos = 0;
-	uint64_t key;
-	const uint8_t *val;
-	uint32_t len;
-
-	while (o && regset_next(s, &pos, &key, &val, &len)) {
-		const struct abi_name *a = abi_by_key(key);
-
-		if (!a) {
-			fail(err, errlen, 0, "abi key %llu has no name in the profile format", (ull)key);
-			json_decref(o);
-			return NULL;
-		}
-		v = abi_value_json(a, s, err, errlen);
-		if (!v || json_object_set_new(o, a->name, v)) {
-			json_decref(o);
-			return NULL;
-		}
-	}
-	return o;
-}
-
 /* Register id -> value, for "vcpu" and "writable". */
 static json_t *regs_json(const struct regset *s)
 {
@@ -251,7 +163,7 @@ json_t *profile_to_json(const struct regset_list *p, char *err, size_t errlen)
 		return NULL;
 	}
 	err[0] = 0;
-	a = abi_json(abi, err, errlen);
+	a = abi_to_json(abi, ABI_JSON_STRICT, err, errlen);
 	bad = !j || !a || json_object_set_new(j, "format", json_string(PROFILE_FILE_FORMAT)) ||
 	      json_object_set_new(j, "version", json_integer(PROFILE_FILE_VERSION)) ||
 	      json_object_set_new(j, "arch", json_string(PROFILE_FILE_ARCH)) ||
@@ -268,46 +180,6 @@ json_t *profile_to_json(const struct regset_list *p, char *err, size_t errlen)
 }
 
 /* ---- from JSON ---- */
-
-static int abi_int(const struct abi_name *a, json_t *v, uint64_t *out, char *err, size_t errlen)
-{
-	const char *s = plain_string(v);
-
-	if (json_is_integer(v) && json_integer_value(v) >= 0)
-		*out = (uint64_t)json_integer_value(v);
-	else if (!s || parse_hex64(s, out))
-		return fail(err, errlen, -EINVAL, "abi.%s: not a non-negative integer", a->name);
-	if (a->len < 8 && *out >> (8 * a->len))
-		return fail(err, errlen, -EINVAL, "abi.%s: %llu does not fit in %u bytes", a->name,
-			    (ull)*out, a->len);
-	return 0;
-}
-
-static int abi_from(json_t *o, struct regset *s, char *err, size_t errlen)
-{
-	const char *name;
-	json_t *v;
-	uint64_t x;
-	int rc;
-
-	json_object_foreach(o, name, v) {
-		const struct abi_name *a = abi_by_name(name);
-
-		if (!a)
-			return fail(err, errlen, -EINVAL, "abi: unknown name '%.40s'", name);
-		if (a->len == TEXT && !json_is_string(v))
-			return fail(err, errlen, -EINVAL, "abi.%s: not a string", a->name);
-		if (a->len == TEXT)
-			rc = regset_put(s, a->key, json_string_value(v), (uint32_t)json_string_length(v));
-		else
-			rc = abi_int(a, v, &x, err, errlen) ? -EINVAL : regset_put_uint(s, a->key, x, a->len);
-		if (rc == -E2BIG)
-			return fail(err, errlen, -EINVAL, "abi.%s: too long", a->name);
-		if (rc)
-			return rc == -EINVAL ? rc : fail(err, errlen, rc, "out of memory");
-	}
-	return 0;
-}
 
 static int reg_from(const char *sec, const char *key, json_t *v, struct regset *s,
 		    uint8_t *buf, char *err, size_t errlen)
@@ -398,7 +270,7 @@ static int section_from(struct regset_list *p, const char *name, const char *sec
 	if (!s)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	if (!strcmp(sec, "abi"))
-		return abi_from(o, s, err, errlen);
+		return abi_from_json(o, s, ABI_JSON_STRICT, err, errlen);
 	return regs_from(sec, o, s, err, errlen);
 }
 

@@ -7,11 +7,13 @@
  *    "abi": {"page_size": 4096, "ipa_bits": 40, "kernel": "6.12.0", ...},
  *    "vcpu": {"0x603000000013c020": "0x1101000010111111", ...},
  *    "writable": {"0x603000000013c020": "0x0000000f00000000", ...}}
- *  - "abi": the board_abi_key values by name: page_size, ipa_bits,
- *    gits_iidr, gits_typer, gicd_iidr, gicd_iidr_revs, gicd_typer2,
- *    typer2_writable, pvtime_rev, cntfrq, ncpus, dirty_caps (JSON
- *    integers; a value above 2^63 - 1 as a "0x..." string) and kernel (the
- *    release, a string);
+ *  - "abi": the ABI values by the names of arch/arm64/abi.h's table
+ *    (kernel, page_size, ipa_bits, cntfrq, ncpus, pvtime_rev, gits_iidr,
+ *    gits_typer, gicd_iidr, gicd_iidr_revs, gicd_typer2, typer2_writable,
+ *    dirty_caps), printed as the table says: counts as JSON integers,
+ *    registers and masks as "0x..." strings, the kernel release as a
+ *    string. Any number is read as either (files before the table wrote
+ *    integers only);
  *  - "vcpu": register id -> value. Ids are "0x" and 16 hex digits (read:
  *    1 to 16). An 8-byte value is "0x" and 16 hex digits (read: 1 to 16);
  *    a value of any other size (SVE, 128-bit registers) is "bytes:" and
@@ -36,7 +38,7 @@ struct regset_list;
 #define PROFILE_FILE_ARCH	"arm64"
 
 /* @p as a JSON object (a new reference), or NULL with a sentence in @err:
- * no "abi" or "vcpu.0" set, an abi key the format has no name for, a
+ * no "abi" or "vcpu.0" set, an abi key the table has no name for, a
  * kernel release that is not UTF-8, or no memory. */
 json_t *profile_to_json(const struct regset_list *p, char *err, size_t errlen);
 

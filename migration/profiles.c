@@ -9,7 +9,6 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,53 +34,6 @@ static int probe_host(struct regset_list *out)
 	return rc;
 }
 
-static void print_abi(const struct regset *a)
-{
-	uint32_t n;
-	const uint8_t *k = regset_get(a, ABI_KERNEL, &n);
-
-	printf("kernel              %.*s\n", k ? (int)n : 1, k ? (const char *)k : "?");
-	printf("page size           %llu\n", (unsigned long long)regset_uint_or0(a, ABI_PAGE_SIZE));
-	printf("IPA bits            %llu\n", (unsigned long long)regset_uint_or0(a, ABI_IPA_BITS));
-	printf("GITS_IIDR           0x%llx (ITS table ABI revision %llu)\n",
-	       (unsigned long long)regset_uint_or0(a, ABI_GITS_IIDR),
-	       (unsigned long long)(regset_uint_or0(a, ABI_GITS_IIDR) >> 12 & 0xf));
-	printf("GICD_IIDR           0x%llx (revisions accepted: mask 0x%llx)\n",
-	       (unsigned long long)regset_uint_or0(a, ABI_GICD_IIDR),
-	       (unsigned long long)regset_uint_or0(a, ABI_GICD_IIDR_REVS));
-	if (regset_has(a, ABI_GICD_TYPER2))
-		printf("GICD_TYPER2         0x%llx (writable bits 0x%llx)\n",
-		       (unsigned long long)regset_uint_or0(a, ABI_GICD_TYPER2),
-		       (unsigned long long)regset_uint_or0(a, ABI_TYPER2_WRITABLE));
-	else
-		printf("GICD_TYPER2         not exposed by this kernel\n");
-	printf("PV-time revision    %llu\n", (unsigned long long)regset_uint_or0(a, ABI_PVTIME_REV));
-	printf("dirty tracking      caps 0x%llx (1 manual-protect, 2 ring acq/rel, 4 ring+bitmap)\n",
-	       (unsigned long long)regset_uint_or0(a, ABI_DIRTY_CAPS));
-}
-
-static void print_regs(const struct regset *v, const struct regset *w)
-{
-	size_t pos = 0;
-	uint64_t key;
-	const uint8_t *p;
-	uint32_t n;
-	char name[64];
-
-	printf("vCPU registers      %u\n", v->count);
-	while (regset_next(v, &pos, &key, &p, &n)) {
-		int fw = (key & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW ||
-			 (key & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP;
-
-		if (n != 8 || !(vcpu_reg_is_id(key) || fw))
-			continue;
-		printf("  %s %-44s 0x%016llx writable 0x%016llx\n", fw ? "fw" : "id",
-		       vcpu_reg_name(key, name, sizeof(name)),
-		       (unsigned long long)regset_uint_or0(v, key),
-		       (unsigned long long)(w ? regset_uint_or0(w, key) : 0));
-	}
-}
-
 int host_profile_main(int argc, char **argv)
 {
 	struct regset_list l = { 0 };
@@ -98,8 +50,7 @@ int host_profile_main(int argc, char **argv)
 	if (json)
 		rc = profile_file_write(&l, stdout, err, sizeof(err));
 	else {
-		print_abi(regset_list_findf(&l, "abi", 0));
-		print_regs(regset_list_findf(&l, "vcpu.%u", 0), regset_list_findf(&l, PROFILE_WRITABLE, 0));
+		profile_print(&l, stdout);
 		rc = 0;
 	}
 	if (rc)

@@ -17,14 +17,6 @@ struct run_config;
 struct cli_limits;
 struct regset_list;
 
-/* Keys of the "abi" section: what a restore checks against its host. */
-enum board_abi_key {
-	ABI_PAGE_SIZE = 1, ABI_IPA_BITS, ABI_GITS_IIDR, ABI_GICD_IIDR, ABI_GICD_TYPER2,
-	ABI_PVTIME_REV, ABI_CNTFRQ, ABI_NCPUS, ABI_KERNEL, ABI_GITS_TYPER,
-	/* Host profiles only (arch/arm64/profile.h): */
-	ABI_GICD_IIDR_REVS, ABI_TYPER2_WRITABLE, ABI_DIRTY_CAPS,
-};
-
 /* With board_create(): build the VM for state that comes later (a
  * migration): fresh zeroed RAM, no kernel, initrd or device tree, and no
  * devices until board_attach(). */
@@ -49,8 +41,8 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd);
 /* The devices of a VM built with BOARD_MEMORY_INCOMING. -errno, logged. */
 int board_attach(struct vm *vm, const struct run_config *cfg);
 
-/* The paused VM's arm64 state as named sets: "abi", "gic.*", "its",
- * "vcpu.N". */
+/* The paused VM's arm64 state as named sets: "abi" (arch/arm64/abi.h),
+ * "gic.*", "its", "vcpu.N". */
 int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen);
 
 /* Check the saved ABI values against this host before anything is

@@ -15,52 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <unistd.h>
-
-#define PVTIME_REVISION	0	/* the stolen-time structure revision (pvtime.rst) */
 
 static struct arm64_vm *arm(struct vm *vm)
 {
 	return vm->arch;
-}
-
-static uint64_t read_dist(struct vm *vm, uint32_t off, int *ok)
-{
-	uint32_t v = 0;
-
-	*ok = !kvm_device_get(arm(vm)->gic.gic_fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, off, &v);
-	return v;
-}
-
-static uint64_t read_its(struct vm *vm, uint32_t off)
-{
-	uint64_t v = 0;
-
-	kvm_device_get(arm(vm)->gic.its_fd, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, off, &v);
-	return v;
-}
-
-static int save_abi(struct vm *vm, struct regset *s)
-{
-	struct utsname u;
-	int ok;
-	uint64_t v;
-
-	regset_put_uint(s, ABI_PAGE_SIZE, (uint64_t)sysconf(_SC_PAGESIZE), 8);
-	regset_put_uint(s, ABI_IPA_BITS, memmap_ipa_bits(), 4);
-	regset_put_uint(s, ABI_GITS_IIDR, read_its(vm, GITS_IIDR), 8);
-	regset_put_uint(s, ABI_GITS_TYPER, read_its(vm, GITS_TYPER), 8);
-	v = read_dist(vm, GICD_IIDR, &ok);
-	regset_put_uint(s, ABI_GICD_IIDR, v, 4);
-	v = read_dist(vm, GICD_TYPER2, &ok);
-	if (ok)		/* older kernels do not expose GICD_TYPER2 */
-		regset_put_uint(s, ABI_GICD_TYPER2, v, 4);
-	regset_put_uint(s, ABI_PVTIME_REV, PVTIME_REVISION, 4);
-	regset_put_uint(s, ABI_CNTFRQ, cpu_counter_freq(), 8);
-	regset_put_uint(s, ABI_NCPUS, vm->ncpus, 4);
-	uname(&u);
-	return regset_put(s, ABI_KERNEL, u.release, strlen(u.release));
 }
 
 /* Hand @s over to the list under a formatted name (the list owns it then). */
@@ -113,7 +71,7 @@ int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen)
 	int rc;
 
 	regset_init(&s);
-	rc = save_abi(vm, &s);
+	rc = profile_read_abi(vm, &s, 0);	/* the guest's record of arch/arm64/abi.h */
 	rc = rc ? rc : move_into(out, &s, "abi", 0);
 	rc = rc ? rc : save_gic(vm, out, err, errlen);
 	/* What the guest saw at boot travels with it, so that each host
@@ -162,7 +120,7 @@ int board_record_needs(struct vm *vm, const struct regset *idregs)
 	ids = v0 ? regset_list_add(l, COMPAT_IDREGS, 1) : NULL;
 	if (!ids)
 		return -ENOMEM;
-	if (save_abi(vm, abi) || vcpu_state_save(&vm->vcpus[0], v0))
+	if (profile_read_abi(vm, abi, 0) || vcpu_state_save(&vm->vcpus[0], v0))
 		return -EIO;
 	return idregs ? regset_copy(ids, idregs) : vcpu_state_idregs(v0, ids);
 }

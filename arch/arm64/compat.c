@@ -1,5 +1,6 @@
 #include "arch/arm64/compat.h"
-#include "arch/arm64/board.h"
+#include "arch/arm64/abi.h"
+#include "arch/arm64/vcpu_state.h"
 #include "vmm/le.h"
 #include "vmm/regset.h"
 
@@ -8,8 +9,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define IIDR_REV(v)	((v) >> 12 & 0xf)
 
 const char *vcpu_reg_name(uint64_t id, char *buf, size_t len)
 {
@@ -230,57 +229,76 @@ static int refuse(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Values that must be the same on both sides (when the host states one). */
-static const struct equal_rule {
-	enum board_abi_key key;
-	const char *what;
-} equal_rules[] = {
-	{ ABI_PAGE_SIZE, "host page size" },
-	{ ABI_IPA_BITS, "IPA size (bits)" },
-	{ ABI_CNTFRQ, "counter frequency (CNTFRQ_EL0, Hz)" },
-	{ ABI_NCPUS, "vCPUs" },
-	{ ABI_PVTIME_REV, "PV stolen-time structure revision" },
-};
+/* ---- the ABI values, by their rules (arch/arm64/abi.h) ---- */
 
-/* With @profile, the guest is a profile, which is for any vCPU count. */
-static int check_equal(const struct regset *g, const struct regset *h, int profile,
+static int check_equal(const struct abi_entry *e, const struct regset *g, const struct regset *h,
 		       char *err, size_t len)
 {
-	for (size_t i = 0; i < ARRAY_LEN(equal_rules); i++) {
-		const struct equal_rule *r = &equal_rules[i];
-		uint64_t gv = regset_uint_or0(g, r->key), hv = regset_uint_or0(h, r->key);
+	char gv[64], hv[64];
 
-		if (profile && r->key == ABI_NCPUS)
-			continue;
-		if (regset_has(h, r->key) && gv != hv)
-			return refuse(err, len, "%s: the guest has %llu, this host has %llu; "
-				      "it must be the same", r->what, (unsigned long long)gv,
-				      (unsigned long long)hv);
-	}
-	return 0;
+	if (!regset_has(h, e->key) || regset_uint_or0(g, e->key) == regset_uint_or0(h, e->key))
+		return 0;
+	return refuse(err, len, "%s: the guest has %s, this host has %s; it must be the same",
+		      e->label, abi_format(e, g, gv, sizeof(gv)),
+		      abi_format(e, h, hv, sizeof(hv)));
 }
 
-static int check_gic(const struct regset *g, const struct regset *h, char *err, size_t len)
+/* KVM reads (ITS table) layouts up to its own revision. */
+static int check_rev_at_most(const struct abi_entry *e, const struct regset *g,
+			     const struct regset *h, char *err, size_t len)
 {
-	uint64_t gr = IIDR_REV(regset_uint_or0(g, ABI_GITS_IIDR)), hr = IIDR_REV(regset_uint_or0(h, ABI_GITS_IIDR));
-	uint64_t revs = regset_uint_or0(h, ABI_GICD_IIDR_REVS);
-	uint64_t gt = regset_uint_or0(g, ABI_GICD_TYPER2), ht = regset_uint_or0(h, ABI_GICD_TYPER2);
+	unsigned gr = abi_revision(regset_uint_or0(g, e->key)), hr = abi_revision(regset_uint_or0(h, e->key));
 
-	/* The ITS table layout: KVM reads layouts up to its own revision. */
-	if (gr > hr)
-		return refuse(err, len, "GITS_IIDR: the guest's ITS table ABI revision is %llu, "
-			      "this host's KVM reads up to revision %llu", (unsigned long long)gr,
-			      (unsigned long long)hr);
-	gr = IIDR_REV(regset_uint_or0(g, ABI_GICD_IIDR));
-	hr = IIDR_REV(regset_uint_or0(h, ABI_GICD_IIDR));
-	if (regset_has(h, ABI_GICD_IIDR_REVS) ? !(revs >> gr & 1) : gr > hr)
-		return refuse(err, len, "GICD_IIDR: the guest's implementation revision is %llu, "
-			      "this host has %llu and cannot be set to it (accepted: 0x%llx)",
-			      (unsigned long long)gr, (unsigned long long)hr, (unsigned long long)revs);
-	if (regset_has(g, ABI_GICD_TYPER2) && regset_has(h, ABI_GICD_TYPER2) &&
-	    ((gt ^ ht) & ~regset_uint_or0(h, ABI_TYPER2_WRITABLE)))
-		return refuse(err, len, "GICD_TYPER2: the guest has 0x%llx, this host has 0x%llx "
-			      "and cannot be set to it", (unsigned long long)gt, (unsigned long long)ht);
+	if (gr <= hr)
+		return 0;
+	return refuse(err, len, "%s: the guest's %s is %u, this host's KVM reads up to revision %u",
+		      e->label, e->field, gr, hr);
+}
+
+/* The revisions a host accepts: its @pair mask, or its own and below. */
+static int check_rev_accepted(const struct abi_entry *e, const struct regset *g,
+			      const struct regset *h, char *err, size_t len)
+{
+	unsigned gr = abi_revision(regset_uint_or0(g, e->key)), hr = abi_revision(regset_uint_or0(h, e->key));
+	uint64_t revs = regset_uint_or0(h, e->pair);
+
+	if (regset_has(h, e->pair) ? revs >> gr & 1 : gr <= hr)
+		return 0;
+	return refuse(err, len, "%s: the guest's %s is %u, this host has %u and cannot be set to "
+		      "it (accepted: 0x%llx)", e->label, e->field, gr, hr, (unsigned long long)revs);
+}
+
+/* Different only in the bits the host lets userspace write (its @pair). */
+static int check_writable(const struct abi_entry *e, const struct regset *g,
+			  const struct regset *h, char *err, size_t len)
+{
+	uint64_t gv = regset_uint_or0(g, e->key), hv = regset_uint_or0(h, e->key);
+
+	if (!regset_has(g, e->key) || !regset_has(h, e->key) ||
+	    !((gv ^ hv) & ~regset_uint_or0(h, e->pair)))
+		return 0;
+	return refuse(err, len, "%s: the guest has 0x%llx, this host has 0x%llx and cannot be set "
+		      "to it", e->label, (unsigned long long)gv, (unsigned long long)hv);
+}
+
+/* With @profile, the guest is a profile, which is for any vCPU count. */
+static int check_value(const struct abi_entry *e, const struct regset *g, const struct regset *h,
+		       int profile, char *err, size_t len)
+{
+	switch (e->cmp) {
+	case ABI_CMP_EQUAL_VM:
+		return profile ? 0 : check_equal(e, g, h, err, len);
+	case ABI_CMP_EQUAL:
+		return check_equal(e, g, h, err, len);
+	case ABI_CMP_REV_AT_MOST:
+		return check_rev_at_most(e, g, h, err, len);
+	case ABI_CMP_REV_ACCEPTED:
+		return check_rev_accepted(e, g, h, err, len);
+	case ABI_CMP_WRITABLE:
+		return check_writable(e, g, h, err, len);
+	case ABI_CMP_NONE:
+		break;
+	}
 	return 0;
 }
 
@@ -350,11 +368,16 @@ int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len, const st
 	return idregs && feature_unseen(id, idregs);
 }
 
-static int is_fw_reg(uint64_t id)
+int vcpu_reg_is_fw(uint64_t id)
 {
 	uint64_t c = id & KVM_REG_ARM_COPROC_MASK;
 
 	return c == KVM_REG_ARM_FW || c == KVM_REG_ARM_FW_FEAT_BMAP;
+}
+
+int vcpu_reg_is_fw_bitmap(uint64_t id)
+{
+	return (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP;
 }
 
 static int is_fw_workaround(uint64_t id)
@@ -373,7 +396,7 @@ static int fw_acceptable(uint64_t id, uint64_t g, uint64_t h)
 		return 1;
 	if (id == KVM_REG_ARM_PSCI_VERSION || is_fw_workaround(id))
 		return g <= h;
-	if ((id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP)
+	if (vcpu_reg_is_fw_bitmap(id))
 		return !(g & ~h);
 	return 0;
 }
@@ -413,7 +436,7 @@ static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct
 			       reg_both(id, name, sizeof(name)), (unsigned long long)g,
 			       (unsigned long long)h);
 	}
-	if (is_fw_reg(id) && !fw_acceptable(id, g, h))
+	if (vcpu_reg_is_fw(id) && !fw_acceptable(id, g, h))
 		return refuse(err, errlen, "firmware pseudo-register %s: the guest has 0x%llx, this "
 			      "host has 0x%llx and cannot take it", reg_both(id, name, sizeof(name)),
 			      (unsigned long long)g, (unsigned long long)h);
@@ -459,9 +482,13 @@ static int check_sections(const struct regset_list *guest, const char *what,
 static int check_abi(const struct regset *g, const struct regset *h, int profile,
 		     char *err, size_t len)
 {
-	int rc = check_equal(g, h, profile, err, len);
+	size_t n;
+	const struct abi_entry *t = abi_table(&n);
+	int rc = 0;
 
-	return rc ? rc : check_gic(g, h, err, len);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = check_value(&t[i], g, h, profile, err, len);
+	return rc;
 }
 
 int compat_check(const struct regset_list *guest, const struct regset_list *host,
@@ -533,7 +560,7 @@ static int honours_vcpu(const struct regset *pv, const struct regset *hv, const 
 		if (vcpu_reg_is_id(id))
 			rc = honours_idreg(id, le_value(val, n), le_value(hval, hn),
 					   regset_uint_or0(hw, id), err, len);
-		else if ((id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP)
+		else if (vcpu_reg_is_fw_bitmap(id))
 			rc = honours_bitmap(id, le_value(val, n), le_value(hval, hn),
 					    regset_uint_or0(hw, id), err, len);
 	}
@@ -574,16 +601,10 @@ static const struct regset *host_set(const struct pool *c, unsigned i, const cha
 /* "host 2 (6.1.0-13-arm64)": counted from 1, with its kernel release. */
 static const char *host_label(const struct pool *c, unsigned i, char *buf, size_t len)
 {
-	uint32_t klen = 0;
 	const struct regset *abi = host_set(c, i, "abi");
-	const uint8_t *k = abi ? regset_get(abi, ABI_KERNEL, &klen) : NULL;
 	char rel[65];
-	size_t m = 0;
 
-	for (uint32_t j = 0; k && j < klen && m < sizeof(rel) - 1; j++)
-		rel[m++] = k[j] >= 0x20 && k[j] < 0x7f ? (char)k[j] : '?';
-	rel[m] = 0;
-	if (m)
+	if (regset_has(abi, ABI_KERNEL) && *abi_format(abi_find(ABI_KERNEL), abi, rel, sizeof(rel)))
 		snprintf(buf, len, "host %u (%s)", i + 1, rel);
 	else
 		snprintf(buf, len, "host %u", i + 1);
@@ -614,173 +635,169 @@ static int copy_key(struct regset *dst, const struct regset *src, uint64_t key)
 	return v ? regset_put(dst, key, v, len) : 0;
 }
 
-static const char *abi_value(const struct regset *s, uint64_t key, char *buf, size_t len)
+static const struct regset *host_abi(const struct pool *c, unsigned i)
 {
-	if (regset_has(s, key))
-		snprintf(buf, len, "%llu", (unsigned long long)regset_uint_or0(s, key));
-	else
-		snprintf(buf, len, "none");
-	return buf;
+	return host_set(c, i, "abi");
 }
 
-/* Values every host of a pool must share. */
-static const struct equal_rule pool_equal_rules[] = {
-	{ ABI_PAGE_SIZE, "host page size" },
-	{ ABI_IPA_BITS, "IPA size (bits)" },
-	{ ABI_CNTFRQ, "counter frequency (CNTFRQ_EL0, Hz)" },
-	{ ABI_PVTIME_REV, "PV stolen-time structure revision" },
-};
-
-static int pool_equal(const struct pool *c, const struct equal_rule *r, struct regset *out)
+static int pool_equal(const struct pool *c, const struct abi_entry *e, struct regset *out)
 {
-	const struct regset *a0 = host_set(c, 0, "abi"), *ai;
-	char l0[96], li[96], v0[24], vi[24];
+	const struct regset *a0 = host_abi(c, 0), *ai;
+	char l0[96], li[96], v0[64], vi[64];
 
 	for (unsigned i = 1; i < c->n; i++) {
-		ai = host_set(c, i, "abi");
-		if (regset_has(a0, r->key) == regset_has(ai, r->key) &&
-		    regset_uint_or0(a0, r->key) == regset_uint_or0(ai, r->key))
+		ai = host_abi(c, i);
+		if (regset_has(a0, e->key) == regset_has(ai, e->key) &&
+		    regset_uint_or0(a0, e->key) == regset_uint_or0(ai, e->key))
 			continue;
 		return refuse(c->err, c->errlen, "%s: %s has %s, %s has %s; every host of a pool "
-			      "must have the same", r->what, host_label(c, 0, l0, sizeof(l0)),
-			      abi_value(a0, r->key, v0, sizeof(v0)), host_label(c, i, li, sizeof(li)),
-			      abi_value(ai, r->key, vi, sizeof(vi)));
+			      "must have the same", e->label, host_label(c, 0, l0, sizeof(l0)),
+			      abi_format(e, a0, v0, sizeof(v0)), host_label(c, i, li, sizeof(li)),
+			      abi_format(e, ai, vi, sizeof(vi)));
 	}
-	return copy_key(out, a0, r->key);
+	return copy_key(out, a0, e->key);
 }
 
-/* GITS_IIDR: the lowest ITS table layout revision, which every host reads. */
-static int pool_gits(const struct pool *c, struct regset *out)
+/* The value of the host with the lowest revision: the layout every host reads. */
+static int pool_lowest_rev(const struct pool *c, const struct abi_entry *e, struct regset *out)
 {
 	unsigned low = 0;
 	char l[96];
 
 	for (unsigned i = 1; i < c->n; i++) {
-		uint64_t have = IIDR_REV(regset_uint_or0(host_set(c, low, "abi"), ABI_GITS_IIDR));
-		uint64_t r = IIDR_REV(regset_uint_or0(host_set(c, i, "abi"), ABI_GITS_IIDR));
+		unsigned have = abi_revision(regset_uint_or0(host_abi(c, low), e->key));
+		unsigned r = abi_revision(regset_uint_or0(host_abi(c, i), e->key));
 
 		if (r >= have)
 			continue;
-		pool_note(c, "GITS_IIDR (ITS table ABI) revision: %llu -> %llu, %s has %llu",
-			  (unsigned long long)have, (unsigned long long)r,
-			  host_label(c, i, l, sizeof(l)), (unsigned long long)r);
+		pool_note(c, "%s (%s): %u -> %u, %s has %u", e->label, e->field, have, r,
+			  host_label(c, i, l, sizeof(l)), r);
 		low = i;
 	}
-	return copy_key(out, host_set(c, low, "abi"), ABI_GITS_IIDR);
+	return copy_key(out, host_abi(c, low), e->key);
 }
 
-/* The GICD_IIDR revisions a host accepts: its own alone if it does not say. */
-static uint64_t host_iidr_revs(const struct regset *abi)
+/* The revisions a host accepts (@e's pair): its own alone if it does not say. */
+static uint64_t host_revs(const struct abi_entry *e, const struct regset *abi)
 {
-	if (regset_has(abi, ABI_GICD_IIDR_REVS))
-		return regset_uint_or0(abi, ABI_GICD_IIDR_REVS) & 0xffff;
-	return 1ull << IIDR_REV(regset_uint_or0(abi, ABI_GICD_IIDR));
+	if (regset_has(abi, e->pair))
+		return regset_uint_or0(abi, e->pair) & 0xffff;
+	return 1ull << abi_revision(regset_uint_or0(abi, e->key));
 }
 
-/* GICD_IIDR: the highest revision every host accepts. */
-static int pool_gicd(const struct pool *c, struct regset *out)
+/* The revisions every host accepts, or 0 after a refusal. */
+static uint64_t common_revs(const struct pool *c, const struct abi_entry *e)
 {
-	const struct regset *a0 = host_set(c, 0, "abi");
-	uint64_t revs = host_iidr_revs(a0), own = IIDR_REV(regset_uint_or0(a0, ABI_GICD_IIDR));
-	uint64_t rev, iidr;
+	uint64_t revs = host_revs(e, host_abi(c, 0)), r;
 	char l[96];
-	int rc;
 
 	for (unsigned i = 1; i < c->n; i++) {
-		uint64_t r = host_iidr_revs(host_set(c, i, "abi"));
-
-		if (!(revs & r))
-			return refuse(c->err, c->errlen, "GICD_IIDR: no revision every host accepts: "
-				      "the hosts before %s accept 0x%llx in common, it accepts 0x%llx",
-				      host_label(c, i, l, sizeof(l)), (unsigned long long)revs,
-				      (unsigned long long)r);
+		r = host_revs(e, host_abi(c, i));
+		if (!(revs & r)) {
+			refuse(c->err, c->errlen, "%s: no revision every host accepts: the hosts before "
+			       "%s accept 0x%llx in common, it accepts 0x%llx", e->label,
+			       host_label(c, i, l, sizeof(l)), (unsigned long long)revs, (unsigned long long)r);
+			return 0;
+		}
 		revs &= r;
 	}
 	if (!revs)
-		return refuse(c->err, c->errlen, "GICD_IIDR: %s accepts no revision",
-			      host_label(c, 0, l, sizeof(l)));
-	rev = 63 - (uint64_t)__builtin_clzll(revs);
-	if (rev != own)
-		pool_note(c, "GICD_IIDR revision: %llu -> %llu, the highest every host accepts "
-			  "(0x%llx)", (unsigned long long)own, (unsigned long long)rev,
-			  (unsigned long long)revs);
-	iidr = (regset_uint_or0(a0, ABI_GICD_IIDR) & ~0xf000ull) | rev << 12;
-	rc = regset_put_uint(out, ABI_GICD_IIDR, iidr, 4);
-	return rc ? rc : regset_put_uint(out, ABI_GICD_IIDR_REVS, revs, 4);
+		refuse(c->err, c->errlen, "%s: %s accepts no revision", e->label,
+		       host_label(c, 0, l, sizeof(l)));
+	return revs;
 }
 
-/* GICD_TYPER2: the common bits, if every host can clear the bits it has
- * beyond them. */
-static int pool_typer2(const struct pool *c, struct regset *out)
+/* The first host's value at the highest revision every host accepts. */
+static int pool_common_rev(const struct pool *c, const struct abi_entry *e, struct regset *out)
 {
-	uint64_t and = ~0ull, wr = ~0ull, v, w;
-	unsigned lacking = c->n, having = c->n;
-	char l[96];
+	const struct regset *a0 = host_abi(c, 0);
+	uint64_t revs = common_revs(c, e);
+	unsigned own = abi_revision(regset_uint_or0(a0, e->key)), rev;
 	int rc;
 
-	for (unsigned i = c->n; i-- > 0;)
-		if (regset_has(host_set(c, i, "abi"), ABI_GICD_TYPER2))
-			having = i;
-		else
-			lacking = i;
-	if (lacking < c->n) {
-		if (having < c->n)
-			pool_note(c, "GICD_TYPER2 dropped: %s does not state it",
-				  host_label(c, lacking, l, sizeof(l)));
-		return 0;
-	}
-	for (unsigned i = 0; i < c->n; i++) {
-		v = regset_uint_or0(host_set(c, i, "abi"), ABI_GICD_TYPER2);
-		if (i && (and & v) != and)
-			pool_note(c, "GICD_TYPER2: 0x%llx -> 0x%llx, %s has 0x%llx",
+	if (!revs)
+		return -EINVAL;
+	rev = 63 - (unsigned)__builtin_clzll(revs);
+	if (rev != own)
+		pool_note(c, "%s (%s): %u -> %u, the highest every host accepts (0x%llx)", e->label,
+			  e->field, own, rev, (unsigned long long)revs);
+	rc = regset_put_uint(out, e->key, abi_with_revision(regset_uint_or0(a0, e->key), rev), e->len);
+	return rc ? rc : regset_put_uint(out, e->pair, revs, abi_find(e->pair)->len);
+}
+
+/* The AND of every host's value, noting each host that lowers it. */
+static uint64_t and_noted(const struct pool *c, const struct abi_entry *e)
+{
+	uint64_t and = regset_uint_or0(host_abi(c, 0), e->key), v;
+	char l[96];
+
+	for (unsigned i = 1; i < c->n; i++) {
+		v = regset_uint_or0(host_abi(c, i), e->key);
+		if ((and & v) != and)
+			pool_note(c, "%s: 0x%llx -> 0x%llx, %s has 0x%llx", e->label,
 				  (unsigned long long)and, (unsigned long long)(and & v),
 				  host_label(c, i, l, sizeof(l)), (unsigned long long)v);
 		and &= v;
-		wr &= regset_uint_or0(host_set(c, i, "abi"), ABI_TYPER2_WRITABLE);
 	}
-	for (unsigned i = 0; i < c->n; i++) {
-		v = regset_uint_or0(host_set(c, i, "abi"), ABI_GICD_TYPER2);
-		w = regset_uint_or0(host_set(c, i, "abi"), ABI_TYPER2_WRITABLE);
-		if ((v ^ and) & ~w)
-			return refuse(c->err, c->errlen, "GICD_TYPER2: the pool needs 0x%llx, %s has "
-				      "0x%llx and cannot clear bits 0x%llx (not writable on its KVM)",
-				      (unsigned long long)and, host_label(c, i, l, sizeof(l)),
-				      (unsigned long long)v, (unsigned long long)((v ^ and) & ~w));
-	}
-	rc = regset_put_uint(out, ABI_GICD_TYPER2, and, 4);
-	return rc ? rc : regset_put_uint(out, ABI_TYPER2_WRITABLE, wr, 4);
+	return and;
 }
 
-static int pool_dirty(const struct pool *c, struct regset *out)
+static int pool_and(const struct pool *c, const struct abi_entry *e, struct regset *out)
 {
-	uint64_t caps = regset_uint_or0(host_set(c, 0, "abi"), ABI_DIRTY_CAPS), v;
-	int any = 0;
+	for (unsigned i = 0; i < c->n; i++)
+		if (regset_has(host_abi(c, i), e->key))
+			return regset_put_uint(out, e->key, and_noted(c, e), e->len);
+	return 0;
+}
+
+/* The first host without @e, or c->n; noted when another host has it. */
+static unsigned lacking_noted(const struct pool *c, const struct abi_entry *e)
+{
+	unsigned lacking = 0, having = 0;
+	char l[96];
+
+	while (lacking < c->n && regset_has(host_abi(c, lacking), e->key))
+		lacking++;
+	while (having < c->n && !regset_has(host_abi(c, having), e->key))
+		having++;
+	if (lacking < c->n && having < c->n)
+		pool_note(c, "%s dropped: %s does not state it", e->label,
+			  host_label(c, lacking, l, sizeof(l)));
+	return lacking;
+}
+
+/* Every host can clear the bits it has beyond @and (its pair: the writable ones). */
+static int can_clear(const struct pool *c, const struct abi_entry *e, uint64_t and)
+{
 	char l[96];
 
 	for (unsigned i = 0; i < c->n; i++) {
-		v = regset_uint_or0(host_set(c, i, "abi"), ABI_DIRTY_CAPS);
-		any |= regset_has(host_set(c, i, "abi"), ABI_DIRTY_CAPS);
-		if ((caps & v) != caps)
-			pool_note(c, "dirty-log capabilities: 0x%llx -> 0x%llx, %s has 0x%llx",
-				  (unsigned long long)caps, (unsigned long long)(caps & v),
-				  host_label(c, i, l, sizeof(l)), (unsigned long long)v);
-		caps &= v;
+		uint64_t v = regset_uint_or0(host_abi(c, i), e->key);
+		uint64_t fixed = (v ^ and) & ~regset_uint_or0(host_abi(c, i), e->pair);
+
+		if (fixed)
+			return refuse(c->err, c->errlen, "%s: the pool needs 0x%llx, %s has 0x%llx and "
+				      "cannot clear bits 0x%llx (not writable on its KVM)", e->label,
+				      (unsigned long long)and, host_label(c, i, l, sizeof(l)),
+				      (unsigned long long)v, (unsigned long long)fixed);
 	}
-	return any ? regset_put_uint(out, ABI_DIRTY_CAPS, caps, 4) : 0;
+	return 0;
 }
 
-static int abi_handled(uint64_t key)
+/* The common bits, if every host can clear the bits it has beyond them. */
+static int pool_and_writable(const struct pool *c, const struct abi_entry *e, struct regset *out)
 {
-	static const uint64_t keys[] = {
-		ABI_PAGE_SIZE, ABI_IPA_BITS, ABI_CNTFRQ, ABI_PVTIME_REV, ABI_GITS_IIDR,
-		ABI_GICD_IIDR, ABI_GICD_IIDR_REVS, ABI_GICD_TYPER2, ABI_TYPER2_WRITABLE,
-		ABI_DIRTY_CAPS, ABI_NCPUS, ABI_KERNEL,
-	};
+	uint64_t and, wr = ~0ull;
+	int rc;
 
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
-		if (keys[i] == key)
-			return 1;
-	return 0;
+	if (lacking_noted(c, e) < c->n)
+		return 0;
+	and = and_noted(c, e);
+	for (unsigned i = 0; i < c->n; i++)
+		wr &= regset_uint_or0(host_abi(c, i), e->pair);
+	rc = can_clear(c, e, and);
+	rc = rc ? rc : regset_put_uint(out, e->key, and, e->len);
+	return rc ? rc : regset_put_uint(out, e->pair, wr, abi_find(e->pair)->len);
 }
 
 static int same_value(const struct regset *a, const struct regset *b, uint64_t key)
@@ -791,50 +808,68 @@ static int same_value(const struct regset *a, const struct regset *b, uint64_t k
 	return va && vb && la == lb && !memcmp(va, vb, la);
 }
 
-/* Any other ABI value (GITS_TYPER, and keys this code does not know):
- * kept if every host has the same, else dropped. */
-static int pool_abi_rest(const struct pool *c, struct regset *out)
+/* Host 1's value, if every host has the same; else dropped. @label:
+ * NULL for a key the table does not know. */
+static int pool_same(const struct pool *c, uint64_t key, const char *label, struct regset *out)
 {
-	const struct regset *a0 = host_set(c, 0, "abi");
-	size_t pos = 0;
+	const struct regset *a0 = host_abi(c, 0);
+	unsigned i = 1;
+	char l[96], what[40];
+
+	if (!regset_has(a0, key))
+		return 0;
+	while (i < c->n && same_value(a0, host_abi(c, i), key))
+		i++;
+	if (i == c->n)
+		return copy_key(out, a0, key);
+	if (!label)
+		snprintf(what, sizeof(what), "ABI value %llu", (unsigned long long)key);
+	pool_note(c, "%s dropped: %s has another value or none", label ? label : what,
+		  host_label(c, i, l, sizeof(l)));
+	return 0;
+}
+
+static int pool_name(const struct pool *c, const struct abi_entry *e, struct regset *out)
+{
+	char name[40];
+
+	snprintf(name, sizeof(name), "pool of %u host%s", c->n, c->n == 1 ? "" : "s");
+	return regset_put(out, e->key, name, (uint32_t)strlen(name));
+}
+
+static int pool_value(const struct pool *c, const struct abi_entry *e, struct regset *out)
+{
+	switch (e->pool) {
+	case ABI_POOL_SAME:		return pool_same(c, e->key, e->label, out);
+	case ABI_POOL_EQUAL:		return pool_equal(c, e, out);
+	case ABI_POOL_LOWEST_REV:	return pool_lowest_rev(c, e, out);
+	case ABI_POOL_COMMON_REV:	return pool_common_rev(c, e, out);
+	case ABI_POOL_AND_WRITABLE:	return pool_and_writable(c, e, out);
+	case ABI_POOL_AND:		return pool_and(c, e, out);
+	case ABI_POOL_NAME:		return pool_name(c, e, out);
+	case ABI_POOL_DROP:
+	case ABI_POOL_PAIRED:		break;
+	}
+	return 0;
+}
+
+/* Each value by its rule; a key the table does not know is kept when
+ * every host has the same. */
+static int pool_abi(const struct pool *c, struct regset *out)
+{
+	size_t n, pos = 0;
+	const struct abi_entry *t = abi_table(&n);
 	uint64_t key;
 	const uint8_t *val;
 	uint32_t len;
-	unsigned i;
-	char l[96];
 	int rc = 0;
 
-	while (!rc && regset_next(a0, &pos, &key, &val, &len)) {
-		if (abi_handled(key))
-			continue;
-		for (i = 1; i < c->n && same_value(a0, host_set(c, i, "abi"), key); i++)
-			;
-		if (i == c->n)
-			rc = regset_put(out, key, val, len);
-		else if (key == ABI_GITS_TYPER)
-			pool_note(c, "GITS_TYPER dropped: %s has another value or none",
-				  host_label(c, i, l, sizeof(l)));
-		else
-			pool_note(c, "ABI value %llu dropped: %s has another value or none",
-				  (unsigned long long)key, host_label(c, i, l, sizeof(l)));
-	}
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = pool_value(c, &t[i], out);
+	while (!rc && regset_next(host_abi(c, 0), &pos, &key, &val, &len))
+		if (!abi_find(key))
+			rc = pool_same(c, key, NULL, out);
 	return rc;
-}
-
-static int pool_abi(const struct pool *c, struct regset *out)
-{
-	char kernel[40];
-	int rc = 0;
-
-	for (size_t i = 0; !rc && i < ARRAY_LEN(pool_equal_rules); i++)
-		rc = pool_equal(c, &pool_equal_rules[i], out);
-	rc = rc ? rc : pool_gits(c, out);
-	rc = rc ? rc : pool_gicd(c, out);
-	rc = rc ? rc : pool_typer2(c, out);
-	rc = rc ? rc : pool_dirty(c, out);
-	rc = rc ? rc : pool_abi_rest(c, out);
-	snprintf(kernel, sizeof(kernel), "pool of %u host%s", c->n, c->n == 1 ? "" : "s");
-	return rc ? rc : regset_put(out, ABI_KERNEL, kernel, strlen(kernel));
 }
 
 /* An ID register: each field at the lowest any host has. */
@@ -864,7 +899,7 @@ static uint64_t pool_idreg(const struct pool *c, uint64_t id, uint64_t v)
 static int pool_fwreg(const struct pool *c, uint64_t id, uint64_t *v)
 {
 	char name[96], l0[96], l[96];
-	int bitmap = (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP;
+	int bitmap = vcpu_reg_is_fw_bitmap(id);
 
 	for (unsigned i = 1; i < c->n; i++) {
 		uint64_t h = regset_uint_or0(host_set(c, i, "vcpu.0"), id), m;
@@ -915,7 +950,7 @@ static int pool_reg(const struct pool *c, uint64_t id, const uint8_t *val, uint3
 				      host_label(c, i, li, sizeof(li)), n);
 	if (len == 8 && vcpu_reg_is_id(id))
 		return regset_put_uint(out, id, pool_idreg(c, id, v), 8);
-	if (len == 8 && is_fw_reg(id)) {
+	if (len == 8 && vcpu_reg_is_fw(id)) {
 		rc = pool_fwreg(c, id, &v);
 		return rc ? rc : regset_put_uint(out, id, v, 8);
 	}

@@ -2,7 +2,7 @@
  * restore, the migration handshake and profile files. Portable: it reads
  * two lists of keyed sets (vmm/regset.h) and nothing else.
  *
- * Both lists hold "abi" (board_abi_key values) and "vcpu.0" (a vCPU's
+ * Both lists hold "abi" (arch/arm64/abi.h) and "vcpu.0" (a vCPU's
  * registers keyed by KVM id: the register list, ID registers and firmware
  * pseudo-registers). For the guest, "abi" and "vcpu.0" are what it has
  * now, and COMPAT_IDREGS the ID registers it saw when it booted: it relies
@@ -10,11 +10,12 @@
  * they are what a host profile probe found (arch/arm64/profile.h).
  *
  * The rules:
- *  - page size, IPA bits, counter frequency, vCPU count and the PV-time
+ *  - "abi": each value by its rule in arch/arm64/abi.h's table: page
+ *    size, IPA bits, counter frequency, vCPU count and the PV-time
  *    structure revision are equal (when the host states them);
- *  - GITS_IIDR's revision (the ITS table layout) is at most the host's;
- *  - GICD_IIDR's revision is one the host accepts from userspace;
- *  - GICD_TYPER2 differs only in bits the host lets userspace write;
+ *    GITS_IIDR's revision (the ITS table layout) is at most the host's;
+ *    GICD_IIDR's revision is one the host accepts from userspace;
+ *    GICD_TYPER2 differs only in bits the host lets userspace write;
  *  - every vCPU register of the guest exists on the host, except one
  *    whose value loses nothing on a host without it (compat_reg_droppable);
  *  - every ID register of the host has each 4-bit feature field at least
@@ -57,7 +58,8 @@ int compat_check(const struct regset_list *guest, const struct regset_list *host
  * (host profiles, or pool profiles themselves) can start guests at, into
  * @pool, which must be empty (zeroed); on failure it is left empty. Hosts
  * are named in messages and notes as "host N (kernel release)", N
- * counting from 1 in the order given. The rules:
+ * counting from 1 in the order given. The rules (for "abi", each
+ * value's enum abi_pool in arch/arm64/abi.h):
  *  - "abi": page size, IPA bits, counter frequency and PV-time revision
  *    equal on every host, else -EINVAL naming the value and two hosts;
  *    GITS_IIDR the value of the host with the lowest revision (the ITS
@@ -118,6 +120,12 @@ const char *vcpu_reg_name(uint64_t id, char *buf, size_t len);
 
 /* A feature ID register (op0 3, op1 0, CRn 0, CRm 1..7)? */
 int vcpu_reg_is_id(uint64_t id);
+
+/* A firmware pseudo-register (KVM_REG_ARM_FW: PSCI version, SMCCC
+ * workaround levels; or a KVM_REG_ARM_FW_FEAT_BMAP feature bitmap)? And
+ * a feature bitmap? */
+int vcpu_reg_is_fw(uint64_t id);
+int vcpu_reg_is_fw_bitmap(uint64_t id);
 
 /* Every 4-bit feature field of @here is at least that of @saw. */
 int vcpu_id_fields_superset(uint64_t here, uint64_t saw);

@@ -1,10 +1,11 @@
 /* The arm64 part of `itsy inspect` (arch/arm64/inspect.h). The section
- * keys decoded here are written by board_state.c (the "abi" set),
+ * keys decoded here are written by profile.c (the "abi" set, named by
+ * abi.h),
  * gic_state.c (GIC and ITS registers keyed by offset, CPU interface
  * registers by system-register encoding) and vcpu_state.c (KVM register
  * ids); the ITS tables are decoded and checked by its_table.c. */
 #include "arch/arm64/inspect.h"
-#include "arch/arm64/board.h"
+#include "arch/arm64/abi.h"
 #include "arch/arm64/gic.h"
 #include "arch/arm64/gic_state.h"
 #include "arch/arm64/its_table.h"
@@ -107,30 +108,44 @@ static unsigned count_sets(const struct regset_list *l, const char *fmt)
 	return n;
 }
 
+/* The values by their names (arch/arm64/abi.h), and the ITS table ABI
+ * revision GITS_IIDR gives. NULL: out of memory. */
 static json_t *abi_json(const struct regset *abi)
 {
-	json_t *o = json_object();
-	uint32_t len;
-	const uint8_t *k = regset_get(abi, ABI_KERNEL, &len);
-	json_t *ks = k ? json_stringn((const char *)k, len) : NULL;
+	char err[80];
+	json_t *o = abi_to_json(abi, ABI_JSON_LENIENT, err, sizeof(err));
 
-	if (!ks || memchr(k, 0, len)) {	/* not text */
-		json_decref(ks);
-		ks = json_string(k ? "(not valid text)" : "(not saved)");
-	}
-	inspect_set_int(o, "page_size", regset_uint_or0(abi, ABI_PAGE_SIZE));
-	inspect_set_int(o, "ipa_bits", regset_uint_or0(abi, ABI_IPA_BITS));
-	json_object_set_new(o, "kernel", ks);
-	inspect_set_int(o, "vcpus", regset_uint_or0(abi, ABI_NCPUS));
-	inspect_set_int(o, "cntfrq_hz", regset_uint_or0(abi, ABI_CNTFRQ));
-	inspect_set_int(o, "pvtime_revision", regset_uint_or0(abi, ABI_PVTIME_REV));
-	inspect_set_hex(o, "gits_iidr", regset_uint_or0(abi, ABI_GITS_IIDR), 8);
-	inspect_set_int(o, "its_table_abi_rev", its_iidr_revision((uint32_t)regset_uint_or0(abi, ABI_GITS_IIDR)));
-	inspect_set_hex(o, "gits_typer", regset_uint_or0(abi, ABI_GITS_TYPER), 16);
-	inspect_set_hex(o, "gicd_iidr", regset_uint_or0(abi, ABI_GICD_IIDR), 8);
-	if (regset_has(abi, ABI_GICD_TYPER2))	/* older kernels have none */
-		inspect_set_hex(o, "gicd_typer2", regset_uint_or0(abi, ABI_GICD_TYPER2), 8);
+	if (o && regset_has(abi, ABI_GITS_IIDR))
+		inspect_set_int(o, "its_table_abi_rev",
+				its_iidr_revision((uint32_t)regset_uint_or0(abi, ABI_GITS_IIDR)));
 	return o;
+}
+
+/* The saving host, from the "abi" part: its kernel, page and IPA size. */
+static json_t *source_json(json_t *abi)
+{
+	static const enum abi_key keys[] = { ABI_KERNEL, ABI_PAGE_SIZE, ABI_IPA_BITS };
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *name = abi_find(keys[i])->name;
+		json_t *v = json_object_get(abi, name);
+
+		if (v)
+			json_object_set(o, name, v);
+	}
+	return o;
+}
+
+int arm64_inspect_vcpus(json_t *board, long long vcpus, char *msg, size_t len)
+{
+	json_t *n = json_object_get(json_object_get(board, "abi"), abi_find(ABI_NCPUS)->name);
+
+	if (!json_is_integer(n) || json_integer_value(n) == vcpus)
+		return 0;
+	snprintf(msg, len, "section 'abi' has %lld vCPUs, section 'config' %lld (restore refuses "
+		 "that)", (long long)json_integer_value(n), vcpus);
+	return -EINVAL;
 }
 
 /* ---- vCPUs ---- */
@@ -462,6 +477,7 @@ int arm64_inspect(const struct regset_list *l, const struct guest_mem *ram, json
 	} else {
 		json_object_set_new(out, "abi", abi_json(abi));
 	}
+	json_object_set_new(out, "source", source_json(json_object_get(out, "abi")));
 	if (!ncpus || ncpus > MEMMAP_MAX_CPUS) {
 		problem(err, errlen, &rc, "section 'abi': %u vCPUs", ncpus);
 		ncpus = nsets;
@@ -534,23 +550,39 @@ const char *inspect_target(json_t *t, char *buf, size_t len)
 	return buf;
 }
 
-static void print_board(json_t *root)
+void arm64_inspect_print_source(json_t *root)
 {
-	json_t *abi = json_object_get(root, "abi"), *gic = json_object_get(root, "gic"), *e, *x;
-	size_t i, k;
+	json_t *src = json_object_get(root, "source");
+
+	printf("  source host: Linux %s, %lld-byte pages, %lld-bit IPA\n",
+	       inspect_str(src, abi_find(ABI_KERNEL)->name), inspect_int(src, abi_find(ABI_PAGE_SIZE)->name),
+	       inspect_int(src, abi_find(ABI_IPA_BITS)->name));
+}
+
+/* The values, read back from the JSON object: the text shows what it holds. */
+static void print_abi(json_t *abi)
+{
+	struct regset s;
+	char err[80];
 
 	printf("ABI:\n");
 	if (json_object_get(abi, "error")) {
 		printf("  %s\n", inspect_str(abi, "error"));
-	} else {
-		printf("  %lld-byte pages, %lld-bit IPA, counter %lld Hz, PV time revision %lld, %lld vCPUs\n",
-		       inspect_int(abi, "page_size"), inspect_int(abi, "ipa_bits"), inspect_int(abi, "cntfrq_hz"),
-		       inspect_int(abi, "pvtime_revision"), inspect_int(abi, "vcpus"));
-		printf("  GITS_IIDR %s (ITS table ABI rev %lld)  GITS_TYPER %s\n", inspect_str(abi, "gits_iidr"),
-		       inspect_int(abi, "its_table_abi_rev"), inspect_str(abi, "gits_typer"));
-		printf("  GICD_IIDR %s  GICD_TYPER2 %s\n", inspect_str(abi, "gicd_iidr"),
-		       json_object_get(abi, "gicd_typer2") ? inspect_str(abi, "gicd_typer2") : "(not saved)");
+		return;
 	}
+	regset_init(&s);
+	if (abi_from_json(abi, &s, ABI_JSON_LENIENT, err, sizeof(err)))
+		printf("  %s\n", err);
+	abi_print(&s, stdout, "  ");
+	regset_free(&s);
+}
+
+static void print_board(json_t *root)
+{
+	json_t *gic = json_object_get(root, "gic"), *e, *x;
+	size_t i, k;
+
+	print_abi(json_object_get(root, "abi"));
 	printf("vCPUs:\n");
 	json_array_foreach(json_object_get(root, "vcpus"), i, e) {
 		if (json_object_get(e, "error"))
@@ -587,6 +619,52 @@ static void print_board(json_t *root)
 			printf(" %lld", json_integer_value(x));
 		printf("%s\n", json_array_size(json_object_get(e, "enabled_private")) ? "" : " none");
 	}
+}
+
+/* ---- MSIs: where a device's writes go ---- */
+
+/* The mapped event @data of ITS device @device_id, or NULL. */
+static json_t *its_event(json_t *its, const char *device_id, long long data)
+{
+	json_t *d = inspect_find(json_object_get(its, "devices"), "device_id", device_id), *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "events"), i, e)
+		if (inspect_int(e, "event_id") == data)
+			return e;
+	return NULL;
+}
+
+const char *arm64_inspect_msi(json_t *root, const char *device_id, long long data, char *buf,
+			      size_t len)
+{
+	json_t *its = json_object_get(root, "its"), *e = its_event(its, device_id, data);
+	char t[32];
+
+	if (e)
+		snprintf(buf, len, "EventID %lld -> LPI %lld -> %s", data, inspect_int(e, "lpi"),
+			 inspect_target(json_object_get(e, "target_vcpu"), t, sizeof(t)));
+	else
+		snprintf(buf, len, "EventID %lld%s", data,
+			 json_object_get(its, "devices") ? " (not mapped in the ITS)" : "");
+	return buf;
+}
+
+int arm64_inspect_msi_check(json_t *root, const char *device_id, const char *address,
+			    long long data, char *buf, size_t len)
+{
+	json_t *its = json_object_get(root, "its");
+	const char *doorbell = inspect_str(its, "gits_translater");
+
+	if (strcmp(address, doorbell))
+		snprintf(buf, len, "writes to %s, not to the ITS's GITS_TRANSLATER at %s", address,
+			 doorbell);
+	else if (json_object_get(its, "devices") && !its_event(its, device_id, data))
+		snprintf(buf, len, "sends DeviceID %s EventID %lld, which the ITS tables do not map: "
+			 "that interrupt would be lost", device_id, data);
+	else
+		return 0;
+	return -EINVAL;
 }
 
 /* "(00:01.0 virtio-blk)" for the PCI function with this DeviceID. */

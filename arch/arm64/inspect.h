@@ -15,10 +15,13 @@ struct guest_mem;
 
 /*
  * Fill @out with:
- *  "abi":   the saved ABI values by name (registers as hex strings), e.g.
- *           "page_size", "ipa_bits", "kernel", "cntfrq_hz", "vcpus",
- *           "gits_iidr", "its_table_abi_rev", "gits_typer", "gicd_iidr",
- *           "gicd_typer2" (absent when the source kernel had none);
+ *  "abi":   the saved ABI values by their names in arch/arm64/abi.h's
+ *           table ("kernel", "page_size", "ipa_bits", "cntfrq", "ncpus",
+ *           "pvtime_rev", "gits_iidr", "gits_typer", "gicd_iidr",
+ *           "gicd_typer2"; what the state lacks is absent), printed as
+ *           the table says (registers as hex strings), and
+ *           "its_table_abi_rev" (GITS_IIDR's revision);
+ *  "source": the saving host: "kernel", "page_size", "ipa_bits" of "abi";
  *  "vcpus": [{index, mpidr, pc, pstate, el, mp_state}];
  *  "gic":   {gicd_ctlr, spis, spis_enabled, spis_pending, enabled_spis,
  *           pending_spis, redistributors: [{vcpu, gicr_ctlr, lpis_enabled,
@@ -55,6 +58,26 @@ json_t *inspect_find(json_t *array, const char *key, const char *value);
 const char *inspect_target(json_t *t, char *buf, size_t len);
 /* "64 KiB", "1.5 MiB", ... into @buf. */
 const char *inspect_size(long long bytes, char *buf, size_t len);
+
+/* 0, or -EINVAL with a sentence in @msg when @board's vCPU count (its
+ * "abi") is not the snapshot's configured @vcpus. */
+int arm64_inspect_vcpus(json_t *board, long long vcpus, char *msg, size_t len);
+
+/* An MSI that PCI requester @device_id writes, with @data, to @address,
+ * against the ITS of @root (as migration/inspect.c builds it, with the
+ * board's part):
+ *  arm64_inspect_msi: where it goes, for a person, into @buf: "EventID 3
+ *  -> LPI 8195 -> vCPU 1", or "EventID 3 (not mapped in the ITS)";
+ *  arm64_inspect_msi_check: -EINVAL with why it would be lost after a
+ *  restore into @buf (not written to GITS_TRANSLATER, or an event the ITS
+ *  tables do not map), else 0. */
+const char *arm64_inspect_msi(json_t *root, const char *device_id, long long data, char *buf,
+			      size_t len);
+int arm64_inspect_msi_check(json_t *root, const char *device_id, const char *address,
+			    long long data, char *buf, size_t len);
+
+/* The "source host" line of the text report. */
+void arm64_inspect_print_source(json_t *root);
 
 /* Print the ABI, vCPU, GIC and ITS parts of an inspected snapshot (@root
  * as migration/inspect.c builds it, devices included for the ITS's

@@ -1,4 +1,5 @@
 #include "arch/arm64/profile.h"
+#include "arch/arm64/abi.h"
 #include "arch/arm64/compat.h"
 #include "arch/arm64/board.h"
 #include "arch/arm64/cpu.h"
@@ -21,10 +22,7 @@
 #define KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP 225	/* uapi of 6.2 and later */
 #endif
 
-#define PVTIME_REVISION	0	/* the stolen-time structure revision (pvtime.rst) */
-#define TYPER2_NASSGICAP	(1u << 8)
-
-/* ---- probing ---- */
+/* ---- the ABI values, as arch/arm64/abi.h's table says ---- */
 
 static int dist_get(struct vm *vm, uint32_t off, uint32_t *v)
 {
@@ -40,71 +38,128 @@ static int dist_set(struct vm *vm, uint32_t off, uint32_t v)
 	return kvm_device_set(a->gic.gic_fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, off, &v);
 }
 
-static uint64_t its_get(struct vm *vm, uint32_t off)
+static int dist_read(struct vm *vm, uint32_t off, uint64_t *v)
+{
+	uint32_t x = 0;
+	int rc = dist_get(vm, off, &x);
+
+	*v = x;
+	return rc;
+}
+
+static int its_read(struct vm *vm, uint32_t off, uint64_t *v)
 {
 	struct arm64_vm *a = vm->arch;
-	uint64_t v = 0;
 
-	kvm_device_get(a->gic.its_fd, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, off, &v);
-	return v;
+	return kvm_device_get(a->gic.its_fd, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, off, v);
 }
 
-/* Which GICD_IIDR revisions KVM lets userspace pick (a bit per revision). */
-static uint32_t probe_iidr_revs(struct vm *vm, uint32_t iidr)
+/* The distributor register @e is about (through its pair), and its value
+ * as read so far: -ENOENT if this host has none. */
+static int paired_reg(const struct abi_entry *e, const struct regset *s, uint32_t *off, uint32_t *v)
 {
-	uint32_t mask = 0, back;
+	uint64_t x;
 
-	for (uint32_t r = 0; r < 16; r++) {
-		uint32_t v = (iidr & ~0xf000u) | r << 12;
+	if (regset_get_uint(s, e->pair, &x))
+		return -ENOENT;
+	*off = abi_find(e->pair)->arg;
+	*v = (uint32_t)x;
+	return 0;
+}
 
-		if (!dist_set(vm, GICD_IIDR, v) && !dist_get(vm, GICD_IIDR, &back) && back == v)
-			mask |= 1u << r;
+/* Which revisions of the paired IIDR KVM lets userspace pick (a bit each). */
+static int probe_revs(struct vm *vm, const struct abi_entry *e, const struct regset *s, uint64_t *mask)
+{
+	uint32_t off, iidr, back;
+	int rc = paired_reg(e, s, &off, &iidr);
+
+	*mask = 0;
+	for (unsigned r = 0; !rc && r < 16; r++) {
+		uint32_t v = (uint32_t)abi_with_revision(iidr, r);
+
+		if (!dist_set(vm, off, v) && !dist_get(vm, off, &back) && back == v)
+			*mask |= 1u << r;
 	}
-	dist_set(vm, GICD_IIDR, iidr);	/* the host's own, as if never probed */
-	return mask;
+	if (!rc)
+		dist_set(vm, off, iidr);	/* the host's own, as if never probed */
+	return rc;
 }
 
-/* Which GICD_TYPER2 bits userspace may change (only nASSGIcap is ever). */
-static uint32_t probe_typer2_writable(struct vm *vm, uint32_t typer2)
+/* Which of the bits @e->arg of the paired register userspace may flip. */
+static int probe_flips(struct vm *vm, const struct abi_entry *e, const struct regset *s, uint64_t *w)
 {
-	uint32_t back = 0, w = 0;
+	uint32_t off, v, back = 0;
+	int rc = paired_reg(e, s, &off, &v);
 
-	if (!dist_set(vm, GICD_TYPER2, typer2 ^ TYPER2_NASSGICAP) &&
-	    !dist_get(vm, GICD_TYPER2, &back) && back == (typer2 ^ TYPER2_NASSGICAP))
-		w = TYPER2_NASSGICAP;
-	dist_set(vm, GICD_TYPER2, typer2);
-	return w;
+	*w = 0;
+	if (!rc && !dist_set(vm, off, v ^ e->arg) && !dist_get(vm, off, &back) && back == (v ^ e->arg))
+		*w = e->arg;
+	if (!rc)
+		dist_set(vm, off, v);
+	return rc;
 }
 
-static uint32_t probe_dirty_caps(struct vm *vm)
+static uint64_t probe_dirty_caps(struct vm *vm)
 {
 	uint32_t caps = 0;
 
 	if (kvm_check(&vm->kvm, 1, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0)
-		caps |= PROFILE_DIRTY_MANUAL_PROTECT;
+		caps |= ABI_DIRTY_MANUAL_PROTECT;
 	if (kvm_check(&vm->kvm, 1, KVM_CAP_DIRTY_LOG_RING_ACQ_REL) > 0)
-		caps |= PROFILE_DIRTY_RING_ACQ_REL;
+		caps |= ABI_DIRTY_RING_ACQ_REL;
 	if (kvm_check(&vm->kvm, 1, KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP) > 0)
-		caps |= PROFILE_DIRTY_RING_BITMAP;
+		caps |= ABI_DIRTY_RING_BITMAP;
 	return caps;
 }
 
-static int probe_gic(struct vm *vm, struct regset *s)
+/* @s: the values read before @e (the table reads a pair's register first). */
+static int read_uint(struct vm *vm, const struct abi_entry *e, const struct regset *s, uint64_t *v)
 {
-	uint32_t iidr = 0, typer2 = 0;
-
-	regset_put_uint(s, ABI_GITS_IIDR, its_get(vm, GITS_IIDR), 8);
-	regset_put_uint(s, ABI_GITS_TYPER, its_get(vm, GITS_TYPER), 8);
-	if (dist_get(vm, GICD_IIDR, &iidr))
-		return -EIO;
-	regset_put_uint(s, ABI_GICD_IIDR, iidr, 4);
-	regset_put_uint(s, ABI_GICD_IIDR_REVS, probe_iidr_revs(vm, iidr), 4);
-	if (!dist_get(vm, GICD_TYPER2, &typer2)) {	/* older kernels lack it */
-		regset_put_uint(s, ABI_GICD_TYPER2, typer2, 4);
-		regset_put_uint(s, ABI_TYPER2_WRITABLE, probe_typer2_writable(vm, typer2), 4);
+	switch (e->source) {
+	case ABI_SRC_PAGE_SIZE:		*v = (uint64_t)sysconf(_SC_PAGESIZE); return 0;
+	case ABI_SRC_IPA_BITS:		*v = memmap_ipa_bits(); return 0;
+	case ABI_SRC_COUNTER_FREQ:	*v = cpu_counter_freq(); return 0;
+	case ABI_SRC_VCPUS:		*v = vm->ncpus; return 0;
+	case ABI_SRC_CONST:		*v = e->arg; return 0;
+	case ABI_SRC_DIRTY_CAPS:	*v = probe_dirty_caps(vm); return 0;
+	case ABI_SRC_ITS_REG:		return its_read(vm, e->arg, v);
+	case ABI_SRC_DIST_REG:		return dist_read(vm, e->arg, v);
+	case ABI_SRC_DIST_REVS:		return probe_revs(vm, e, s, v);
+	case ABI_SRC_DIST_WRITABLE:	return probe_flips(vm, e, s, v);
+	case ABI_SRC_KERNEL:		break;
 	}
-	return 0;
+	return -EINVAL;
 }
+
+static int read_value(struct vm *vm, const struct abi_entry *e, struct regset *s)
+{
+	struct utsname u;
+	uint64_t v = 0;
+	int rc;
+
+	if (e->source == ABI_SRC_KERNEL) {
+		uname(&u);
+		return regset_put(s, e->key, u.release, strlen(u.release));
+	}
+	rc = read_uint(vm, e, s, &v);
+	if (rc == -ENOENT || (rc && (e->flags & ABI_OPTIONAL)))
+		return 0;	/* not on this host */
+	return rc ? -EIO : regset_put_uint(s, e->key, v, e->len);
+}
+
+int profile_read_abi(struct vm *vm, struct regset *out, int host)
+{
+	size_t n;
+	const struct abi_entry *t = abi_table(&n);
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		if (host || !(t[i].flags & ABI_HOST_ONLY))
+			rc = read_value(vm, &t[i], out);
+	return rc;
+}
+
+/* ---- probing the vCPU registers ---- */
 
 /* Does KVM take @val for @id, and read it back? The old value goes back. */
 static int takes(struct vcpu *v, uint64_t id, uint64_t old, uint64_t val)
@@ -136,11 +191,6 @@ static uint64_t writable_mask(struct vcpu *v, uint64_t id, uint64_t val)
 	return mask;
 }
 
-static int is_bitmap_reg(uint64_t id)
-{
-	return (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_FW_FEAT_BMAP;
-}
-
 /* Only before the VM first ran: KVM refuses ID register writes after. */
 static int probe_writable(struct vm *vm, const struct regset *v0, struct regset *out)
 {
@@ -153,7 +203,7 @@ static int probe_writable(struct vm *vm, const struct regset *v0, struct regset 
 	while (!rc && regset_next(v0, &pos, &key, &p, &n)) {
 		uint64_t mask;
 
-		if (n != 8 || !(vcpu_reg_is_id(key) || is_bitmap_reg(key)))
+		if (n != 8 || !(vcpu_reg_is_id(key) || vcpu_reg_is_fw_bitmap(key)))
 			continue;
 		val = regset_uint_or0(v0, key);
 		mask = writable_mask(&vm->vcpus[0], key, val);
@@ -166,20 +216,8 @@ static int probe_writable(struct vm *vm, const struct regset *v0, struct regset 
 int profile_probe(struct vm *vm, struct regset_list *out, int writable)
 {
 	struct regset *abi = regset_list_add(out, "abi", 1), *v0;
-	struct utsname u;
-	int rc;
+	int rc = abi ? profile_read_abi(vm, abi, 1) : -ENOMEM;
 
-	if (!abi)
-		return -ENOMEM;
-	uname(&u);
-	regset_put_uint(abi, ABI_PAGE_SIZE, (uint64_t)sysconf(_SC_PAGESIZE), 8);
-	regset_put_uint(abi, ABI_IPA_BITS, memmap_ipa_bits(), 4);
-	regset_put_uint(abi, ABI_PVTIME_REV, PVTIME_REVISION, 4);
-	regset_put_uint(abi, ABI_CNTFRQ, cpu_counter_freq(), 8);
-	regset_put_uint(abi, ABI_NCPUS, vm->ncpus, 4);
-	regset_put_uint(abi, ABI_DIRTY_CAPS, probe_dirty_caps(vm), 4);
-	regset_put(abi, ABI_KERNEL, u.release, strlen(u.release));
-	rc = probe_gic(vm, abi);
 	v0 = rc ? NULL : regset_list_add(out, "vcpu.0", 1);
 	if (!rc && !v0)
 		rc = -ENOMEM;
@@ -197,7 +235,7 @@ int profile_probe(struct vm *vm, struct regset_list *out, int writable)
 
 static int is_fw_value(uint64_t id)
 {
-	return id == KVM_REG_ARM_PSCI_VERSION || is_bitmap_reg(id);
+	return id == KVM_REG_ARM_PSCI_VERSION || vcpu_reg_is_fw_bitmap(id);
 }
 
 /* Every vCPU gets @val for @id, and shows it back. */
@@ -238,29 +276,45 @@ static int apply_regs(struct vm *vm, const struct regset *want, const struct reg
 	return rc;
 }
 
-static int apply_dist(struct vm *vm, uint32_t off, const char *what, uint32_t want,
+/* What the profile asks of distributor value @e, this host having @have:
+ * a revision keeps the rest of this host's register. */
+static uint32_t dist_wanted(const struct abi_entry *e, const struct regset *want, uint32_t have)
+{
+	uint64_t v = regset_uint_or0(want, e->key);
+
+	if (e->cmp == ABI_CMP_REV_ACCEPTED)
+		v = abi_with_revision(have, abi_revision(v));
+	return (uint32_t)v;
+}
+
+static int apply_dist(struct vm *vm, const struct abi_entry *e, const struct regset *want,
 		      char *err, size_t len)
 {
-	uint32_t back = 0;
+	uint32_t have = 0, v, back = 0;
 
-	if (!dist_set(vm, off, want) && !dist_get(vm, off, &back) && back == want)
+	if (dist_get(vm, e->arg, &have)) {
+		if (e->flags & ABI_OPTIONAL)
+			return 0;	/* an older kernel: nothing to set */
+		snprintf(err, len, "%s: this host's KVM does not show it", e->label);
+		return -EIO;
+	}
+	v = dist_wanted(e, want, have);
+	if (v == have || (!dist_set(vm, e->arg, v) && !dist_get(vm, e->arg, &back) && back == v))
 		return 0;
-	snprintf(err, len, "%s: the profile wants 0x%x, this host's KVM keeps 0x%x", what, want, back);
+	snprintf(err, len, "%s: the profile wants 0x%x, this host's KVM keeps 0x%x", e->label, v, back);
 	return -EINVAL;
 }
 
+/* The distributor's ABI values (GICD_IIDR's revision, GICD_TYPER2). */
 static int apply_gic(struct vm *vm, const struct regset *want, char *err, size_t len)
 {
-	uint32_t iidr = 0, typer2 = 0;
-	int rc = dist_get(vm, GICD_IIDR, &iidr) ? -EIO : 0;
-	uint32_t rev = (uint32_t)regset_uint_or0(want, ABI_GICD_IIDR) & 0xf000u;
+	size_t n;
+	const struct abi_entry *t = abi_table(&n);
+	int rc = 0;
 
-	if (!rc && regset_has(want, ABI_GICD_IIDR) && rev != (iidr & 0xf000u))
-		rc = apply_dist(vm, GICD_IIDR, "GICD_IIDR", (iidr & ~0xf000u) | rev, err, len);
-	if (!rc && regset_has(want, ABI_GICD_TYPER2) && !dist_get(vm, GICD_TYPER2, &typer2) &&
-	    typer2 != (uint32_t)regset_uint_or0(want, ABI_GICD_TYPER2))
-		rc = apply_dist(vm, GICD_TYPER2, "GICD_TYPER2",
-				(uint32_t)regset_uint_or0(want, ABI_GICD_TYPER2), err, len);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (t[i].source == ABI_SRC_DIST_REG && regset_has(want, t[i].key))
+			rc = apply_dist(vm, &t[i], want, err, len);
 	return rc;
 }
 
@@ -281,4 +335,28 @@ int profile_apply(struct vm *vm, const struct regset_list *p, char *err, size_t 
 		rc = apply_regs(vm, pv, regset_list_findf(&here, "vcpu.%u", 0), err, len);
 	regset_list_free(&here);
 	return rc;
+}
+
+/* ---- for a person ---- */
+
+void profile_print(const struct regset_list *p, FILE *out)
+{
+	const struct regset *v = regset_list_findf(p, "vcpu.%u", 0), *w = regset_list_findf(p, PROFILE_WRITABLE, 0);
+	size_t pos = 0;
+	uint64_t key;
+	const uint8_t *val;
+	uint32_t n;
+	char name[64];
+
+	abi_print(regset_list_findf(p, "abi", 0), out, "");
+	fprintf(out, "%-35s %u\n", "vCPU registers", v ? v->count : 0);
+	while (v && regset_next(v, &pos, &key, &val, &n)) {
+		int fw = vcpu_reg_is_fw(key);
+
+		if (n != 8 || !(vcpu_reg_is_id(key) || fw))
+			continue;
+		fprintf(out, "  %s %-44s 0x%016llx writable 0x%016llx\n", fw ? "fw" : "id",
+			vcpu_reg_name(key, name, sizeof(name)), (unsigned long long)regset_uint_or0(v, key),
+			(unsigned long long)regset_uint_or0(w, key));
+	}
 }

@@ -2,10 +2,11 @@
  * The check of a guest against a profile is arch/arm64/compat.h.
  *
  * A profile is a list of named keyed sets (vmm/regset.h):
- *   "abi"           board_abi_key values (page size, IPA bits, counter
- *                   frequency, GITS_IIDR, GICD_IIDR and the revisions KVM
- *                   accepts for it, GICD_TYPER2 and its writable bits,
- *                   PV-time revision, kernel release, dirty-log caps);
+ *   "abi"           the values of arch/arm64/abi.h (page size, IPA bits,
+ *                   counter frequency, GITS_IIDR, GICD_IIDR and the
+ *                   revisions KVM accepts for it, GICD_TYPER2 and its
+ *                   writable bits, PV-time revision, kernel release,
+ *                   dirty-log caps), read as its table says;
  *   "vcpu.0"        a vCPU's registers, keyed by KVM id: the register
  *                   list, ID registers and firmware pseudo-registers.
  */
@@ -14,17 +15,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "arch/arm64/compat.h"
 
 struct vm;
 struct regset;
 struct regset_list;
-
-/* Dirty-tracking capabilities, in ABI_DIRTY_CAPS. */
-#define PROFILE_DIRTY_MANUAL_PROTECT	1u	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
-#define PROFILE_DIRTY_RING_ACQ_REL	2u	/* KVM_CAP_DIRTY_LOG_RING_ACQ_REL */
-#define PROFILE_DIRTY_RING_BITMAP	4u	/* KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP */
 
 /* With @writable, a third section: for each ID register the 4-bit fields
  * KVM lets userspace lower, for each firmware feature bitmap the bits it
@@ -36,6 +33,18 @@ struct regset_list;
  * with @writable, every ID register field) to learn what KVM accepts, and
  * puts the original values back. -errno. */
 int profile_probe(struct vm *vm, struct regset_list *out, int writable);
+
+/* The "abi" values of @vm (built; its vCPUs stopped or never run) into
+ * @out, each read as arch/arm64/abi.h's table says: with @host every
+ * value (the probes write GICD_IIDR and GICD_TYPER2 and put them back:
+ * only before the vCPUs first ran), else only what a guest's record holds
+ * (no ABI_HOST_ONLY value). A value an older kernel lacks (ABI_OPTIONAL)
+ * is left out. -errno. */
+int profile_read_abi(struct vm *vm, struct regset *out, int host);
+
+/* Profile @p for a person, to @out: the ABI values, then the vCPU's ID
+ * and firmware registers with their writable masks. */
+void profile_print(const struct regset_list *p, FILE *out);
 
 /* Make @vm (built, its vCPUs never run) show pool profile @p: lower its
  * ID register fields, firmware bitmaps, PSCI version, GICD_IIDR revision

@@ -1,7 +1,8 @@
 /* The compatibility check (arch/arm64/compat.c): which hosts may take a
  * guest, and what the refusal says. */
 #include "arch/arm64/compat.h"
-#include "arch/arm64/board.h"
+#include "arch/arm64/abi.h"
+#include "arch/arm64/vcpu_state.h"
 #include "vmm/regset.h"
 
 #include <errno.h>
@@ -87,6 +88,13 @@ START_TEST(counter_frequency_must_match)
 {
 	regset_put_uint(set(&host, "abi"), ABI_CNTFRQ, 1000000000, 8);
 	refused_with("CNTFRQ", "62500000");
+}
+END_TEST
+
+START_TEST(vcpu_count_must_match)
+{
+	regset_put_uint(set(&host, "abi"), ABI_NCPUS, 4, 4);
+	refused_with("vCPUs: the guest has 2, this host has 4", NULL);
 }
 END_TEST
 
@@ -429,7 +437,7 @@ START_TEST(pool_picks_gicd_revision_all_accept)
 	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
 	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR), 0x0000243b);
 	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_IIDR_REVS), 0x4);
-	noted("GICD_IIDR revision: 3 -> 2");
+	noted("GICD_IIDR (implementation revision): 3 -> 2, the highest every host accepts (0x4)");
 	/* No mask: only the host's own revision. */
 	drop_key(set(&old, "abi"), ABI_GICD_IIDR_REVS);
 	regset_put_uint(set(&old, "abi"), ABI_GICD_IIDR, 0x0000143b, 4);
@@ -449,7 +457,7 @@ START_TEST(pool_gits_and_typer2)
 	regset_put_uint(set(&rich, "abi"), ABI_TYPER2_WRITABLE, 0x100, 4);
 	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
 	ck_assert_uint_eq(pool_uint("abi", ABI_GITS_IIDR), 0x0000043b);
-	noted("GITS_IIDR (ITS table ABI) revision: 1 -> 0, host 2 (6.1.0-13-arm64) has 0");
+	noted("GITS_IIDR (ITS table ABI revision): 1 -> 0, host 2 (6.1.0-13-arm64) has 0");
 	ck_assert_uint_eq(pool_uint("abi", ABI_GICD_TYPER2), 0);
 	noted("GICD_TYPER2: 0x100 -> 0x0");
 	/* Different values are kept out of the pool. */
@@ -461,6 +469,21 @@ START_TEST(pool_gits_and_typer2)
 	/* A bit the richer host cannot clear. */
 	regset_put_uint(set(&rich, "abi"), ABI_TYPER2_WRITABLE, 0, 4);
 	intersect_refused(&rich, &old, "GICD_TYPER2", "host 1 (6.12.0-27-arm64) has 0x100");
+}
+END_TEST
+
+/* A key the ABI table does not know (a newer itsy's) is kept when every
+ * host has the same value. */
+START_TEST(pool_keeps_unknown_abi_values_all_share)
+{
+	regset_put_uint(set(&rich, "abi"), 99, 5, 4);
+	regset_put_uint(set(&old, "abi"), 99, 5, 4);
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert_uint_eq(pool_uint("abi", 99), 5);
+	regset_put_uint(set(&old, "abi"), 99, 6, 4);
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert(!regset_has(set(&pool, "abi"), 99));
+	noted("ABI value 99 dropped: host 2 (6.1.0-13-arm64) has another value or none");
 }
 END_TEST
 
@@ -589,7 +612,8 @@ int main(void)
 {
 	Suite *s = suite_create("compat");
 	TCase *tc = UNIT_TCASE(s, "check", same_host_is_accepted, page_size_must_match,
-			       counter_frequency_must_match, newer_its_table_layout_is_refused,
+			       counter_frequency_must_match, vcpu_count_must_match,
+			       newer_its_table_layout_is_refused,
 			       gicd_revision_must_be_settable, typer2_only_in_writable_bits,
 			       id_register_lacking_a_feature_is_refused,
 			       id_register_with_more_features_is_accepted,
@@ -604,6 +628,7 @@ int main(void)
 			pool_drops_registers_some_host_lacks, pool_ands_writable_masks,
 			pool_needs_hosts_that_can_lower, pool_needs_equal_page_size,
 			pool_picks_gicd_revision_all_accept, pool_gits_and_typer2,
+			pool_keeps_unknown_abi_values_all_share,
 			pool_firmware_registers, pool_signed_fields_count_0xf_lowest, pool_of_pools,
 			honours_lowering_a_writable_field, honours_refuses_a_field_not_writable,
 			honours_refuses_raising, honours_firmware_bitmaps,

@@ -1,7 +1,8 @@
 /* Profile files (migration/profile_file.c): JSON <-> profile, exact round
- * trips, and what a bad file is refused with. */
+ * trips, files of older itsy versions, and what a bad file is refused with. */
 #include "migration/profile_file.h"
-#include "arch/arm64/board.h"
+#include "arch/arm64/abi.h"
+#include "arch/arm64/vcpu_state.h"
 #include "arch/arm64/compat.h"
 #include "vmm/regset.h"
 
@@ -174,6 +175,7 @@ START_TEST(file_reads_as_documented)
 	ck_assert_msg(strstr(text, "\"page_size\": 4096"), "%s", text);
 	ck_assert_msg(strstr(text, "\"kernel\": \"" KERNEL "\""), "%s", text);
 	ck_assert_msg(strstr(text, "\"gits_typer\": \"0x8000000000000001\""), "%s", text);
+	ck_assert_msg(strstr(text, "\"gicd_iidr\": \"0x0000343b\""), "%s", text);
 	ck_assert_msg(strstr(text, "\"0x603000000013c020\": \"0x1101000010111111\""), "%s", text);
 	ck_assert_msg(strstr(text, "\"0x6040000000100054\": \"bytes:f0efeeedecebeae9e8e7e6e5e4e3e2e1\""),
 		      "%s", text);
@@ -307,6 +309,95 @@ START_TEST(json_round_trip_in_memory)
 }
 END_TEST
 
+/* A host profile as itsy wrote it before the ABI table (arch/arm64/abi.h):
+ * every abi value a JSON integer, in the order the probe read them. */
+static const char old_profile[] =
+	"{\n"
+	"  \"format\": \"itsy-profile\",\n"
+	"  \"version\": 1,\n"
+	"  \"arch\": \"arm64\",\n"
+	"  \"abi\": {\n"
+	"    \"page_size\": 4096,\n"
+	"    \"ipa_bits\": 40,\n"
+	"    \"pvtime_rev\": 0,\n"
+	"    \"cntfrq\": 62500000,\n"
+	"    \"ncpus\": 1,\n"
+	"    \"dirty_caps\": 7,\n"
+	"    \"kernel\": \"6.1.0-13-arm64\",\n"
+	"    \"gits_iidr\": 1083,\n"
+	"    \"gits_typer\": 1030792937840,\n"
+	"    \"gicd_iidr\": 13371,\n"
+	"    \"gicd_iidr_revs\": 12,\n"
+	"    \"gicd_typer2\": 0,\n"
+	"    \"typer2_writable\": 0\n"
+	"  },\n"
+	"  \"vcpu\": {\n"
+	"    \"0x603000000013c020\": \"0x1101000010111111\",\n"
+	"    \"0x603000000013c080\": \"0x0000000030d00980\",\n"
+	"    \"0x6040000000100054\": \"bytes:f0efeeedecebeae9e8e7e6e5e4e3e2e1\",\n"
+	"    \"0x6030000000160001\": \"0x0000000000000001\"\n"
+	"  },\n"
+	"  \"writable\": {\n"
+	"    \"0x6030000000160001\": \"0x0000000000000001\"\n"
+	"  }\n"
+	"}\n";
+
+/* What old_profile holds: its abi values (stored with the sizes the table
+ * gives) and registers. */
+static const struct {
+	uint64_t key, value;
+	uint32_t len;
+} old_abi[] = {
+	{ ABI_PAGE_SIZE, 4096, 8 }, { ABI_IPA_BITS, 40, 4 }, { ABI_PVTIME_REV, 0, 4 },
+	{ ABI_CNTFRQ, 62500000, 8 }, { ABI_NCPUS, 1, 4 }, { ABI_DIRTY_CAPS, 7, 4 },
+	{ ABI_KERNEL, 0, 0 }, { ABI_GITS_IIDR, 0x43b, 8 }, { ABI_GITS_TYPER, 0xf0000c0170ull, 8 },
+	{ ABI_GICD_IIDR, 0x343b, 4 }, { ABI_GICD_IIDR_REVS, 0xc, 4 }, { ABI_GICD_TYPER2, 0, 4 },
+	{ ABI_TYPER2_WRITABLE, 0, 4 },
+};
+
+static void fill_old(struct regset_list *l)
+{
+	struct regset *abi = regset_list_add(l, "abi", 1);
+	struct regset *v0 = regset_list_add(l, "vcpu.0", 1);
+	uint8_t v16[16];
+
+	for (unsigned i = 0; i < sizeof(old_abi) / sizeof(old_abi[0]); i++)
+		if (old_abi[i].key == ABI_KERNEL)
+			regset_put(abi, ABI_KERNEL, "6.1.0-13-arm64", 14);
+		else
+			regset_put_uint(abi, old_abi[i].key, old_abi[i].value, old_abi[i].len);
+	for (unsigned i = 0; i < sizeof(v16); i++)
+		v16[i] = (uint8_t)(0xf0 - i);
+	regset_put_uint(v0, ID_AA64PFR0, 0x1101000010111111ull, 8);
+	regset_put_uint(v0, SCTLR_EL1, 0x30d00980, 8);
+	regset_put(v0, FP_VREG0, v16, sizeof(v16));
+	regset_put_uint(v0, STD_HYP_BMAP, 1, 8);
+	regset_put_uint(regset_list_add(l, COMPAT_WRITABLE, 1), STD_HYP_BMAP, 1, 8);
+}
+
+START_TEST(old_profile_file_still_loads)
+{
+	char *text;
+
+	fill_old(&prof);
+	write_text(old_profile);
+	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n, 3);
+	assert_same_set(set(&prof, "abi"), set(&back, "abi"));
+	assert_same_set(set(&prof, "vcpu.0"), set(&back, "vcpu.0"));
+	assert_same_set(set(&prof, COMPAT_WRITABLE), set(&back, COMPAT_WRITABLE));
+	/* Written again, registers are hex now; it reads back the same. */
+	write_profile(&back);
+	text = read_text();
+	ck_assert_msg(strstr(text, "\"gicd_iidr\": \"0x0000343b\""), "%s", text);
+	ck_assert_msg(strstr(text, "\"cntfrq\": 62500000"), "%s", text);
+	free(text);
+	regset_list_free(&back);
+	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
+	assert_same_set(set(&prof, "abi"), set(&back, "abi"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("profile_file");
@@ -315,7 +406,7 @@ int main(void)
 			       missing_sections_are_refused, bad_hex_is_refused, bad_abi_is_refused,
 			       not_json_is_refused, missing_file_is_refused,
 			       profile_without_sets_is_not_written, unnamed_abi_key_is_not_written,
-			       json_round_trip_in_memory);
+			       json_round_trip_in_memory, old_profile_file_still_loads);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	return unit_run(s);
