@@ -8,6 +8,7 @@
 #include "migration/wire.h"
 #include "vmm/api.h"
 #include "vmm/cli.h"
+#include "vmm/clock.h"
 #include "vmm/console.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
@@ -39,6 +40,7 @@ struct incoming {
 	const struct receive_opts *o;
 	uint64_t data_pages, zero_pages;
 	unsigned passes;
+	uint64_t decode_ns, attach_ns, apply_ns;	/* the restore's steps */
 	struct regset_list host;	/* this host's profile, probed on vm */
 	const char *step;	/* what failed */
 	char err[1024];		/* why */
@@ -250,15 +252,21 @@ static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 {
 	struct regset_list l = { 0 };
+	uint64_t t = clock_ns();
 	int rc = snapshot_decode(p, len, &l, NULL, NULL, in->err, sizeof(in->err));
 
+	in->decode_ns = clock_ns() - t;
+	t = clock_ns();
 	/* Why now: the source let go of the disks, tap and vsock CID just
 	 * before it sent the state. */
 	if (!rc && (rc = board_attach(&in->vm, &in->cfg)))
 		snprintf(in->err, sizeof(in->err), "the devices could not be set up here (see above)");
+	in->attach_ns = clock_ns() - t;
+	t = clock_ns();
 	if (!rc)
 		rc = snapshot_apply(&in->vm, &l, VCPU_TIME_CATCH_UP, &in->host, in->err,
 				    sizeof(in->err));
+	in->apply_ns = clock_ns() - t;
 	regset_list_free(&l);
 	return rc ? fail(in, rc, "restoring the guest") : 0;
 }
@@ -372,8 +380,11 @@ int receive_main(int argc, char **argv)
 		return VM_EXIT_ERROR;
 	}
 	close(lfd);
-	log_msg("the guest arrived: %llu pages with data, %llu zero, %u passes",
-		(unsigned long long)in.data_pages, (unsigned long long)in.zero_pages, in.passes);
+	log_msg("the guest arrived: %llu pages with data, %llu zero, %u passes; restore: "
+		"decode %llu us, devices %llu us, state %llu us",
+		(unsigned long long)in.data_pages, (unsigned long long)in.zero_pages, in.passes,
+		(unsigned long long)in.decode_ns / 1000, (unsigned long long)in.attach_ns / 1000,
+		(unsigned long long)in.apply_ns / 1000);
 	lfd = in.w.fd;
 	wire_free(&in.w);
 	close(lfd);

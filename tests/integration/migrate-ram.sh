@@ -54,7 +54,8 @@ hop() { # N SOCK PORT: migrate to a fresh receiver on PORT; compare RAM
 			if (p != last) { printf "%x ", p; last = p; n++ } if (n >= 12) exit }')"
 		return 1
 	fi
-	echo "ITSY-INFO $name: hop $1 identical: $(grep 'migrate: done' "$CTL")"
+	echo "ITSY-INFO $name: hop $1 identical: $(grep 'migrate: done' "$CTL");" \
+		"$(console "$RCV_ERR" | sed -n 's/.*the guest arrived: //p')"
 	rm -f "$DUMP"/*.ram
 }
 WHY=
