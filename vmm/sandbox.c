@@ -25,7 +25,9 @@ static const char *const common_calls[] = {
 	"rt_sigprocmask", "madvise", "mmap", "munmap", "mprotect", "mremap", "brk",
 	"exit", "exit_group", "clock_gettime", "clock_nanosleep", "nanosleep",
 	"gettid", "getpid", "tgkill", "sched_yield", "restart_syscall", "getrandom",
-	"fstat", "newfstatat", "lseek", "set_robust_list", "rseq", NULL,
+	"fstat", "newfstatat", "lseek", "set_robust_list", "rseq",
+	"sigaltstack",	/* sanitizer runtimes, at a thread's start */
+	NULL,
 };
 
 /* Device I/O: its epoll loop, disk requests, tap frames, entropy. */
