@@ -40,10 +40,10 @@
  * Built and run by scripts/fuzz-virtio-backends. Built with
  * -DFUZZ_VIRTIO_BACKENDS_SEEDS it is instead a program that writes the seed
  * corpus into the directory named by its argument. */
-#include "devices/virtio/blk.h"
-#include "devices/virtio/console.h"
-#include "devices/virtio/net.h"
-#include "devices/virtio/rng.h"
+#include "devices/virtio-blk/blk.h"
+#include "devices/virtio-console/console.h"
+#include "devices/virtio-net/net.h"
+#include "devices/virtio-rng/rng.h"
 #include "devices/virtio/virtio.h"
 #include "tests/fuzz/ref_ring.h"
 #include "vmm/console.h"

@@ -1,7 +1,7 @@
-/* virtio-blk backend (devices/virtio/blk.c). No thread, no transport: the
+/* virtio-blk backend (devices/virtio-blk/blk.c). No thread, no transport: the
  * tests play the driver on rings in a plain guest RAM buffer, call the
  * kick handler directly, and use a temporary file as the disk. */
-#include "devices/virtio/blk.h"
+#include "devices/virtio-blk/blk.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
-/* virtio-net backend (devices/virtio/net.c). No thread, no transport: the
+/* virtio-net backend (devices/virtio-net/net.c). No thread, no transport: the
  * tests play the driver on rings in a plain guest RAM buffer, call the
  * kick and tap-readable handlers directly, and use a datagram socket pair
  * in place of the tap. The last case uses a real tap when it may. */
-#include "devices/virtio/net.h"
+#include "devices/virtio-net/net.h"
 
 #include <arpa/inet.h>
 #include <endian.h>

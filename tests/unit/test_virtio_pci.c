@@ -5,7 +5,7 @@
  * it is a probe backend that counts what the transport asks of it. */
 #include "devices/pci/host.h"
 #include "devices/virtio/pci.h"
-#include "devices/virtio/rng.h"
+#include "devices/virtio-rng/rng.h"
 #include "devices/virtio/virtio.h"
 #include "tests/unit/fake_irq.h"
 #include "vmm/regset.h"

@@ -1,6 +1,6 @@
-/* virtio-rng (devices/virtio/rng.c) with the tests as its driver: what one
+/* virtio-rng (devices/virtio-rng/rng.c) with the tests as its driver: what one
  * kick may cost, whatever buffers the guest offers. */
-#include "devices/virtio/rng.h"
+#include "devices/virtio-rng/rng.h"
 
 #include <poll.h>
 #include <string.h>

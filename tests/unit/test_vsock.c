@@ -1,10 +1,10 @@
-/* virtio-vsock (devices/virtio/vsock.c) over a fake vhost-vsock: this test
+/* virtio-vsock (devices/virtio-vsock/vsock.c) over a fake vhost-vsock: this test
  * binary defines open() and ioctl() for the device's path and descriptor
  * (every other call goes to the kernel), so the backend's start and pause
  * run as they would on a host while the "kernel" side is the test's.
  * What is checked: a pause takes the rings' positions from the device's
  * own count, never from the guest-writable used ring. */
-#include "devices/virtio/vsock.h"
+#include "devices/virtio-vsock/vsock.h"
 #include "tests/unit/guest_ring.h"
 
 #include <errno.h>

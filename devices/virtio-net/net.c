@@ -1,5 +1,5 @@
 /* virtio-net on a host tap device. See net.h for the contract. */
-#include "devices/virtio/net.h"
+#include "devices/virtio-net/net.h"
 #include "vmm/log.h"
 
 #include <endian.h>

@@ -1,4 +1,4 @@
-#include "devices/virtio/blk.h"
+#include "devices/virtio-blk/blk.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "devices/virtio/console.h"
+#include "devices/virtio-console/console.h"
 #include "vmm/console.h"
 
 #include <errno.h>

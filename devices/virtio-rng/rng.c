@@ -1,4 +1,4 @@
-#include "devices/virtio/rng.h"
+#include "devices/virtio-rng/rng.h"
 
 #include <errno.h>
 #include <linux/virtio_ids.h>

@@ -1,6 +1,6 @@
 /* virtio-vsock on vhost-vsock: we only describe guest RAM and the rings to
  * the kernel, which moves the packets. See vsock.h for the contract. */
-#include "devices/virtio/vsock.h"
+#include "devices/virtio-vsock/vsock.h"
 #include "vmm/log.h"
 
 #include <endian.h>
