@@ -84,13 +84,11 @@ static void *writer_thread(void *arg)
 {
 	struct console *c = arg;
 	uint64_t one = 1;
-	sigset_t all;
 	size_t n;
 
 	/* Why: made before the main thread blocks the signals it reads from
 	 * its signalfd (vm_run), so one sent to itsy could land here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sandbox_block_signals();
 	sandbox_enter(SANDBOX_DEVICE);
 	pthread_mutex_lock(&c->out_lock);
 	for (;;) {

@@ -209,6 +209,17 @@ void sandbox_configure(enum sandbox_mode m)
 	sigaction(SIGSYS, &sa, NULL);
 }
 
+void sandbox_block_signals(void)
+{
+	static const int sync_sigs[] = { SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+	sigset_t set;
+
+	sigfillset(&set);
+	for (unsigned i = 0; i < N(sync_sigs); i++)
+		sigdelset(&set, sync_sigs[i]);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 /* ---- building and loading a kind's filter ---- */
 
 static int add_calls(scmp_filter_ctx ctx, const char *const *names)

@@ -132,13 +132,11 @@ static void serve(struct virtio_dev *d, int ep)
 static void *dev_thread(void *arg)
 {
 	struct virtio_dev *d = arg;
-	sigset_t all;
 	int ep;
 
 	/* Why: made before the main thread blocks the signals it reads from
 	 * its signalfd (vm_run), so one sent to itsy could land here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sandbox_block_signals();
 	sandbox_enter(SANDBOX_DEVICE);
 	pthread_mutex_lock(&d->ctl);
 	for (;;) {

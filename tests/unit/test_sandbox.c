@@ -72,6 +72,26 @@ START_TEST(kill_names_kind_and_call)
 }
 END_TEST
 
+/* As a device thread starts: signals blocked, then the filter. */
+static void blocked_device(void)
+{
+	sandbox_configure(SANDBOX_KILL);
+	sandbox_block_signals();
+	if (sandbox_enter(SANDBOX_DEVICE))
+		leave(99);
+	forbidden();
+	leave(0);
+}
+
+/* A thread that blocks its signals still gets the named stop, not a
+ * death by SIGSYS (the kernel's default action for a blocked one). */
+START_TEST(kill_reaches_a_blocked_thread)
+{
+	ck_assert_int_eq(in_child(blocked_device), VM_EXIT_SANDBOX);
+	ck_assert_msg(strstr(said, "a device thread made system call"), "stderr: %s", said);
+}
+END_TEST
+
 static void log_device(void)
 {
 	sandbox_configure(SANDBOX_LOG);
@@ -227,7 +247,8 @@ int main(void)
 {
 	Suite *s = suite_create("sandbox");
 
-	UNIT_TCASE(s, "filters", kill_names_kind_and_call, kill_names_the_ioctl, log_lets_it_run,
+	UNIT_TCASE(s, "filters", kill_names_kind_and_call, kill_reaches_a_blocked_thread,
+		   kill_names_the_ioctl, log_lets_it_run,
 		   off_is_off,
 		   vcpu_everyday_calls, test_hook_trips_its_kind, migration_stacks_on_main,
 		   every_kind_loads, modes_parse);
