@@ -336,8 +336,9 @@ static int precopy_pass(struct mig *m)
 	if (dirty < 0)
 		return fail(m, (int)dirty, "reading the dirty log: %s", strerror((int)-dirty));
 	m->p.dirty_pages = (uint64_t)dirty;
-	m->p.expected_downtime_ms = (uint64_t)(dirty * (double)m->p.page_size / 1000.0 /
-					       (m->p.rate_mbps > 0 ? m->p.rate_mbps : 1));
+	m->p.expected_downtime_ms = MIGRATE_FINAL_FIXED_MS +
+		(uint64_t)(dirty * (double)m->p.page_size / 1000.0 /
+			   (m->p.rate_mbps > 0 ? m->p.rate_mbps : 1));
 	publish(m, 0);
 	return 0;
 }

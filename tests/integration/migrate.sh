@@ -24,11 +24,10 @@
 #                             (ITSY_TEST_DIE_AT): ctl fails, the guest runs on
 #                             here whole; after the three, a migration to a
 #                             fresh receiver works (part of -final)
-#  migrate-no-converge        two memwriters dirtying as fast as they can and
-#                             --max-downtime 1: ctl gives up ("converge") and
-#                             the guest runs on here whole, or it went through
-#                             within 1 ms of downtime and the guest is whole
-#                             on the destination
+#  migrate-no-converge        two memwriters and --max-downtime 1, under the
+#                             final pass's fixed cost (migrate.h): ctl gives
+#                             up ("converge") whatever the guest dirties, and
+#                             the guest runs on here whole
 # Every check of a guest being whole is mig_check_guest (miglib).
 # itsy-tests: migrate-loopback migrate-wrong-secret migrate-insecure-mismatch migrate-go-refused migrate-go-lost migrate-kill-handshake migrate-kill-precopy migrate-kill-final migrate-no-converge
 . /tests/testlib
@@ -288,16 +287,9 @@ else
 	mark_source
 	mig_migrate mig3 "$SRC_SOCK" "$LO:7810" 600 --secret-file "$SECRET" --max-downtime 1
 	if [ "$CTL_RC" -eq 0 ]; then
-		down=$(ctl_field downtime)
-		echo "ITSY-INFO $name: it converged: downtime $down ms in $(ctl_field passes) passes"
 		wait_exit "$SRC_PID" 60
-		if [ "${down:-1000}" -gt 1 ]; then
-			fail $name "it went through with a downtime of ${down:-?} ms, over the 1 ms allowed" "$CTL"
-		elif mig_check_guest "$RCV_OUT" "$RCV_PID" 0 "$C0" "$I0" "$CID" net; then
-			pass $name
-		else
-			fail $name "it converged, but on the destination: $WHY" "$RCV_OUT" "$RCV_ERR" "$CTL"
-		fi
+		fail $name "it went through with a downtime of $(ctl_field downtime) ms," \
+			"over the 1 ms allowed" "$CTL"
 	elif ctl_failed $name 'converge'; then
 		receiver_idle $name && source_whole $name
 	fi
