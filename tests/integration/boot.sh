@@ -1,5 +1,6 @@
 # Boot the test guest with 1 and 2 vCPUs; it must see that many CPUs and
 # power off cleanly (itsy exits 0).
+# itsy-hosts: every
 # itsy-tests: boot-1cpu boot-2cpu
 . /tests/testlib
 

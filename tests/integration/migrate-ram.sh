@@ -4,6 +4,7 @@
 # it when the final state goes; any page the dirty tracking missed differs.
 #  migrate-ram-identical   the two images are byte for byte equal, and the
 #                          guest runs on whole
+# itsy-hosts: every
 # itsy-tests: migrate-ram-identical
 . /tests/testlib
 . /tests/miglib

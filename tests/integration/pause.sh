@@ -2,6 +2,7 @@
 # and quiesce every device (here a virtio-rng), print each vCPU's PC and
 # how long the pause took, and resume. The guest must carry on to its last
 # tick, still getting entropy from the resumed device, and power off.
+# itsy-hosts: every
 # itsy-tests: pause-resume
 . /tests/testlib
 

@@ -1,4 +1,5 @@
 # With --pmu the guest boots and has an Arm PMU.
+# itsy-hosts: every
 # itsy-tests: pmu
 . /tests/testlib
 

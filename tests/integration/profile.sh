@@ -8,6 +8,7 @@
 #                        have (ID_AA64PFR0_EL1 raised) is refused by
 #                        `profile check` and `run --profile`, naming the
 #                        register
+# itsy-hosts: every
 # itsy-tests: host-profile profile-self-pool profile-refuse-field
 . /tests/testlib
 

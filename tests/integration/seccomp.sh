@@ -8,6 +8,7 @@
 #  seccomp-log                                  --seccomp log: the same call
 #                                               from a vCPU is only logged,
 #                                               the guest runs to power-off
+# itsy-hosts: every
 # itsy-tests: seccomp-vcpu seccomp-device seccomp-main seccomp-migration seccomp-log
 . /tests/testlib
 

@@ -2,6 +2,7 @@
 # guest's clocks catch up (its wall clock matches the host's again, and its
 # uptime does not go backwards); with --freeze-time they resume where they
 # stopped (the wall clock lags by the time on disk).
+# itsy-hosts: every
 # itsy-tests: snapshot-time-catch-up snapshot-time-freeze
 . /tests/testlib
 

@@ -2,6 +2,7 @@
 # snapshotted through the API socket (A), resumed, snapshotted again (B),
 # and its itsy is ended. New itsys restore A once and B twice: each time
 # the ticks go on from where that snapshot was.
+# itsy-hosts: every
 # itsy-tests: snapshot-restore snapshot-resume-snapshot snapshot-restore-twice snapshot-devices
 . /tests/testlib
 

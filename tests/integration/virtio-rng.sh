@@ -1,6 +1,7 @@
 # virtio-rng over virtio-pci: the guest reads entropy, and the device's
 # MSI-X vectors are delivered through the ITS (the interrupt names say so)
 # and actually fire.
+# itsy-hosts: every
 # itsy-tests: virtio-rng virtio-msi-its
 . /tests/testlib
 

@@ -4,6 +4,7 @@
 # resets the device (driver unbind + bind) and talks to the host again,
 # and powers off cleanly. While the guest runs, a second VM that asks for
 # its CID is refused with a clear message.
+# itsy-hosts: every
 # itsy-tests: virtio-vsock-echo virtio-vsock-to-host virtio-vsock-reset virtio-vsock-cid-busy
 . /tests/testlib
 
