@@ -128,6 +128,11 @@ __attribute__((weak)) int sandbox_enter(int kind)
 	return 0;
 }
 
+__attribute__((weak)) void sandbox_block_signals(void);
+__attribute__((weak)) void sandbox_block_signals(void)
+{
+}
+
 /* virtio-rng's entropy: a counter, the same on every run. */
 static uint8_t rng_next;
 

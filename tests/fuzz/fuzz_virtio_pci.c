@@ -292,6 +292,11 @@ __attribute__((weak)) int sandbox_enter(int kind)
 	return 0;
 }
 
+__attribute__((weak)) void sandbox_block_signals(void);
+__attribute__((weak)) void sandbox_block_signals(void)
+{
+}
+
 static const struct device_ops *ops(unsigned k)
 {
 	return vm.devices[k].ops;
