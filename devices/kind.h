@@ -1,7 +1,8 @@
 /* A kind of device the user adds to a VM with an option of `itsy run`
  * (--disk, --net, ...): everything about it lives with the device, in its
- * own folder; the machine builder (vmm/front/machine.c) has one table of
- * the kinds and knows nothing else of them.
+ * own folder, and one table lists the kinds (devices/kind.c); the machine
+ * builder (vmm/front/machine.c) and the command line know nothing else of
+ * them.
  *
  * A kind describes:
  *  - its option: name, syntax, help; check() validates a value without
@@ -50,5 +51,10 @@ struct device_kind {
 	/* @arg for a person, e.g. "disk.img (read-only)". */
 	void (*describe)(const char *arg, char *out, size_t len);
 };
+
+/* The kinds, one table (devices/kind.c): the @i-th, or NULL past the
+ * last; the one called @name, or NULL. */
+const struct device_kind *device_kind_at(unsigned i);
+const struct device_kind *device_kind_named(const char *name);
 
 #endif

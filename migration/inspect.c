@@ -4,11 +4,13 @@
 #include "migration/inspect.h"
 #include "arch/arm64/inspect.h"
 #include "arch/arm64/memmap.h"
+#include "devices/kind.h"
 #include "devices/pci/ecam.h"
 #include "devices/virtio/pci.h"
+#include "migration/config_state.h"
 #include "migration/snapshot.h"
 #include "migration/stream.h"
-#include "vmm/cli.h"
+#include "vmm/config.h"
 #include "vmm/mem.h"
 #include "vmm/regset.h"
 
@@ -35,12 +37,6 @@ typedef unsigned long long ull;
 #define PCI_CFG_SIZE		256
 #define MAX_QUEUES		1024	/* a bound for the walk, well above any device */
 
-static const char usage[] =
-	"usage: itsy inspect DIR [--json]\n"
-	"  print what the snapshot in DIR holds: configuration, vCPUs, GIC, ITS\n"
-	"  tables (which LPI each device's interrupts are), devices and queues;\n"
-	"  --json prints the same as one JSON object. Exit status 1 if the\n"
-	"  snapshot cannot be read or would not restore (the reason is printed).\n";
 
 /* ---- small helpers ---- */
 
@@ -82,14 +78,6 @@ static json_t *text(const uint8_t *p, size_t len)
 	return s;
 }
 
-static json_t *str_of(const struct regset *s, uint64_t key)
-{
-	uint32_t len;
-	const uint8_t *p = regset_get(s, key, &len);
-
-	return p ? text(p, len) : json_null();
-}
-
 /* ---- the state file ---- */
 
 struct section_sink {
@@ -117,44 +105,44 @@ static json_t *format_json(size_t len, json_t *sections)
 
 /* ---- configuration and time ---- */
 
-static json_t *config_json(const struct regset *c, json_t *problems, uint64_t *mem)
+/* The devices of @cfg, each its kind, value and a line about it. */
+static json_t *config_devices_json(const struct run_config *cfg)
 {
-	json_t *o = json_object(), *disks = json_array(), *nics = json_array();
-	uint64_t cpus = regset_uint_or0(c, CFG_CPUS), ndisks = regset_uint_or0(c, CFG_NDISKS), nnics = regset_uint_or0(c, CFG_NNICS);
+	json_t *a = json_array();
+	char about[CONFIG_ARG_MAX + 64];
 
-	*mem = regset_uint_or0(c, CFG_MEM);
-	inspect_set_int(o, "vcpus", cpus);
-	inspect_set_int(o, "memory_bytes", *mem);
-	json_object_set_new(o, "pmu", json_boolean(regset_uint_or0(c, CFG_PMU)));
-	json_object_set_new(o, "watchdog", json_boolean(regset_uint_or0(c, CFG_WATCHDOG)));
-	json_object_set_new(o, "rng", json_boolean(regset_uint_or0(c, CFG_RNG)));
-	json_object_set_new(o, "console", json_string(regset_uint_or0(c, CFG_CONSOLE) == CONSOLE_VIRTIO
-						      ? "virtio" : "serial"));
-	inspect_set_int(o, "vsock_cid", regset_uint_or0(c, CFG_VSOCK));
-	if (!cpus || cpus > MEMMAP_MAX_CPUS || !*mem || ndisks > CLI_MAX_DISKS || nnics > CLI_MAX_NICS) {
-		problem(problems, "section 'config': values out of range (%llu vCPUs, %llu bytes "
-			"of RAM, %llu disks, %llu NICs)", (ull)cpus, (ull)*mem, (ull)ndisks, (ull)nnics);
-		ndisks = ndisks > CLI_MAX_DISKS ? 0 : ndisks;
-		nnics = nnics > CLI_MAX_NICS ? 0 : nnics;
-	}
-	for (unsigned i = 0; i < ndisks; i++)
-		json_array_append_new(disks, json_pack("{s:o, s:b}", "path", str_of(c, CFG_DISK_PATH + i),
-						       "readonly", (int)regset_uint_or0(c, CFG_DISK_RO + i)));
-	for (unsigned i = 0; i < nnics; i++) {
-		json_t *n = json_pack("{s:o}", "tap", str_of(c, CFG_NIC_TAP + i));
-		uint32_t len;
-		const uint8_t *m = regset_get(c, CFG_NIC_MAC + i, &len);
-		char mac[18];
+	for (unsigned i = 0; i < cfg->ndevices; i++) {
+		const struct device_config *d = &cfg->devices[i];
+		const struct device_kind *k = device_kind_named(d->kind);
 
-		if (regset_uint_or0(c, CFG_NIC_HAS_MAC + i) && m && len == 6) {
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-				 m[0], m[1], m[2], m[3], m[4], m[5]);
-			json_object_set_new(n, "mac", json_string(mac));
-		}
-		json_array_append_new(nics, n);
+		if (k && k->describe)
+			k->describe(d->arg, about, sizeof(about));
+		else
+			snprintf(about, sizeof(about), "%s", d->arg);
+		/* Why text(): a path in a hostile file need not be UTF-8. */
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o}", "kind", d->kind,
+						   "value", text((const uint8_t *)d->arg, strlen(d->arg)),
+						   "about", text((const uint8_t *)about, strlen(about))));
 	}
-	json_object_set_new(o, "disks", disks);
-	json_object_set_new(o, "nics", nics);
+	return a;
+}
+
+static json_t *config_json(const struct named_regset *c, json_t *problems, struct run_config *cfg)
+{
+	json_t *o = json_object();
+	char err[512];
+
+	if (!c)
+		problem(problems, "section 'config' is missing");
+	else if (config_state_load(&c->set, c->version, cfg, err, sizeof(err)))
+		problem(problems, "section 'config': %s", err);
+	inspect_set_int(o, "version", c ? c->version : 0);
+	inspect_set_int(o, "vcpus", cfg->cpus);
+	inspect_set_int(o, "memory_bytes", cfg->mem);
+	json_object_set_new(o, "pmu", json_boolean(cfg->pmu));
+	json_object_set_new(o, "watchdog", json_boolean(cfg->watchdog));
+	json_object_set_new(o, "console", json_string(cfg->console == CONSOLE_VIRTIO ? "virtio" : "serial"));
+	json_object_set_new(o, "devices", config_devices_json(cfg));
 	return o;
 }
 
@@ -337,42 +325,30 @@ static json_t *queues_json(const struct regset *s)
 	return a;
 }
 
-/* Counters for matching virtio functions to the configured backends: they
- * are created in this order (arch/arm64/board.c attach_pci). */
-struct plug_order {
-	unsigned pci, blk, net;
-};
-
-static void virtio_pci_json(json_t *d, const struct regset *s, const struct regset *cfg,
-			    struct plug_order *ord, json_t *problems, const char *section)
+static void virtio_pci_json(json_t *d, const struct regset *s, unsigned slot,
+			    const struct run_config *cfg, json_t *problems, const char *section)
 {
 	uint32_t len;
 	const uint8_t *c = regset_get(s, K_CFG, &len);
-	/* The PCI host gives slots 1, 2, ... to the functions in the order
-	 * they are created, which is the order of their sections. */
-	unsigned slot = 1 + ord->pci++, devfn = slot << 3;
-	unsigned vendor, device;
-	const char *kind;
+	unsigned vendor, device, devfn = slot << 3;
 	char bdf[16];
 
+	snprintf(bdf, sizeof(bdf), "%02x:%02x.%u", ECAM_BUS, slot, 0);
+	json_object_set_new(d, "pci_slot", json_string(bdf));
+	/* Slot i + 1 is the configuration's device i (vmm/config.h). */
+	if (slot >= 1 && slot <= cfg->ndevices)
+		json_object_set_new(d, "config_device", json_integer(slot - 1));
 	if (!c || len != PCI_CFG_SIZE) {
 		problem(problems, "section '%s': no PCI config space", section);
-		json_object_set_new(d, "kind", json_string("virtio-pci"));
 		return;
 	}
 	vendor = cfg16(c, 0), device = cfg16(c, 2);
-	kind = virtio_kind(vendor, device);
-	snprintf(bdf, sizeof(bdf), "%02x:%02x.%u", ECAM_BUS, slot, 0);
-	json_object_set_new(d, "kind", json_string(kind));
-	json_object_set_new(d, "pci_slot", json_string(bdf));
+	if (!json_object_get(d, "kind"))
+		json_object_set_new(d, "kind", json_string(virtio_kind(vendor, device)));
 	inspect_set_hex(d, "device_id", ecam_requester_id(devfn), 4);
 	inspect_set_hex(d, "pci_ids", (uint64_t)vendor << 16 | device, 8);
 	inspect_set_hex(d, "bar0", (cfg32(c, 0x10) & ~0xfu) | (uint64_t)cfg32(c, 0x14) << 32, 0);
 	inspect_set_hex(d, "pci_command", cfg16(c, 4), 4);
-	if (!strcmp(kind, "virtio-blk") && ord->blk < regset_uint_or0(cfg, CFG_NDISKS))
-		json_object_set_new(d, "disk", str_of(cfg, CFG_DISK_PATH + ord->blk++));
-	else if (!strcmp(kind, "virtio-net") && ord->net < regset_uint_or0(cfg, CFG_NNICS))
-		json_object_set_new(d, "tap", str_of(cfg, CFG_NIC_TAP + ord->net++));
 	inspect_set_hex(d, "status", regset_uint_or0(s, K_STATUS), 2);
 	json_object_set_new(d, "status_bits", status_json(regset_uint_or0(s, K_STATUS)));
 	inspect_set_hex(d, "features", regset_uint_or0(s, K_FEATURES), 16);
@@ -381,33 +357,55 @@ static void virtio_pci_json(json_t *d, const struct regset *s, const struct regs
 	json_object_set_new(d, "queues", queues_json(s));
 }
 
-static json_t *devices_json(const struct regset_list *l, json_t *problems)
+/* Section @name of a device: "dev.KIND@SLOT" (a PCI function), "dev.KIND"
+ * (a board device), or an older itsy's "dev.INDEX.NAME", whose virtio
+ * functions had slots 1, 2, ... in the order of their sections (*@pci
+ * counts them). The kind into @kind, NULL if not a device; the slot. */
+static unsigned device_section(const char *name, char *kind, size_t len, unsigned *pci,
+			       int *is_pci)
 {
-	const struct regset *cfg = find(l, "config");
-	struct plug_order ord = { 0 };
+	unsigned idx, slot = 0;
+	const char *at;
+	int n = 0;
+
+	*is_pci = 0;
+	if (sscanf(name, "dev.%u.%n", &idx, &n) == 1 && n) {
+		snprintf(kind, len, "%s", name + n);
+		*is_pci = !strcmp(kind, "virtio-pci");
+		return *is_pci ? ++*pci : 0;
+	}
+	at = strchr(name, '@');
+	snprintf(kind, len, "%.*s", at ? (int)(at - name - 4) : (int)strlen(name + 4), name + 4);
+	if (at && sscanf(at + 1, "%x", &slot) == 1)
+		*is_pci = 1;
+	return slot;
+}
+
+static json_t *devices_json(const struct regset_list *l, const struct run_config *cfg,
+			    json_t *problems)
+{
 	json_t *a = json_array();
+	unsigned pci = 0;
 
 	for (unsigned i = 0; i < l->n; i++) {
-		const char *name = l->v[i].name, *kind;
-		unsigned idx;
-		int n = 0;
+		const char *name = l->v[i].name;
+		char kind[REGSET_NAME_MAX + 1];
+		unsigned slot;
+		int is_pci;
 		json_t *d;
 
-		if (sscanf(name, "dev.%u.%n", &idx, &n) != 1 || !n)
+		if (strncmp(name, "dev.", 4))
 			continue;
-		kind = name + n;
-		d = json_pack("{s:s, s:i, s:i}", "section", name, "index", (int)idx,
-			      "version", (int)l->v[i].version);
-		if (!strcmp(kind, "virtio-pci"))
-			virtio_pci_json(d, &l->v[i].set, cfg, &ord, problems, name);
-		else
+		slot = device_section(name, kind, sizeof(kind), &pci, &is_pci);
+		d = json_pack("{s:s, s:i}", "section", name, "version", (int)l->v[i].version);
+		if (strcmp(kind, "virtio-pci"))
 			json_object_set_new(d, "kind", json_string(kind));
+		if (is_pci)
+			virtio_pci_json(d, &l->v[i].set, slot, cfg, problems, name);
 		json_array_append_new(a, d);
 	}
 	return a;
 }
-
-/* ---- reading the JSON object back ---- */
 
 /* What vector @v of PCI function @d is for: "config", "queue 0",
  * "config, queue 1", or "unused". */
@@ -465,7 +463,7 @@ static int inspect(const char *dir, json_t *root, json_t *problems, json_t *warn
 	struct guest_mem ram = { 0 };
 	struct stat st;
 	size_t len = 0;
-	uint64_t mem = 0;
+	struct run_config run = { 0 };
 	json_t *sections = json_array(), *board = json_object(), *cfg;
 	char why[256];
 	int rc, have_ram;
@@ -489,25 +487,23 @@ static int inspect(const char *dir, json_t *root, json_t *problems, json_t *warn
 	}
 	json_object_set_new(root, "format", format_json(len, sections));
 
-	if (!find(&l, "config"))
-		problem(problems, "section 'config' is missing");
-	cfg = config_json(find(&l, "config"), problems, &mem);
+	cfg = config_json(regset_list_find(&l, "config"), problems, &run);
 	json_object_set_new(root, "source", json_null());	/* placeholders: the order */
 	json_object_set_new(root, "time", json_null());
 	json_object_set_new(root, "config", cfg);
-	have_ram = !map_memory(dir, mem, root, problems, &ram);
+	have_ram = !map_memory(dir, run.mem, root, problems, &ram);
 	rc = arm64_inspect(&l, have_ram ? &ram : NULL, board, err, errlen);
 	if (rc == -ENOMEM)
 		problem(problems, "out of memory");
 	else if (rc)
 		problem(problems, "%s", err);
-	if (arm64_inspect_vcpus(board, inspect_int(cfg, "vcpus"), why, sizeof(why)))
+	if (arm64_inspect_vcpus(board, run.cpus, why, sizeof(why)))
 		problem(problems, "%s", why);
 	if (find(&l, "time"))
 		json_object_set_new(root, "time", time_json(find(&l, "time")));
 	json_object_update(root, board);
 	json_decref(board);
-	json_object_set_new(root, "devices", devices_json(&l, problems));
+	json_object_set_new(root, "devices", devices_json(&l, &run, problems));
 	check_msix(root, warnings);
 	if (have_ram)
 		munmap(ram.hva, ram.size);
@@ -535,17 +531,13 @@ static void print_header(json_t *root)
 		printf("  saved: %s (%lld s ago)\n", inspect_str(t, "saved_at"), inspect_int(t, "age_seconds"));
 	arm64_inspect_print_source(root);
 	printf("Configuration:\n");
-	printf("  %lld vCPUs, %s of RAM, PMU %s, watchdog %s, console %s, rng %s, vsock %s\n",
+	printf("  %lld vCPUs, %s of RAM, PMU %s, watchdog %s, console %s, config v%lld\n",
 	       inspect_int(c, "vcpus"), inspect_size(inspect_int(c, "memory_bytes"), a, sizeof(a)),
 	       inspect_bool(c, "pmu") ? "on" : "off", inspect_bool(c, "watchdog") ? "armed" : "off",
-	       inspect_str(c, "console"), inspect_bool(c, "rng") ? "yes" : "no",
-	       inspect_int(c, "vsock_cid") ? "yes" : "no");
-	json_array_foreach(json_object_get(c, "disks"), i, e)
-		printf("  disk %zu: %s%s\n", i, inspect_str(e, "path"), inspect_bool(e, "readonly") ? " (read-only)" : "");
-	json_array_foreach(json_object_get(c, "nics"), i, e)
-		printf("  nic %zu: tap %s%s%s\n", i, inspect_str(e, "tap"),
-		       json_object_get(e, "mac") ? ", mac " : "",
-		       json_object_get(e, "mac") ? inspect_str(e, "mac") : "");
+	       inspect_str(c, "console"), inspect_int(c, "version"));
+	json_array_foreach(json_object_get(c, "devices"), i, e)
+		printf("  device %zu (PCI slot %zu): %s%s%s\n", i, i + 1, inspect_str(e, "kind"),
+		       *inspect_str(e, "about") ? " " : "", inspect_str(e, "about"));
 	if (json_object_get(m, "bytes"))
 		printf("  memory file: %s, %s allocated (sparse), RAM at %s%s%s\n",
 		       inspect_size(inspect_int(m, "bytes"), a, sizeof(a)),
@@ -581,10 +573,11 @@ static void print_devices(json_t *root)
 		json_array_foreach(json_object_get(d, "status_bits"), k, x)
 			printf("%s%s", k ? " " : " (", json_string_value(x));
 		printf("%s", json_array_size(json_object_get(d, "status_bits")) ? ")" : "");
-		if (json_object_get(d, "disk"))
-			printf("  disk %s", inspect_str(d, "disk"));
-		if (json_object_get(d, "tap"))
-			printf("  tap %s", inspect_str(d, "tap"));
+		if (json_is_integer(json_object_get(d, "config_device")))
+			printf("  %s", inspect_str(json_array_get(json_object_get(json_object_get(root, "config"),
+									   "devices"),
+								  (size_t)inspect_int(d, "config_device")),
+						     "about"));
 		printf("\n    BAR0 %s, features %s, MSI-X %s%s\n", inspect_str(d, "bar0"), inspect_str(d, "features"),
 		       inspect_bool(m, "enabled") ? "enabled" : "disabled",
 		       inspect_bool(m, "function_masked") ? " (function masked)" : "");
@@ -634,33 +627,12 @@ static void print_text(json_t *root)
 		printf("  %s\n", json_string_value(e));
 }
 
-int inspect_main(int argc, char **argv)
+int inspect_show(const char *dir, int as_json)
 {
-	const char *dir = NULL;
-	int as_json = 0, rc;
 	char err[2048] = "";
-	json_t *root, *problems, *warnings;
+	json_t *root = json_object(), *problems = json_array(), *warnings = json_array();
+	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			as_json = 1;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (argv[i][0] == '-' || dir) {
-			fputs(usage, stderr);
-			return 1;
-		} else {
-			dir = argv[i];
-		}
-	}
-	if (!dir) {
-		fputs(usage, stderr);
-		return 1;
-	}
-	root = json_object();
-	problems = json_array();
-	warnings = json_array();
 	json_object_set_new(root, "snapshot", json_string(dir));
 	rc = inspect(dir, root, problems, warnings, err, sizeof(err));
 	if (rc) {

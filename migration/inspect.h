@@ -1,4 +1,5 @@
-/* `itsy inspect DIR [--json]`: what a snapshot directory holds, for a
+/* `itsy inspect DIR [--json]` (its command line: vmm/front/commands.c):
+ * what a snapshot directory holds, for a
  * person (a text report) or a tool (JSON), without KVM and without
  * changing anything. Both views are printed from the same JSON object.
  *
@@ -22,6 +23,8 @@
 #ifndef ITSY_INSPECT_H
 #define ITSY_INSPECT_H
 
-int inspect_main(int argc, char **argv);
+/* Print what the snapshot in @dir holds (@as_json: the JSON object, else
+ * the text report) to stdout. Returns the exit status above. */
+int inspect_show(const char *dir, int as_json);
 
 #endif

@@ -2,6 +2,7 @@
 #include "arch/arm64/board.h"
 #include "arch/arm64/compat.h"
 #include "arch/arm64/profile.h"
+#include "migration/config_state.h"
 #include "migration/pages.h"
 #include "migration/snapshot.h"
 #include "migration/stream.h"
@@ -216,11 +217,9 @@ static int wire_fail(struct mig *m, int rc, const char *doing)
 static int send_begin(struct mig *m)
 {
 	struct regset_list l = { 0 };
-	struct regset *cfg = regset_list_add(&l, "config", 1);
-	int rc = cfg ? 0 : -ENOMEM;
+	struct regset *cfg = regset_list_add(&l, "config", CONFIG_STATE_VERSION);
+	int rc = cfg ? config_state_save(m->vm->cfg, cfg) : -ENOMEM;
 
-	if (cfg)
-		snapshot_config_save(m->vm->cfg, cfg);
 	rc = rc ? rc : send_list(m, WIRE_BEGIN, &l);
 	regset_list_free(&l);
 	return rc ? wire_fail(m, rc, "sending the guest's configuration") : 0;

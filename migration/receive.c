@@ -1,21 +1,19 @@
 #include "migration/receive.h"
 #include "arch/arm64/board.h"
 #include "arch/arm64/profile.h"
+#include "migration/config_state.h"
 #include "migration/migrate.h"
 #include "migration/pages.h"
 #include "migration/snapshot.h"
 #include "migration/stream.h"
 #include "migration/wire.h"
-#include "vmm/api.h"
-#include "vmm/cli.h"
 #include "vmm/clock.h"
-#include "vmm/console.h"
+#include "vmm/config.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,16 +23,8 @@
 #include <unistd.h>
 
 
-struct receive_opts {
-	const char *listen, *api_socket, *secret_file;
-	int insecure;
-	enum sandbox_mode seccomp;
-	struct disk_config disks[CLI_MAX_DISKS];
-	unsigned ndisks;
-};
-
 struct incoming {
-	struct vm vm;
+	struct vm *vm;
 	struct run_config cfg;
 	struct wire w;
 	const struct receive_opts *o;
@@ -45,57 +35,6 @@ struct incoming {
 	const char *step;	/* what failed */
 	char err[1024];		/* why */
 };
-
-static const char receive_usage[] =
-	"usage: itsy receive --listen tcp:ADDR:PORT [--api-socket PATH]\n"
-	"                    [--secret-file PATH | --insecure] [--disk PATH[,ro]]...\n"
-	"                    [--seccomp kill|log|off]\n"
-	"  The secret file may also come from ITSY_MIGRATION_SECRET_FILE.\n";
-
-static int set_seccomp(struct receive_opts *o, const char *arg)
-{
-	char err[128];
-	int rc = cli_parse_seccomp(arg, &o->seccomp, err, sizeof(err));
-
-	if (rc)
-		log_msg("receive: %s", err);
-	return rc;
-}
-
-static int parse(int argc, char **argv, struct receive_opts *o)
-{
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "api-socket", required_argument, NULL, 'a' },
-		{ "secret-file", required_argument, NULL, 's' },
-		{ "insecure", no_argument, NULL, 'i' },
-		{ "disk", required_argument, NULL, 'd' },
-		{ "seccomp", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (opt == 'l')
-			o->listen = optarg;
-		else if (opt == 'a')
-			o->api_socket = optarg;
-		else if (opt == 's')
-			o->secret_file = optarg;
-		else if (opt == 'i')
-			o->insecure = 1;
-		else if (opt == 'd' && o->ndisks < CLI_MAX_DISKS)
-			o->disks[o->ndisks++] = (struct disk_config){ optarg, 0 };
-		else if (opt != 'S' || set_seccomp(o, optarg))
-			return -EINVAL;
-	}
-	if (!o->secret_file && !o->insecure)	/* as ctl: --insecure wins */
-		o->secret_file = getenv("ITSY_MIGRATION_SECRET_FILE");
-	return o->listen && optind == argc ? 0 : -EINVAL;
-}
 
 /* Test hook: ITSY_TEST_DIE_AT=PHASE kills this process there, as a crash
  * or an operator's kill -9 would. */
@@ -173,7 +112,7 @@ static int fail(struct incoming *in, int rc, const char *what)
 static int build(struct incoming *in)
 {
 	struct regset_list l = { 0 };
-	const struct regset *c;
+	const struct named_regset *c;
 	const uint8_t *p;
 	size_t len;
 	int rc = wire_expect(&in->w, WIRE_BEGIN, &p, &len);
@@ -181,18 +120,18 @@ static int build(struct incoming *in)
 	if (rc)
 		return fail(in, rc, "waiting for the guest's configuration");
 	rc = snapshot_decode(p, len, &l, NULL, NULL, in->err, sizeof(in->err));
-	c = rc ? NULL : regset_list_findf(&l, "config", 0);
+	c = rc ? NULL : regset_list_find(&l, "config");
 	if (!rc && !c)
 		snprintf(in->err, sizeof(in->err), "no 'config' section"), rc = -EINVAL;
 	if (!rc)
-		rc = snapshot_config_load(c, &in->cfg, in->err, sizeof(in->err));
+		rc = config_state_load(&c->set, c->version, &in->cfg, in->err, sizeof(in->err));
 	regset_list_free(&l);
+	if (!rc && in->o->prepare)
+		rc = in->o->prepare(&in->cfg, in->o->ctx, in->err, sizeof(in->err));
 	if (rc)
 		return fail(in, rc, "the guest's configuration");
-	snapshot_override_disks(&in->cfg, in->o->disks, in->o->ndisks);
-	in->cfg.api_socket = in->o->api_socket;
-	in->vm.cfg = &in->cfg;
-	rc = board_create(&in->vm, &in->cfg, BOARD_MEMORY_INCOMING);
+	in->vm->cfg = &in->cfg;
+	rc = board_create(in->vm, &in->cfg, BOARD_MEMORY_INCOMING);
 	if (rc)
 		snprintf(in->err, sizeof(in->err), "the VM could not be built here (see above)");
 	return rc ? fail(in, rc, "building the VM") : 0;
@@ -203,7 +142,7 @@ static int build(struct incoming *in)
 static int send_profile(struct incoming *in)
 {
 	struct stream_writer sw;
-	int rc = profile_probe(&in->vm, &in->host, 0);
+	int rc = profile_probe(in->vm, &in->host, 0);
 
 	if (!rc && !(rc = stream_writer_init(&sw))) {
 		rc = snapshot_encode(&in->host, &sw);
@@ -238,7 +177,7 @@ static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 			return fail(in, -EPROTO, "receiving memory");
 		}
 		maybe_die("precopy");
-		rc = pages_apply(*state, *slen, in->vm.ram.hva, in->vm.ram.size,
+		rc = pages_apply(*state, *slen, in->vm->ram.hva, in->vm->ram.size,
 				 (uint32_t)sysconf(_SC_PAGESIZE), &data, &zero, in->err,
 				 sizeof(in->err));
 		if (rc)
@@ -259,12 +198,12 @@ static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 	t = clock_ns();
 	/* Why now: the source let go of the disks, tap and vsock CID just
 	 * before it sent the state. */
-	if (!rc && (rc = board_attach(&in->vm, &in->cfg)))
+	if (!rc && (rc = in->o->attach(in->vm, &in->cfg)))
 		snprintf(in->err, sizeof(in->err), "the devices could not be set up here (see above)");
 	in->attach_ns = clock_ns() - t;
 	t = clock_ns();
 	if (!rc)
-		rc = snapshot_apply(&in->vm, &l, VCPU_TIME_CATCH_UP, &in->host, in->err,
+		rc = snapshot_apply(in->vm, &l, VCPU_TIME_CATCH_UP, &in->host, in->err,
 				    sizeof(in->err));
 	in->apply_ns = clock_ns() - t;
 	regset_list_free(&l);
@@ -297,7 +236,7 @@ static int take_over(struct incoming *in)
 	maybe_die("go");
 	if (test_refuse_after_go())
 		return refuse_after_go(in, -ECANCELED, "ITSY_TEST_DIE_AT=go-refuse");
-	rc = devices_resume(&in->vm);
+	rc = devices_resume(in->vm);
 	if (rc)
 		return refuse_after_go(in, rc, "starting the devices");
 	rc = wire_send(&in->w, WIRE_RUNNING, NULL, 0);
@@ -318,11 +257,11 @@ static int receive(struct incoming *in, int lfd, const uint8_t *secret)
 	rc = rc ? rc : take_pages(in, &state, &slen);
 	if (!rc) {
 		maybe_die("final");
-		migrate_dump_ram(&in->vm, "dst");
+		migrate_dump_ram(in->vm, "dst");
 	}
 	rc = rc ? rc : restore_state(in, state, slen);
-	if (!rc && in->o->api_socket && api_listen(&in->vm, in->o->api_socket)) {
-		snprintf(in->err, sizeof(in->err), "--api-socket: see above");
+	if (!rc && in->o->ready && in->o->ready(in->vm, in->o->ctx)) {
+		snprintf(in->err, sizeof(in->err), "see above");
 		rc = -EINVAL;
 	}
 	if (rc && !in->w.err[0]) {
@@ -356,37 +295,33 @@ static int load_secret(const struct receive_opts *o, uint8_t *secret)
 	return 1;
 }
 
-int receive_main(int argc, char **argv)
+int receive_listen(const struct receive_opts *o, uint8_t secret[WIRE_KEY_LEN], int *secured)
+{
+	*secured = load_secret(o, secret);
+	return *secured < 0 ? -EINVAL : listen_on(o->listen);
+}
+
+int receive_guest(struct vm *vm, const struct receive_opts *o, int lfd,
+		  const uint8_t *secret, struct run_config **cfg)
 {
 	static struct incoming in;
-	struct receive_opts o;
-	uint8_t secret[WIRE_KEY_LEN];
-	int lfd, secured;
+	int fd;
 
-	if (parse(argc, argv, &o)) {
-		fputs(receive_usage, stderr);
-		return VM_EXIT_ERROR;
-	}
-	secured = load_secret(&o, secret);
-	if (secured < 0 || (lfd = listen_on(o.listen)) < 0)
-		return VM_EXIT_ERROR;
-	in.o = &o;
-	sandbox_configure(o.seccomp);	/* before any thread is made */
-	if (vm_init(&in.vm) || !(in.vm.console = console_open(0, 1)))
-		die("cannot set up the VM");
-	if (receive(&in, lfd, secured ? secret : NULL)) {
+	in.vm = vm;
+	in.o = o;
+	if (receive(&in, lfd, secret)) {
 		log_msg("incoming migration failed, no guest runs here: %s: %s",
 			in.step ? in.step : "?", in.err);
-		return VM_EXIT_ERROR;
+		return -EIO;
 	}
-	close(lfd);
 	log_msg("the guest arrived: %llu pages with data, %llu zero, %u passes; restore: "
 		"decode %llu us, devices %llu us, state %llu us",
 		(unsigned long long)in.data_pages, (unsigned long long)in.zero_pages, in.passes,
 		(unsigned long long)in.decode_ns / 1000, (unsigned long long)in.attach_ns / 1000,
 		(unsigned long long)in.apply_ns / 1000);
-	lfd = in.w.fd;
+	fd = in.w.fd;
 	wire_free(&in.w);
-	close(lfd);
-	return vm_run(&in.vm);
+	close(fd);
+	*cfg = &in.cfg;
+	return 0;
 }

@@ -1,6 +1,6 @@
 /* Live migration, destination side: "itsy receive --listen tcp:ADDR:PORT"
- * waits for one guest from "itsy ctl ... migrate" (migrate.h), then runs
- * it like "itsy run" would.
+ * (its command line: vmm/front) waits for one guest from "itsy ctl ...
+ * migrate" (migrate.h), then runs it like "itsy run" would.
  *
  * The order, and why:
  *  1. Listen where told, and only there. A connection that fails to
@@ -16,9 +16,38 @@
 #ifndef ITSY_RECEIVE_H
 #define ITSY_RECEIVE_H
 
-/* "itsy receive --listen tcp:ADDR:PORT [--api-socket PATH]
- *  [--secret-file PATH | --insecure] [--disk PATH[,ro]]...": returns the
- * process exit status. */
-int receive_main(int argc, char **argv);
+#include <stdint.h>
+
+#include "migration/wire.h"
+
+struct vm;
+struct run_config;
+
+/* What a destination is told (the command line's, vmm/front), and what
+ * the front end does at two moments of it. */
+struct receive_opts {
+	const char *listen;		/* tcp:IP:PORT */
+	const char *secret_file;	/* or NULL with @insecure */
+	int insecure;
+	/* The guest's config arrived: change it before the VM is built (disk
+	 * paths given here), or NULL. 0, or -errno with a message. */
+	int (*prepare)(struct run_config *cfg, void *ctx, char *err, size_t len);
+	/* Make the config's devices (the machine builder's), at the hand-over. */
+	int (*attach)(struct vm *vm, const struct run_config *cfg);
+	/* The guest is restored, before READY: e.g. open the control socket.
+	 * 0, or -errno after logging why. Or NULL. */
+	int (*ready)(struct vm *vm, void *ctx);
+	void *ctx;
+};
+
+/* Step 1: the secret (into @secret, *@secured 1; 0 with --insecure), and
+ * the listening socket. Its fd, or -errno after logging why. */
+int receive_listen(const struct receive_opts *o, uint8_t secret[WIRE_KEY_LEN], int *secured);
+
+/* Steps 2 to 5 on listening socket @lfd into @vm (vm_init() done, a
+ * console open): 0 once the guest may run (vm_run(), the caller's), with
+ * its config in *@cfg; else -errno after logging why, no guest here. */
+int receive_guest(struct vm *vm, const struct receive_opts *o, int lfd,
+		  const uint8_t *secret, struct run_config **cfg);
 
 #endif

@@ -1,9 +1,8 @@
 #include "migration/snapshot.h"
 #include "arch/arm64/board.h"
+#include "migration/config_state.h"
 #include "migration/stream.h"
-#include "vmm/api.h"
-#include "vmm/cli.h"
-#include "vmm/console.h"
+#include "vmm/config.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
 #include "vmm/vm.h"
@@ -11,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,81 +38,6 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-/* ---- the run configuration ---- */
-
-void snapshot_config_save(const struct run_config *c, struct regset *s)
-{
-	regset_put_uint(s, CFG_CPUS, c->cpus, 4);
-	regset_put_uint(s, CFG_MEM, c->mem, 8);
-	regset_put_uint(s, CFG_PMU, c->pmu, 1);
-	regset_put_uint(s, CFG_WATCHDOG, c->watchdog, 1);
-	regset_put_uint(s, CFG_RNG, c->rng, 1);
-	regset_put_uint(s, CFG_CONSOLE, c->console, 1);
-	regset_put_uint(s, CFG_VSOCK, c->vsock_cid, 8);
-	regset_put_uint(s, CFG_NDISKS, c->ndisks, 4);
-	for (unsigned i = 0; i < c->ndisks; i++) {
-		regset_put(s, CFG_DISK_PATH + i, c->disks[i].path, strlen(c->disks[i].path));
-		regset_put_uint(s, CFG_DISK_RO + i, c->disks[i].readonly, 1);
-	}
-	regset_put_uint(s, CFG_NNICS, c->nnics, 4);
-	for (unsigned i = 0; i < c->nnics; i++) {
-		regset_put(s, CFG_NIC_TAP + i, c->nics[i].tap, strlen(c->nics[i].tap));
-		regset_put(s, CFG_NIC_MAC + i, c->nics[i].mac, 6);
-		regset_put_uint(s, CFG_NIC_HAS_MAC + i, c->nics[i].has_mac, 1);
-	}
-}
-
-static uint64_t cfg_uint(const struct regset *s, uint64_t key)
-{
-	uint64_t v = 0;
-
-	regset_get_uint(s, key, &v);
-	return v;
-}
-
-static char *cfg_str(const struct regset *s, uint64_t key)
-{
-	uint32_t len;
-	const uint8_t *p = regset_get(s, key, &len);
-
-	return p ? strndup((const char *)p, len) : NULL;
-}
-
-int snapshot_config_load(const struct regset *s, struct run_config *c, char *err, size_t len)
-{
-	memset(c, 0, sizeof(*c));
-	c->cpus = cfg_uint(s, CFG_CPUS);
-	c->mem = cfg_uint(s, CFG_MEM);
-	c->pmu = cfg_uint(s, CFG_PMU);
-	c->watchdog = cfg_uint(s, CFG_WATCHDOG);
-	c->rng = cfg_uint(s, CFG_RNG);
-	c->console = cfg_uint(s, CFG_CONSOLE);
-	c->vsock_cid = cfg_uint(s, CFG_VSOCK);
-	c->ndisks = cfg_uint(s, CFG_NDISKS);
-	c->nnics = cfg_uint(s, CFG_NNICS);
-	if (!c->cpus || c->cpus > MEMMAP_MAX_CPUS || !c->mem || c->ndisks > CLI_MAX_DISKS ||
-	    c->nnics > CLI_MAX_NICS) {
-		snprintf(err, len, "section 'config': values out of range");
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < c->ndisks; i++) {
-		c->disks[i].path = cfg_str(s, CFG_DISK_PATH + i);
-		c->disks[i].readonly = cfg_uint(s, CFG_DISK_RO + i);
-	}
-	for (unsigned i = 0; i < c->nnics; i++) {
-		char *tap = cfg_str(s, CFG_NIC_TAP + i);
-		uint32_t n;
-		const uint8_t *mac = regset_get(s, CFG_NIC_MAC + i, &n);
-
-		snprintf(c->nics[i].tap, sizeof(c->nics[i].tap), "%s", tap ? tap : "");
-		free(tap);
-		if (mac && n == 6)
-			memcpy(c->nics[i].mac, mac, 6);
-		c->nics[i].has_mac = cfg_uint(s, CFG_NIC_HAS_MAC + i);
-	}
-	return 0;
-}
-
 /* ---- saving ---- */
 
 static int save_devices(struct vm *vm, struct regset_list *l, char *err, size_t len)
@@ -127,7 +50,7 @@ static int save_devices(struct vm *vm, struct regset_list *l, char *err, size_t 
 
 		if (!ops->save)
 			continue;
-		snprintf(name, sizeof(name), "dev.%u.%s", i, ops->name);
+		snprintf(name, sizeof(name), "dev.%s", vm->devices[i].id);
 		s = regset_list_add(l, name, ops->version);
 		rc = s ? ops->save(vm->devices[i].state, s) : -ENOMEM;
 		if (rc) {
@@ -463,12 +386,10 @@ static int write_state(const struct regset_list *l, const struct snapdir *d, cha
  */
 int snapshot_collect(struct vm *vm, struct regset_list *l, char *err, size_t errlen)
 {
-	struct regset *cfg = regset_list_add(l, "config", 1), *t;
-	int rc;
+	struct regset *cfg = regset_list_add(l, "config", CONFIG_STATE_VERSION), *t = NULL;
+	int rc = cfg ? config_state_save(vm->cfg, cfg) : -ENOMEM;
 
-	if (cfg)
-		snapshot_config_save(vm->cfg, cfg);
-	t = cfg ? regset_list_add(l, "time", 1) : NULL;
+	t = rc ? NULL : regset_list_add(l, "time", 1);
 	rc = t ? regset_put_uint(t, TIME_REALTIME_NS, realtime_ns(), 8) : -ENOMEM;
 	if (!rc)
 		rc = board_save(vm, l, err, errlen);
@@ -625,6 +546,25 @@ int snapshot_read_state(const char *dir, struct regset_list *l, snapshot_section
 	return rc;
 }
 
+/* Device @i's section: "dev.ID"; or, in a state file of an itsy that
+ * named them by creation order, "dev.I.NAME" (the config rebuilds the
+ * devices in that same order). */
+static const struct named_regset *device_section(const struct vm *vm, unsigned i,
+						 const struct regset_list *l, char *name, size_t len)
+{
+	const struct named_regset *s;
+
+	snprintf(name, len, "dev.%s", vm->devices[i].id);
+	s = regset_list_find(l, name);
+	if (s)
+		return s;
+	snprintf(name, len, "dev.%u.%s", i, vm->devices[i].ops->name);
+	s = regset_list_find(l, name);
+	if (!s)
+		snprintf(name, len, "dev.%s", vm->devices[i].id);
+	return s;
+}
+
 static int load_devices(struct vm *vm, const struct regset_list *l, char *err, size_t len)
 {
 	for (unsigned i = 0; i < vm->ndevices; i++) {
@@ -635,8 +575,7 @@ static int load_devices(struct vm *vm, const struct regset_list *l, char *err, s
 
 		if (!ops->load)
 			continue;
-		snprintf(name, sizeof(name), "dev.%u.%s", i, ops->name);
-		s = regset_list_find(l, name);
+		s = device_section(vm, i, l, name, sizeof(name));
 		if (!s) {
 			snprintf(err, len, "section '%s' is missing: the devices differ", name);
 			return -EINVAL;
@@ -651,89 +590,6 @@ static int load_devices(struct vm *vm, const struct regset_list *l, char *err, s
 	return 0;
 }
 
-struct restore_opts {
-	const char *from, *api_socket;
-	int freeze_time;
-	struct disk_config disks[CLI_MAX_DISKS];
-	unsigned ndisks;
-	enum sandbox_mode seccomp;
-};
-
-static const char restore_usage[] =
-	"usage: itsy restore --from DIR [--api-socket PATH] [--freeze-time] [--disk PATH[,ro]]...\n"
-	"                    [--seccomp kill|log|off]\n";
-
-static int set_seccomp(struct restore_opts *o, const char *arg)
-{
-	char err[128];
-	int rc = cli_parse_seccomp(arg, &o->seccomp, err, sizeof(err));
-
-	if (rc)
-		log_msg("restore: %s", err);
-	return rc;
-}
-
-static int parse_restore(int argc, char **argv, struct restore_opts *o)
-{
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "api-socket", required_argument, NULL, 'a' },
-		{ "freeze-time", no_argument, NULL, 't' },
-		{ "disk", required_argument, NULL, 'd' },
-		{ "seccomp", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (opt == 'f')
-			o->from = optarg;
-		else if (opt == 'a')
-			o->api_socket = optarg;
-		else if (opt == 't')
-			o->freeze_time = 1;
-		else if (opt == 'd' && o->ndisks < CLI_MAX_DISKS)
-			o->disks[o->ndisks++] = (struct disk_config){ optarg, 0 };
-		else if (opt != 'S' || set_seccomp(o, optarg))
-			return -EINVAL;
-	}
-	return o->from && optind == argc ? 0 : -EINVAL;
-}
-
-void snapshot_override_disks(struct run_config *c, const struct disk_config *d, unsigned n)
-{
-	for (unsigned i = 0; i < n && i < c->ndisks; i++) {
-		const char *p = d[i].path, *comma = strrchr(p, ',');
-
-		c->disks[i].path = comma && !strcmp(comma, ",ro") ? strndup(p, comma - p) : p;
-		c->disks[i].readonly = comma && !strcmp(comma, ",ro");
-	}
-}
-
-static int open_memory(const char *dir, uint64_t size, char *err, size_t len)
-{
-	char path[1024];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, MEMORY_FILE);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, len, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if ((uint64_t)st.st_size != size) {
-		snprintf(err, len, "%s: %llu bytes, but the snapshot's guest has %llu bytes of RAM",
-			 path, (unsigned long long)st.st_size, (unsigned long long)size);
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
-}
-
 static uint64_t elapsed_since_save(const struct regset_list *l)
 {
 	const struct named_regset *t = regset_list_find(l, "time");
@@ -744,6 +600,9 @@ static uint64_t elapsed_since_save(const struct regset_list *l)
 	return then && now > then ? now - then : 0;	/* never backwards */
 }
 
+/* Why this order: the ABI is judged before anything is written into KVM;
+ * the board (GIC, ITS, vCPUs) before the devices, whose routes and
+ * irqfds point at the ITS the board just restored. */
 int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time time,
 		   const struct regset_list *host, char *err, size_t len)
 {
@@ -766,58 +625,60 @@ int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time ti
  *     state; none injects an interrupt before this point (vCPUs and device
  *     threads start only in vm_run).
  */
-static int restore(struct vm *vm, const struct restore_opts *o, struct run_config *cfg,
-		   char *err, size_t len)
+static int open_memory(const char *dir, uint64_t size, char *err, size_t len)
 {
-	struct regset_list l = { 0 };
-	const struct named_regset *c;
-	int rc, memfd = -1;
+	char path[1024];
+	struct stat st;
+	int fd;
 
-	rc = snapshot_read_state(o->from, &l, NULL, NULL, NULL, err, len);
-	c = rc ? NULL : regset_list_find(&l, "config");
+	snprintf(path, sizeof(path), "%s/%s", dir, MEMORY_FILE);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if ((uint64_t)st.st_size != size) {
+		snprintf(err, len, "%s: %llu bytes, but the snapshot's guest has %llu bytes of RAM",
+			 path, (unsigned long long)st.st_size, (unsigned long long)size);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+static int read_config(const char *dir, struct regset_list *l, struct run_config *cfg,
+		       char *err, size_t len)
+{
+	const struct named_regset *c;
+	int rc = snapshot_read_state(dir, l, NULL, NULL, NULL, err, len);
+
+	c = rc ? NULL : regset_list_find(l, "config");
 	if (!rc && !c) {
 		snprintf(err, len, "section 'config' is missing");
-		rc = -EINVAL;
+		return -EINVAL;
 	}
-	if (!rc)
-		rc = snapshot_config_load(&c->set, cfg, err, len);
+	return rc ? rc : config_state_load(&c->set, c->version, cfg, err, len);
+}
+
+int snapshot_restore(struct vm *vm, const char *dir, struct run_config *cfg,
+		     const struct snapshot_restore_ops *ops, char *err, size_t len)
+{
+	struct regset_list l = { 0 };
+	int rc = read_config(dir, &l, cfg, err, len), memfd = -1;
+
+	if (!rc && ops->prepare)
+		rc = ops->prepare(cfg, ops->ctx, err, len);
 	if (!rc) {
-		snapshot_override_disks(cfg, o->disks, o->ndisks);
-		cfg->api_socket = o->api_socket;
 		vm->cfg = cfg;
-		memfd = rc = open_memory(o->from, cfg->mem, err, len);
+		memfd = rc = open_memory(dir, cfg->mem, err, len);
 	}
-	if (rc >= 0 && (rc = board_create(vm, cfg, memfd)))
+	if (rc >= 0 && (rc = ops->build(vm, cfg, memfd)))
 		snprintf(err, len, "the VM could not be rebuilt");
 	if (!rc)
-		rc = snapshot_apply(vm, &l, o->freeze_time ? VCPU_TIME_FREEZE : VCPU_TIME_CATCH_UP,
-				    NULL, err, len);
+		rc = snapshot_apply(vm, &l, ops->time, NULL, err, len);
 	/* Device threads start now, before the vCPUs (vm_run). */
 	if (!rc && (rc = devices_resume(vm)))
 		snprintf(err, len, "a device did not start after loading its state");
 	regset_list_free(&l);
 	return rc;
-}
-
-int snapshot_restore_main(int argc, char **argv)
-{
-	static struct vm vm;
-	static struct run_config cfg;
-	struct restore_opts o;
-	char err[2048] = "";
-
-	if (parse_restore(argc, argv, &o)) {
-		fputs(restore_usage, stderr);
-		return VM_EXIT_ERROR;
-	}
-	sandbox_configure(o.seccomp);	/* before any thread is made */
-	if (vm_init(&vm) || !(vm.console = console_open(0, 1)))
-		die("cannot set up the VM");
-	if (restore(&vm, &o, &cfg, err, sizeof(err))) {
-		log_msg("restore from %s refused: %s", o.from, err);
-		return VM_EXIT_ERROR;
-	}
-	if (o.api_socket && api_listen(&vm, o.api_socket))
-		return VM_EXIT_ERROR;
-	return vm_run(&vm);
 }

@@ -2,8 +2,11 @@
  * continues it.
  *
  * DIR/state   the state file (migration/stream.h): sections "config"
- *             (how to rebuild the VM), "time", the board's ("abi", "gic.*",
- *             "its", "vcpu.N") and one per device ("dev.N.NAME").
+ *             (how to rebuild the VM, migration/config_state.h), "time",
+ *             the board's ("abi", "gic.*", "its", "vcpu.N") and one per
+ *             device ("dev.ID", e.g. "dev.pl031", "dev.virtio-blk@01":
+ *             what the device is and where; itsy before device kinds
+ *             wrote "dev.N.NAME" by creation order, which still loads).
  * DIR/memory  guest RAM, page for page, with all-zero pages left as holes
  *             (a sparse file); restore maps it privately instead of reading.
  *
@@ -33,18 +36,10 @@
 #include "arch/arm64/vcpu_state.h"	/* enum vcpu_time */
 
 struct vm;
+struct run_config;
 
 #define SNAPSHOT_STATE_FILE	"state"
 #define SNAPSHOT_MEMORY_FILE	"memory"
-
-/* Keys of the "config" section (how to rebuild the VM), version 1. The
- * numbers are in saved files: never change one (test_state_keys.c). */
-enum snapshot_config_key {
-	CFG_CPUS = 1, CFG_MEM = 2, CFG_PMU = 3, CFG_WATCHDOG = 4, CFG_RNG = 5, CFG_CONSOLE = 6,
-	CFG_VSOCK = 7, CFG_NDISKS = 8, CFG_NNICS = 9,
-	CFG_DISK_PATH = 0x100, CFG_DISK_RO = 0x140,		/* + disk index */
-	CFG_NIC_TAP = 0x200, CFG_NIC_MAC = 0x240, CFG_NIC_HAS_MAC = 0x280,	/* + NIC index */
-};
 
 /* Key of the "time" section: CLOCK_REALTIME at the save, nanoseconds (in
  * saved files too). */
@@ -84,17 +79,6 @@ int snapshot_encode(const struct regset_list *l, struct stream_writer *w);
 int snapshot_decode(const uint8_t *buf, size_t len, struct regset_list *l,
 		    snapshot_section_fn fn, void *ctx, char *err, size_t errlen);
 
-/* The "config" section. */
-struct run_config;
-struct regset;
-void snapshot_config_save(const struct run_config *c, struct regset *s);
-int snapshot_config_load(const struct regset *s, struct run_config *c, char *err, size_t len);
-
-/* Disk paths are recorded in the config; "--disk PATH[,ro]" options
- * given on the command line replace them in order. */
-struct disk_config;
-void snapshot_override_disks(struct run_config *c, const struct disk_config *d, unsigned n);
-
 /* Steps 3 to 5 of a restore into a VM built from the same config
  * (board_create) whose RAM holds the guest's: check the ABI against this
  * host (@host: its profile probed on @vm already, or NULL to probe now),
@@ -109,8 +93,22 @@ int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time ti
  * stays paused. 0, or -errno with a message. */
 int snapshot_save(struct vm *vm, const char *dir, char *err, size_t errlen);
 
-/* "itsy restore --from DIR [--api-socket PATH] [--freeze-time]
- *  [--disk PATH[,ro]]...": returns the process exit status. */
-int snapshot_restore_main(int argc, char **argv);
+/* What a restore needs from its caller (the front end): */
+struct snapshot_restore_ops {
+	/* Build the VM from @cfg (the machine builder's; @memory_fd as for
+	 * board_create()). */
+	int (*build)(struct vm *vm, const struct run_config *cfg, int memory_fd);
+	/* Change the saved config before the build (e.g. disk paths given
+	 * on the command line), or NULL. 0, or -errno with a message. */
+	int (*prepare)(struct run_config *cfg, void *ctx, char *err, size_t len);
+	void *ctx;
+	enum vcpu_time time;	/* the guest's clocks: catch up or frozen */
+};
+
+/* Restore the snapshot in @dir into @vm, its config into @cfg, in the
+ * order below (snapshot.c); the VM is then ready for vm_run(). 0, or
+ * -errno with a message in @err (nothing runs then). */
+int snapshot_restore(struct vm *vm, const char *dir, struct run_config *cfg,
+		     const struct snapshot_restore_ops *ops, char *err, size_t len);
 
 #endif

@@ -3,13 +3,20 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
-int device_add(struct vm *vm, const struct device_ops *ops, void *state)
+int device_add(struct vm *vm, const struct device_ops *ops, void *state, const char *id)
 {
+	struct device *d = &vm->devices[vm->ndevices];
+
 	if (vm->ndevices == VM_MAX_DEVICES)
 		return -ENOSPC;
-	vm->devices[vm->ndevices++] = (struct device){ ops, state };
+	if (!*id || strlen(id) > DEVICE_ID_MAX)
+		return -EINVAL;
+	*d = (struct device){ ops, state, "" };
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	vm->ndevices++;
 	return 0;
 }
 

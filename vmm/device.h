@@ -19,8 +19,9 @@ struct regset;
 struct device_ops {
 	const char *name;
 	unsigned version;		/* of the saved state */
+	/* Back to power-on state, from the host (the guest's own resets
+	 * come through its registers). */
 	void (*reset)(void *state);
-	int (*fdt)(void *state, void *fdt);	/* add its own device-tree nodes */
 	int (*pause)(void *state);
 	int (*resume)(void *state);
 	int (*save)(void *state, struct regset *out);
@@ -37,15 +38,21 @@ struct device_ops {
 	int (*log_dirty)(void *state, unsigned long *bits);
 };
 
+#define DEVICE_ID_MAX	23
+
 struct device {
 	const struct device_ops *ops;
 	void *state;
+	/* Names its saved state ("dev.ID"): what it is and where, e.g.
+	 * "pl031" or "virtio-blk@01" (kind @ PCI slot), never when it came. */
+	char id[DEVICE_ID_MAX + 1];
 };
 
 #define VM_MAX_DEVICES	32
 
-/* Register a realized device with the VM. -ENOSPC when full. */
-int device_add(struct vm *vm, const struct device_ops *ops, void *state);
+/* Register a realized device with the VM under @id (unique in the VM, at
+ * most DEVICE_ID_MAX bytes). -ENOSPC when full, -EINVAL for a bad id. */
+int device_add(struct vm *vm, const struct device_ops *ops, void *state, const char *id);
 
 /* Pause every device, in registration order. Stops at the first error and
  * returns it, after resuming the devices it had paused: the VM is as it

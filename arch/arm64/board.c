@@ -7,16 +7,10 @@
 #include "arch/arm64/image.h"
 #include "arch/arm64/memmap.h"
 #include "devices/pci/host.h"
-#include "devices/virtio-blk/blk.h"
-#include "devices/virtio-console/console.h"
-#include "devices/virtio-net/net.h"
-#include "devices/virtio/pci.h"
-#include "devices/virtio-rng/rng.h"
-#include "devices/virtio-vsock/vsock.h"
 #include "devices/rtc/rtc.h"
 #include "devices/serial/serial.h"
 #include "devices/watchdog/watchdog.h"
-#include "vmm/cli.h"
+#include "vmm/config.h"
 #include "vmm/loader.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -37,7 +31,7 @@ struct boot {
 	struct boot_layout layout;
 };
 
-void board_limits(struct cli_limits *lim)
+void board_limits(struct config_limits *lim)
 {
 	lim->max_cpus = MEMMAP_MAX_CPUS;
 	lim->max_mem = memmap_get(MM_RAM)->size;
@@ -238,93 +232,13 @@ static int attach_watchdog(struct vm *vm, int armed)
 	return rc ? rc : watchdog_attach(vm, &cfg, &clk);
 }
 
-static int plug(struct vm *vm, struct pci_host *h, const struct virtio_backend *be,
-		void *priv)
-{
-	int rc = virtio_pci_create(vm, h, be, priv);
-
-	if (rc)
-		log_msg("%s: cannot create the PCI device: %s", be->name, strerror(-rc));
-	return rc;
-}
-
-static int attach_disks(struct vm *vm, struct pci_host *h, const struct run_config *cfg)
-{
-	char err[256];
-	struct blk *b;
-	int rc = 0;
-
-	for (unsigned i = 0; i < cfg->ndisks && !rc; i++) {
-		rc = blk_open(cfg->disks[i].path, cfg->disks[i].readonly, &b, err, sizeof(err));
-		if (rc)
-			log_msg("%s", err);
-		else
-			rc = plug(vm, h, blk_backend_of(b), b);
-	}
-	return rc;
-}
-
-static int attach_nics(struct vm *vm, struct pci_host *h, const struct run_config *cfg)
-{
-	const struct nic_config *n;
-	char err[256];
-	struct net *net;
-	int rc = 0;
-
-	for (unsigned i = 0; i < cfg->nnics && !rc; i++) {
-		n = &cfg->nics[i];
-		rc = net_open(n->tap, n->has_mac ? n->mac : NULL, &net, err, sizeof(err));
-		if (rc)
-			log_msg("%s", err);
-		else
-			rc = plug(vm, h, &net_backend, net);
-	}
-	return rc;
-}
-
-static int attach_vsock(struct vm *vm, struct pci_host *h, uint64_t cid)
-{
-	char err[256];
-	struct vsock *v;
-	int rc = vsock_open(cid, &v, err, sizeof(err));
-
-	if (rc)
-		log_msg("%s", err);
-	return rc ? rc : plug(vm, h, vsock_backend_of(v), v);
-}
-
-/* The terminal's input goes to hvc0 instead of the UART. */
-static int attach_vcon(struct vm *vm, struct pci_host *h)
-{
-	struct vcon *v;
-	int rc = vcon_create(vm->console, &v);
-
-	return rc ? rc : plug(vm, h, &vcon_backend, v);
-}
-
-/* Virtio devices on the PCIe host bridge, in command-line order by kind. */
-static int attach_pci(struct vm *vm, const struct run_config *cfg)
-{
-	const struct memmap_region *e = memmap_get(MM_PCI_ECAM);
-	struct pci_host *host;
-	int rc = pci_host_create(vm, e->base, e->size, &host);
-
-	if (!rc)
-		rc = attach_disks(vm, host, cfg);
-	if (!rc)
-		rc = attach_nics(vm, host, cfg);
-	if (!rc && cfg->vsock_cid)
-		rc = attach_vsock(vm, host, cfg->vsock_cid);
-	if (!rc && cfg->rng)
-		rc = plug(vm, host, &rng_backend, NULL);
-	if (!rc && cfg->console == CONSOLE_VIRTIO)
-		rc = attach_vcon(vm, host);
-	return rc;
-}
-
-static int attach_devices(struct vm *vm, const struct run_config *cfg)
+/* The board's own devices, at their places in the memory map, and the
+ * PCIe host bridge the configuration's devices plug into. */
+int board_attach(struct vm *vm, const struct run_config *cfg)
 {
 	const struct memmap_region *u = memmap_get(MM_UART), *r = memmap_get(MM_RTC);
+	const struct memmap_region *e = memmap_get(MM_PCI_ECAM);
+	struct arm64_vm *a = vm->arch;
 	int rc = serial_attach(vm, u->base, u->size, gic_spi_line(MEMMAP_SPI_UART));
 
 	if (!rc)
@@ -332,10 +246,17 @@ static int attach_devices(struct vm *vm, const struct run_config *cfg)
 	if (!rc)
 		rc = attach_watchdog(vm, cfg->watchdog);
 	if (!rc)
-		rc = attach_pci(vm, cfg);
+		rc = pci_host_create(vm, e->base, e->size, &a->pci);
 	if (rc)
-		log_msg("cannot attach devices: %s", strerror(-rc));
+		log_msg("cannot attach the board's devices: %s", strerror(-rc));
 	return rc;
+}
+
+struct pci_host *board_pci(struct vm *vm)
+{
+	struct arm64_vm *a = vm->arch;
+
+	return a->pci;
 }
 
 static int write_fdt(struct vm *vm, const struct run_config *cfg,
@@ -352,11 +273,6 @@ static int write_fdt(struct vm *vm, const struct run_config *cfg,
 	if (rc)
 		log_msg("cannot build the device tree: %s", strerror(-rc));
 	return rc;
-}
-
-int board_attach(struct vm *vm, const struct run_config *cfg)
-{
-	return attach_devices(vm, cfg);
 }
 
 int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
@@ -386,10 +302,10 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 	/* The PMU interrupt is wired into an initialised vGIC. */
 	if (!rc && cfg->pmu)
 		rc = init_pmus(vm);
-	/* An incoming guest's devices come at the hand-over (board_attach):
-	 * until then its source holds their disks, tap and vsock CID. */
+	/* An incoming guest's devices come at the hand-over: until then its
+	 * source holds the state they take (board_attach by the builder). */
 	if (!rc && memory_fd != BOARD_MEMORY_INCOMING)
-		rc = attach_devices(vm, cfg);
+		rc = board_attach(vm, cfg);
 	if (!rc && !restore)
 		rc = write_fdt(vm, cfg, &b, mpidr);
 	if (!rc && !restore)

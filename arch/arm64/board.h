@@ -1,5 +1,7 @@
-/* The arm64 virtual board: builds a ready-to-run VM from a run config
- * (KVM VM, RAM, vCPUs, vGIC + ITS, devices, kernel, initrd, device tree).
+/* The arm64 virtual board: from a run config, the KVM VM, RAM, vCPUs,
+ * vGIC + ITS, the board's own devices (UART, RTC, watchdog, the PCIe host
+ * bridge), kernel, initrd and device tree. The configuration's devices
+ * (disks, NICs, ...) are the machine builder's (vmm/front/machine.h).
  * Start-up code: it logs what went wrong and returns -errno. */
 #ifndef ITSY_ARM64_BOARD_H
 #define ITSY_ARM64_BOARD_H
@@ -13,18 +15,19 @@
 #include "vmm/regset.h"
 
 struct vm;
+struct pci_host;
 struct run_config;
-struct cli_limits;
+struct config_limits;
 struct regset_list;
 
 /* With board_create(): build the VM for state that comes later (a
- * migration): fresh zeroed RAM, no kernel, initrd or device tree, and no
- * devices until board_attach(). */
+ * migration): fresh zeroed RAM, no kernel, initrd or device tree. */
 #define BOARD_MEMORY_INCOMING	(-2)
 
 /* What the board keeps about a VM (vm->arch). */
 struct arm64_vm {
 	struct gic gic;
+	struct pci_host *pci;
 	uint64_t mpidr[MEMMAP_MAX_CPUS];	/* each vCPU's, as KVM reports it */
 	/* What the guest needs from a host (arch/arm64/profile.h), read
 	 * before its vCPUs first ran: KVM will not answer GIC or vCPU
@@ -38,8 +41,14 @@ struct arm64_vm {
  * BOARD_MEMORY_INCOMING the same, on fresh RAM. */
 int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd);
 
-/* The devices of a VM built with BOARD_MEMORY_INCOMING. -errno, logged. */
+/* The board's own devices (UART, RTC, watchdog) and the PCIe host bridge:
+ * board_create() makes them, but for BOARD_MEMORY_INCOMING (the builder
+ * calls this at the hand-over then). -errno, logged. */
 int board_attach(struct vm *vm, const struct run_config *cfg);
+
+/* The PCIe host bridge of a VM board_create() built, for the devices of
+ * its configuration (vmm/front/machine.h plugs them). */
+struct pci_host *board_pci(struct vm *vm);
 
 /* The paused VM's arm64 state as named sets: "abi" (arch/arm64/abi.h),
  * "gic.*", "its", "vcpu.N". */
@@ -65,6 +74,6 @@ int board_record_needs(struct vm *vm, const struct regset *idregs);
 const struct regset_list *board_needs(struct vm *vm);
 
 /* The limits the memory map puts on --cpus and --mem. */
-void board_limits(struct cli_limits *lim);
+void board_limits(struct config_limits *lim);
 
 #endif

@@ -118,5 +118,5 @@ int rtc_attach(struct vm *vm, uint64_t base, uint64_t size, uint32_t irq)
 		return -errno;
 	rc = mmio_register(&vm->mmio, base, size, rtc_mmio, r);
 	rc = rc ? rc : vm_watch_fd(vm, r->timer_fd, on_timer, r);
-	return rc ? rc : device_add(vm, &rtc_dev_ops, r);
+	return rc ? rc : device_add(vm, &rtc_dev_ops, r, rtc_dev_ops.name);
 }

@@ -112,5 +112,5 @@ int serial_attach(struct vm *vm, uint64_t base, uint64_t size, uint32_t irq)
 	ns16550_init(&s->uart, &serial_ops, s);
 	console_set_sink(vm->console, serial_sink, s);
 	return mmio_register(&vm->mmio, base, size, serial_mmio, s) ?:
-	       device_add(vm, &serial_dev_ops, s);
+	       device_add(vm, &serial_dev_ops, s, serial_dev_ops.name);
 }

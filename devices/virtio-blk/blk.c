@@ -572,3 +572,75 @@ void blk_close(struct blk *b)
 		close(b->fd);
 	free(b);
 }
+
+/* ---- the device kind (devices/kind.h): --disk PATH[,ro] ---- */
+
+/* @arg as a path and whether ",ro" ended it. -EINVAL for an empty path. */
+static int disk_arg(const char *arg, char *path, size_t len, int *ro)
+{
+	const char *comma = strrchr(arg, ',');
+	size_t n = strlen(arg);
+
+	*ro = comma && !strcmp(comma, ",ro");
+	if (*ro)
+		n = comma - arg;
+	if (!n || n >= len)
+		return -EINVAL;
+	memcpy(path, arg, n);
+	path[n] = 0;
+	return 0;
+}
+
+static int kind_check(const char *arg, char *err, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int ro;
+
+	if (disk_arg(arg, path, sizeof(path), &ro)) {
+		snprintf(err, len, "--disk '%s': expected PATH or PATH,ro", arg);
+		return -EINVAL;
+	}
+	if (stat(path, &st)) {
+		snprintf(err, len, "disk '%s': %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		snprintf(err, len, "disk '%s': not a regular file", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int kind_create(const struct device_env *env, const char *arg, char *err, size_t len)
+{
+	char path[PATH_MAX];
+	struct blk *b;
+	int ro, rc = disk_arg(arg, path, sizeof(path), &ro);
+
+	if (rc) {
+		snprintf(err, len, "--disk '%s': expected PATH or PATH,ro", arg);
+		return rc;
+	}
+	rc = blk_open(path, ro, &b, err, len);
+	rc = rc ? rc : env->plug_virtio(env, blk_kind.name, blk_backend_of(b), b);
+	return rc;
+}
+
+static void kind_describe(const char *arg, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	int ro;
+
+	if (disk_arg(arg, path, sizeof(path), &ro))
+		snprintf(out, len, "'%s'", arg);
+	else
+		snprintf(out, len, "%s%s", path, ro ? " (read-only)" : "");
+}
+
+const struct device_kind blk_kind = {
+	.name = "virtio-blk", .option = "disk", .syntax = "PATH[,ro]",
+	.help = "a virtio-blk disk: raw image or block device, locked against a second itsy",
+	.max = BLK_MAX_DISKS, .check = kind_check, .create = kind_create,
+	.describe = kind_describe,
+};

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/kind.h"
 #include "devices/virtio/virtio.h"
 
 #define BLK_QUEUE_MAX		256
@@ -55,7 +56,11 @@ void blk_close(struct blk *b);
 /* Disk size in BLK_SECTOR sectors. */
 uint64_t blk_capacity(const struct blk *b);
 
+#define BLK_MAX_DISKS		8	/* per VM */
+
 extern const struct virtio_backend blk_backend;
+/* --disk PATH[,ro] (devices/kind.h). */
+extern const struct device_kind blk_kind;
 /* blk_backend with @b's features; lives as long as @b. */
 const struct virtio_backend *blk_backend_of(const struct blk *b);
 

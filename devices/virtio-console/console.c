@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -171,4 +172,24 @@ const struct virtio_backend vcon_backend = {
 	.realize = vcon_realize,
 	.config = vcon_config,
 	.kick = vcon_kick,
+};
+
+/* ---- the device kind (devices/kind.h): added by --console virtio ---- */
+
+static int kind_create(const struct device_env *env, const char *arg, char *err, size_t len)
+{
+	struct vcon *v = NULL;
+	int rc = vcon_create(env->console, &v);
+
+	(void)arg;
+	rc = rc ? rc : env->plug_virtio(env, vcon_kind.name, &vcon_backend, v);
+	if (rc)
+		snprintf(err, len, "--console virtio: %s", strerror(-rc));
+	return rc;
+}
+
+const struct device_kind vcon_kind = {
+	.name = "virtio-console", .option = NULL, .syntax = NULL,
+	.help = "the terminal as the guest's hvc0 (--console virtio)",
+	.max = 1, .create = kind_create,
 };

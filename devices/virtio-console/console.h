@@ -5,6 +5,7 @@
 #ifndef ITSY_VIRTIO_CONSOLE_H
 #define ITSY_VIRTIO_CONSOLE_H
 
+#include "devices/kind.h"
 #include "devices/virtio/virtio.h"
 
 struct console;
@@ -14,5 +15,7 @@ struct vcon;
 int vcon_create(struct console *c, struct vcon **out);
 
 extern const struct virtio_backend vcon_backend;
+/* added by --console virtio (devices/kind.h). */
+extern const struct device_kind vcon_kind;
 
 #endif

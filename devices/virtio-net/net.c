@@ -638,3 +638,86 @@ static int net_acquire(struct virtio_dev *d)
 	d->watch[n->watch].fd = fd;	/* the thread polls it from its restart */
 	return 0;
 }
+
+/* ---- the device kind (devices/kind.h): --net tap=NAME[,mac=MAC] ---- */
+
+struct nic_arg {
+	char tap[IFNAMSIZ];
+	uint8_t mac[6];
+	int has_mac;
+};
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
+		   &v[5], &end) != 6 || (v[0] & 1))	/* a multicast address is no NIC's */
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+/* One "key=value" of the option into @n. */
+static int nic_key(const char *kv, struct nic_arg *n)
+{
+	if (!strncmp(kv, "tap=", 4) && kv[4] && strlen(kv + 4) < sizeof(n->tap)) {
+		strcpy(n->tap, kv + 4);
+		return 0;
+	}
+	if (!strncmp(kv, "mac=", 4) && !parse_mac(kv + 4, n->mac)) {
+		n->has_mac = 1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int nic_arg(const char *arg, struct nic_arg *n, char *err, size_t len)
+{
+	char buf[128], *save = NULL, *kv;
+
+	memset(n, 0, sizeof(*n));
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+		if (nic_key(kv, n)) {
+			snprintf(err, len, "--net '%s': bad '%s' (want tap=NAME of at most 15 "
+				 "characters, mac=52:54:00:12:34:56)", arg, kv);
+			return -EINVAL;
+		}
+	if (!n->tap[0]) {
+		snprintf(err, len, "--net '%s': tap=NAME is required", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int kind_check(const char *arg, char *err, size_t len)
+{
+	struct nic_arg n;
+
+	return nic_arg(arg, &n, err, len);
+}
+
+static int kind_create(const struct device_env *env, const char *arg, char *err, size_t len)
+{
+	struct nic_arg n;
+	struct net *net;
+	int rc = nic_arg(arg, &n, err, len);
+
+	rc = rc ? rc : net_open(n.tap, n.has_mac ? n.mac : NULL, &net, err, len);
+	return rc ? rc : env->plug_virtio(env, net_kind.name, &net_backend, net);
+}
+
+static void kind_describe(const char *arg, char *out, size_t len)
+{
+	snprintf(out, len, "%s", arg);
+}
+
+const struct device_kind net_kind = {
+	.name = "virtio-net", .option = "net", .syntax = "tap=NAME[,mac=MAC]",
+	.help = "a virtio-net NIC on host tap NAME (created if missing)",
+	.max = NET_MAX_NICS, .check = kind_check, .create = kind_create,
+	.describe = kind_describe,
+};

@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/kind.h"
 #include "devices/virtio/virtio.h"
 
 #define NET_RXQ		0
@@ -80,6 +81,10 @@ int net_open_fd(int fd, const char *name, const uint8_t *mac, struct net **out);
 /* Close the tap and free @n. NULL is a no-op. The device must be stopped. */
 void net_close(struct net *n);
 
+#define NET_MAX_NICS	4	/* per VM */
+
 extern const struct virtio_backend net_backend;
+/* --net tap=NAME[,mac=MAC] (devices/kind.h). */
+extern const struct device_kind net_kind;
 
 #endif

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 
 /* Fill up to @max bytes of one device-writable buffer; returns the bytes
@@ -69,4 +71,22 @@ const struct virtio_backend rng_backend = {
 	.config_size = 0,
 	.config = rng_config,
 	.kick = rng_kick,
+};
+
+/* ---- the device kind (devices/kind.h): --rng ---- */
+
+static int kind_create(const struct device_env *env, const char *arg, char *err, size_t len)
+{
+	int rc = env->plug_virtio(env, rng_kind.name, &rng_backend, NULL);
+
+	(void)arg;
+	if (rc)
+		snprintf(err, len, "--rng: %s", strerror(-rc));
+	return rc;
+}
+
+const struct device_kind rng_kind = {
+	.name = "virtio-rng", .option = "rng", .syntax = NULL,
+	.help = "a virtio-rng device fed by the host's getrandom()",
+	.max = 1, .create = kind_create,
 };

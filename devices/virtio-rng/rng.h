@@ -4,10 +4,13 @@
 #ifndef ITSY_VIRTIO_RNG_H
 #define ITSY_VIRTIO_RNG_H
 
+#include "devices/kind.h"
 #include "devices/virtio/virtio.h"
 
 #define RNG_CHAIN_MAX	(64u << 10)
 
 extern const struct virtio_backend rng_backend;
+/* --rng (devices/kind.h). */
+extern const struct device_kind rng_kind;
 
 #endif

@@ -380,3 +380,49 @@ const struct virtio_backend vsock_backend = {
 	.acquire = vsock_acquire,
 	.log_dirty = vsock_log_dirty,
 };
+
+/* ---- the device kind (devices/kind.h): --vsock cid=N ---- */
+
+/* "cid=N" with N >= 3: 0-2 are reserved (hypervisor, local, host). */
+static int cid_arg(const char *arg, uint64_t *cid, char *err, size_t len)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	errno = 0;
+	v = strncmp(arg, "cid=", 4) ? 0 : strtoull(arg + 4, &end, 10);
+	if (!v || errno || *end || v < 3 || v > 0xfffffffeull) {
+		snprintf(err, len, "--vsock '%s': expected cid=N with N from 3 to 4294967294", arg);
+		return -EINVAL;
+	}
+	*cid = v;
+	return 0;
+}
+
+static int kind_check(const char *arg, char *err, size_t len)
+{
+	uint64_t cid;
+
+	return cid_arg(arg, &cid, err, len);
+}
+
+static int kind_create(const struct device_env *env, const char *arg, char *err, size_t len)
+{
+	uint64_t cid;
+	struct vsock *v;
+	int rc = cid_arg(arg, &cid, err, len);
+
+	rc = rc ? rc : vsock_open(cid, &v, err, len);
+	return rc ? rc : env->plug_virtio(env, vsock_kind.name, vsock_backend_of(v), v);
+}
+
+static void kind_describe(const char *arg, char *out, size_t len)
+{
+	snprintf(out, len, "%s", arg);
+}
+
+const struct device_kind vsock_kind = {
+	.name = "virtio-vsock", .option = "vsock", .syntax = "cid=N",
+	.help = "a virtio-vsock device served by vhost-vsock, the guest at CID N",
+	.max = 1, .check = kind_check, .create = kind_create, .describe = kind_describe,
+};

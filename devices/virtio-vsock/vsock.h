@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/kind.h"
 #include "devices/virtio/virtio.h"
 
 struct vsock;
@@ -34,6 +35,8 @@ int vsock_open(uint64_t cid, struct vsock **out, char *err, size_t errlen);
 /* The backend with no features; a device uses vsock_backend_of(), which
  * adds what its vhost offers (EVENT_IDX, INDIRECT_DESC, SEQPACKET). */
 extern const struct virtio_backend vsock_backend;
+/* --vsock cid=N (devices/kind.h). */
+extern const struct device_kind vsock_kind;
 const struct virtio_backend *vsock_backend_of(const struct vsock *v);
 
 #endif

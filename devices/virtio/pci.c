@@ -11,11 +11,13 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <linux/pci.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -861,10 +863,11 @@ static int init_vectors(struct virtio_pci *vp)
 	return 0;
 }
 
-int virtio_pci_create(struct vm *vm, struct pci_host *h,
+int virtio_pci_create(struct vm *vm, struct pci_host *h, const char *kind,
 		      const struct virtio_backend *be, void *priv)
 {
 	struct virtio_pci *vp = calloc(1, sizeof(*vp));
+	char id[DEVICE_ID_MAX + 1];
 	unsigned devfn;
 	int rc;
 
@@ -890,5 +893,6 @@ int virtio_pci_create(struct vm *vm, struct pci_host *h,
 	if (rc)
 		return rc;
 	vp->devid = ecam_requester_id(devfn);
-	return device_add(vm, &virtio_pci_ops, vp);
+	snprintf(id, sizeof(id), "%s@%02x", kind, PCI_SLOT(devfn));
+	return device_add(vm, &virtio_pci_ops, vp, id);
 }

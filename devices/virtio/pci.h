@@ -33,8 +33,10 @@ struct vm;
 struct pci_host;
 struct virtio_backend;
 
-/* Create the function for backend @be (state @priv) and plug it into @h. */
-int virtio_pci_create(struct vm *vm, struct pci_host *h,
+/* Create the function for backend @be (state @priv) and plug it into @h,
+ * in its next free slot; its saved state is named "@kind@SLOT" (two hex
+ * digits, e.g. "virtio-blk@01"). */
+int virtio_pci_create(struct vm *vm, struct pci_host *h, const char *kind,
 		      const struct virtio_backend *be, void *priv);
 
 #endif

@@ -152,5 +152,5 @@ int watchdog_attach(struct vm *vm, const struct watchdog_config *cfg,
 		rc = mmio_register(&vm->mmio, cfg->refresh, cfg->frame_size, refresh_mmio, w);
 	if (!rc)
 		rc = vm_watch_fd(vm, w->timer_fd, on_timer, w);
-	return rc ? rc : device_add(vm, &wdog_dev_ops, w);
+	return rc ? rc : device_add(vm, &wdog_dev_ops, w, wdog_dev_ops.name);
 }

@@ -12,7 +12,7 @@
  * others; and api_request_format() of it parses back to the same request.
  *
  * Built and run by scripts/fuzz-api; seeds in tests/fuzz/corpus-api/. */
-#include "vmm/api_request.h"
+#include "vmm/front/api_request.h"
 
 #include <errno.h>
 #include <stdint.h>

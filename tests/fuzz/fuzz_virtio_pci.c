@@ -1292,7 +1292,7 @@ static void machine_init(void)
 	require(!pci_host_create(&vm, ECAM_BASE, ECAM_SIZE, &host));
 	for (unsigned k = 0; k < NDEV; k++) {
 		probes[k].idx = k;
-		require(!virtio_pci_create(&vm, host, &probe_be[k], &probes[k]));
+		require(!virtio_pci_create(&vm, host, "probe", &probe_be[k], &probes[k]));
 	}
 	for (unsigned k = 0; k < NDEV; k++) {
 		regset_init(&pristine[k]);

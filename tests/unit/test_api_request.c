@@ -1,5 +1,5 @@
 /* The control socket's request parser (vmm/api_request.c). */
-#include "vmm/api_request.h"
+#include "vmm/front/api_request.h"
 
 #include <errno.h>
 #include <stdio.h>

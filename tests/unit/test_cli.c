@@ -1,5 +1,5 @@
 /* "itsy run" command-line parsing (vmm/cli.c). */
-#include "vmm/cli.h"
+#include "vmm/front/cli.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #define MiB(x)	((uint64_t)(x) << 20)
 #define GiB(x)	((uint64_t)(x) << 30)
 
-static const struct cli_limits lim = { .max_cpus = 64, .max_mem = GiB(255) };
+static const struct config_limits lim = { .max_cpus = 64, .max_mem = GiB(255) };
 static struct run_config cfg;
 static char err[256];
 static char kernel[4096];	/* an existing, empty regular file */
@@ -194,18 +194,24 @@ START_TEST(parse_twice)
 }
 END_TEST
 
+/* Device options are checked by their kind and kept as given, in order. */
+static void assert_device(unsigned i, const char *kind, const char *arg)
+{
+	ck_assert_uint_gt(cfg.ndevices, i);
+	ck_assert_str_eq(cfg.devices[i].kind, kind);
+	ck_assert_str_eq(cfg.devices[i].arg, arg);
+}
+
 START_TEST(disks)
 {
 	static char ro[sizeof(kernel) + 4];
 
 	snprintf(ro, sizeof(ro), "%s,ro", kernel);
 	ck_assert_int_eq(run("--kernel", kernel, "--disk", kernel, "--disk", ro, NULL), 0);
-	ck_assert_uint_eq(cfg.ndisks, 2);
-	ck_assert_str_eq(cfg.disks[0].path, kernel);
-	ck_assert_int_eq(cfg.disks[0].readonly, 0);
-	ck_assert_str_eq(cfg.disks[1].path, kernel);
-	ck_assert_int_eq(cfg.disks[1].readonly, 1);
-	free((char *)cfg.disks[1].path);	/* the copy without ",ro" */
+	ck_assert_uint_eq(cfg.ndevices, 2);
+	assert_device(0, "virtio-blk", kernel);
+	assert_device(1, "virtio-blk", ro);
+	ck_assert_uint_eq(config_count(&cfg, "virtio-blk"), 2);
 	ck_assert_int_eq(run("--kernel", kernel, "--disk", "/nonexistent/d.img", NULL), -EINVAL);
 	assert_error("disk '/nonexistent/d.img'");
 	ck_assert_int_eq(run("--kernel", kernel, "--disk", ",ro", NULL), -EINVAL);
@@ -217,11 +223,9 @@ START_TEST(nics)
 {
 	ck_assert_int_eq(run("--kernel", kernel, "--net", "tap=itsy0,mac=52:54:00:12:34:56",
 			     "--net", "tap=itsy1", NULL), 0);
-	ck_assert_uint_eq(cfg.nnics, 2);
-	ck_assert_str_eq(cfg.nics[0].tap, "itsy0");
-	ck_assert_int_eq(cfg.nics[0].has_mac, 1);
-	ck_assert_uint_eq(cfg.nics[0].mac[5], 0x56);
-	ck_assert_int_eq(cfg.nics[1].has_mac, 0);
+	ck_assert_uint_eq(cfg.ndevices, 2);
+	assert_device(0, "virtio-net", "tap=itsy0,mac=52:54:00:12:34:56");
+	assert_device(1, "virtio-net", "tap=itsy1");
 	ck_assert_int_eq(run("--kernel", kernel, "--net", "mac=52:54:00:12:34:56", NULL), -EINVAL);
 	assert_error("tap=NAME is required");
 	ck_assert_int_eq(run("--kernel", kernel, "--net", "tap=x,mac=01:00:5e:00:00:01", NULL), -EINVAL);
@@ -232,11 +236,27 @@ START_TEST(nics)
 }
 END_TEST
 
+/* Devices sit in the order given, whatever their kinds. */
+START_TEST(mixed_order)
+{
+	ck_assert_int_eq(run("--kernel", kernel, "--rng", "--disk", kernel, "--vsock", "cid=5",
+			     "--net", "tap=t0", NULL), 0);
+	ck_assert_uint_eq(cfg.ndevices, 4);
+	assert_device(0, "virtio-rng", "");
+	assert_device(1, "virtio-blk", kernel);
+	assert_device(2, "virtio-vsock", "cid=5");
+	assert_device(3, "virtio-net", "tap=t0");
+	ck_assert_int_eq(run("--kernel", kernel, "--rng", "--rng", NULL), -EINVAL);
+	assert_error("at most");
+}
+END_TEST
+
 START_TEST(vsock_and_console)
 {
 	ck_assert_int_eq(run("--kernel", kernel, "--vsock", "cid=3", "--console", "virtio",
 			     "--api-socket", "/tmp/x.sock", NULL), 0);
-	ck_assert_uint_eq(cfg.vsock_cid, 3);
+	assert_device(0, "virtio-vsock", "cid=3");
+	assert_device(1, "virtio-console", "");
 	ck_assert_int_eq(cfg.console, CONSOLE_VIRTIO);
 	ck_assert_str_eq(cfg.api_socket, "/tmp/x.sock");
 	ck_assert_int_eq(run("--kernel", kernel, "--vsock", "cid=2", NULL), -EINVAL);
@@ -308,7 +328,8 @@ int main(void)
 	tc = UNIT_TCASE(s, "run", full_command_line, defaults, equals_syntax_and_limits,
 			mem_rejected, cpus_rejected, missing_kernel_file, missing_initrd_file,
 			kernel_required, unknown_option, option_without_value, stray_argument,
-			kernel_format, parse_twice, disks, nics, vsock_and_console);
+			kernel_format, parse_twice, disks, nics, mixed_order,
+			vsock_and_console);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	UNIT_TCASE(s, "size", sizes, bad_sizes, negative_size_after_blank);
 	return unit_run(s);

@@ -44,7 +44,7 @@ static void setup(void)
 	memset(&vm, 0, sizeof(vm));
 	memset(dev, 0, sizeof(dev));
 	for (unsigned i = 0; i < 3; i++)
-		ck_assert_int_eq(device_add(&vm, &fake_ops, &dev[i]), 0);
+		ck_assert_int_eq(device_add(&vm, &fake_ops, &dev[i], (const char *[]){ "a", "b", "c" }[i]), 0);
 }
 
 /* The second device fails: the first is resumed, the third never paused. */

@@ -13,8 +13,9 @@
 #include "devices/serial/ns16550.h"
 #include "devices/virtio/pci.h"
 #include "devices/watchdog/sbsa_gwdt.h"
+#include "migration/config_state.h"
 #include "migration/snapshot.h"
-#include "vmm/cli.h"
+#include "vmm/config.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -71,8 +72,10 @@ static const struct key virtio_pci_queue[] = {
 /* "config" */
 static const struct key config[] = {
 	KEY(CFG_CPUS, 1), KEY(CFG_MEM, 2), KEY(CFG_PMU, 3), KEY(CFG_WATCHDOG, 4),
-	KEY(CFG_RNG, 5), KEY(CFG_CONSOLE, 6), KEY(CFG_VSOCK, 7), KEY(CFG_NDISKS, 8),
-	KEY(CFG_NNICS, 9),
+	KEY(CFG_CONSOLE, 6), KEY(CFG_NDEVICES, 0x10),
+	KEY(CFG_DEV_KIND, 0x300), KEY(CFG_DEV_ARG, 0x340),
+	/* version 1 */
+	KEY(CFG_RNG, 5), KEY(CFG_VSOCK, 7), KEY(CFG_NDISKS, 8), KEY(CFG_NNICS, 9),
 	KEY(CFG_DISK_PATH, 0x100), KEY(CFG_DISK_RO, 0x140),
 	KEY(CFG_NIC_TAP, 0x200), KEY(CFG_NIC_MAC, 0x240), KEY(CFG_NIC_HAS_MAC, 0x280),
 };
@@ -119,12 +122,11 @@ END_TEST
 START_TEST(config_keys)
 {
 	PINNED(config);
-	/* Per-disk and per-NIC ranges do not run into each other. */
-	ck_assert_uint_gt(CFG_DISK_PATH, CFG_NNICS);
-	ck_assert_uint_le(CFG_DISK_PATH + CLI_MAX_DISKS, CFG_DISK_RO);
-	ck_assert_uint_le(CFG_DISK_RO + CLI_MAX_DISKS, CFG_NIC_TAP);
-	ck_assert_uint_le(CFG_NIC_TAP + CLI_MAX_NICS, CFG_NIC_MAC);
-	ck_assert_uint_le(CFG_NIC_MAC + CLI_MAX_NICS, CFG_NIC_HAS_MAC);
+	/* Per-device ranges do not run into each other, nor into the
+	 * version-1 ranges (0x40 wide each) that old files still hold. */
+	ck_assert_uint_gt(CFG_DEV_KIND, CFG_NIC_HAS_MAC + 0x40 - 1);
+	ck_assert_uint_le(CFG_DEV_KIND + CONFIG_MAX_DEVICES, CFG_DEV_ARG);
+	ck_assert_uint_le(CONFIG_MAX_DEVICES, 0x40);
 }
 END_TEST
 

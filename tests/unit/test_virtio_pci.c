@@ -186,7 +186,7 @@ static void setup(void)
 	irq_init(&vm.routes, &vm.kvm);
 	ck_assert_int_eq(mem_alloc(&vm.ram, RAM_BASE, RAM_SIZE), 0);
 	ck_assert_int_eq(pci_host_create(&vm, ECAM_BASE, ECAM_SIZE, &host), 0);
-	ck_assert_int_eq(virtio_pci_create(&vm, host, &probe_backend, NULL), 0);	/* slot 1 */
+	ck_assert_int_eq(virtio_pci_create(&vm, host, "probe", &probe_backend, NULL), 0);	/* slot 1 */
 	map_bar(1, BAR_A);
 }
 
@@ -399,7 +399,7 @@ static void round_trip(unsigned dev)
  * and keeps asking. The vhost probe starts in load. */
 START_TEST(restore_runs_what_ran)
 {
-	ck_assert_int_eq(virtio_pci_create(&vm, host, &probe_vhost_backend, NULL), 0);
+	ck_assert_int_eq(virtio_pci_create(&vm, host, "probe-vhost", &probe_vhost_backend, NULL), 0);
 	map_bar(2, BAR_B);
 	start_device(BAR_B);
 	round_trip(1);
@@ -484,7 +484,7 @@ END_TEST
  * must leave A's region and doorbells alone. */
 START_TEST(bar_moved_from_a_place_never_owned)
 {
-	ck_assert_int_eq(virtio_pci_create(&vm, host, &rng_backend, NULL), 0);	/* slot 2 */
+	ck_assert_int_eq(virtio_pci_create(&vm, host, "virtio-rng", &rng_backend, NULL), 0);	/* slot 2 */
 	ck_assert_int_ge(fake_irq_doorbell(BAR_A + NOTIFY), 0);
 	map_bar(2, BAR_A);
 	ck_assert_uint_eq(rd(BAR_A + CC(num_queues), 2), 2);	/* still A */

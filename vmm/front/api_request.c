@@ -1,4 +1,4 @@
-#include "vmm/api_request.h"
+#include "vmm/front/api_request.h"
 
 #include <errno.h>
 #include <jansson.h>

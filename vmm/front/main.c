@@ -1,21 +1,12 @@
 /* itsy: a small arm64 virtual machine monitor on KVM. */
-#include "arch/arm64/board.h"
-#include "migration/inspect.h"
-#include "migration/profile_file.h"
-#include "migration/profiles.h"
-#include "migration/receive.h"
-#include "migration/snapshot.h"
-#include "vmm/api.h"
-#include "vmm/cli.h"
-#include "vmm/console.h"
+#include "vmm/front/api.h"
+#include "vmm/front/commands.h"
+#include "vmm/front/profiles.h"
 #include "vmm/log.h"
-#include "vmm/regset.h"
-#include "vmm/vm.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #ifndef ITSY_VERSION
 #define ITSY_VERSION "dev"
@@ -33,36 +24,6 @@ static const char usage[] =
 	"  profile   pool profiles: intersect A.json B.json..., check POOL.json\n"
 	"  version   print the version\n";
 
-static int cmd_run(int argc, char **argv)
-{
-	static struct vm vm;	/* static: start-up code may die() with it live */
-	static struct regset_list profile;
-	struct cli_limits lim;
-	struct run_config cfg;
-	char err[1024];
-
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(cli_run_usage, stdout);
-		return 0;
-	}
-	if (vm_init(&vm))
-		die("cannot set up the VM's event fd");
-	board_limits(&lim);
-	if (cli_parse_run(argc, argv, &lim, &cfg, err, sizeof(err)))
-		die("%s\n%s", err, cli_run_usage);
-	sandbox_configure(cfg.seccomp);	/* before any thread is made */
-	if (cfg.profile_path && profile_file_read(cfg.profile_path, &profile, err, sizeof(err)))
-		die("--profile %s: %s", cfg.profile_path, err);
-	cfg.profile = cfg.profile_path ? &profile : NULL;
-	vm.console = console_open(STDIN_FILENO, STDOUT_FILENO);
-	vm.cfg = &cfg;
-	if (!vm.console || board_create(&vm, &cfg, -1))
-		die("the guest was not started");
-	if (cfg.api_socket && api_listen(&vm, cfg.api_socket))
-		die("the guest was not started");
-	return vm_run(&vm);
-}
-
 static int cmd_version(int argc, char **argv)
 {
 	(void)argc;
@@ -77,9 +38,9 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run },
 	{ "ctl", api_ctl },
-	{ "restore", snapshot_restore_main },
-	{ "receive", receive_main },
-	{ "inspect", inspect_main },
+	{ "restore", cmd_restore },
+	{ "receive", cmd_receive },
+	{ "inspect", cmd_inspect },
 	{ "host-profile", host_profile_main },
 	{ "profile", profile_main },
 	{ "version", cmd_version },

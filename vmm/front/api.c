@@ -1,8 +1,8 @@
-#include "vmm/api.h"
+#include "vmm/front/api.h"
 #include "migration/migrate.h"
 #include "migration/snapshot.h"
 #include "migration/wire.h"
-#include "vmm/api_request.h"
+#include "vmm/front/api_request.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
