@@ -2,6 +2,7 @@
 #include "arch/arm64/memmap.h"
 #include "devices/kind.h"
 #include "vmm/config.h"
+#include "vmm/log.h"
 #include "vmm/regset.h"
 
 #include <errno.h>
@@ -13,16 +14,8 @@
 #define V1_MAX_DISKS	8
 #define V1_MAX_NICS	4
 
-static __attribute__((format(printf, 3, 4)))
-int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* A sentence in @err, and -EINVAL. */
+#define fail(err, len, ...)	log_err(err, len, -EINVAL, __VA_ARGS__)
 
 static int put_str(struct regset *s, uint64_t key, const char *v)
 {

@@ -1,7 +1,8 @@
 #include "migration/profile_file.h"
-#include "vmm/le.h"
 #include "arch/arm64/abi.h"
 #include "arch/arm64/compat.h"
+#include "vmm/le.h"
+#include "vmm/log.h"
 #include "vmm/regset.h"
 
 #include <errno.h>
@@ -15,18 +16,7 @@ typedef unsigned long long ull;
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
+#define fail	log_err
 
 static struct regset *find_set(const struct regset_list *l, const char *name)
 {

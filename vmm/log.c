@@ -30,3 +30,13 @@ noreturn void die(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+int log_err(char *err, size_t len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return rc;
+}

@@ -4,9 +4,14 @@
 #ifndef ITSY_LOG_H
 #define ITSY_LOG_H
 
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The sentence into @err (@len bytes, cut to fit), and @rc back: how code
+ * below main tells its caller what went wrong, for the caller to report. */
+int log_err(char *err, size_t len, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -54,48 +54,39 @@ struct net {
 
 /* ---- Segments ---- */
 
-/* Copy @len bytes to offset @off of the @cnt entries of @iov, which hold
- * them. */
-static void iov_put(const struct iovec *iov, unsigned cnt, size_t off,
-		    const void *src, size_t len)
+/* Copy @len bytes between @buf and offset @off of the @cnt entries of
+ * @iov, which hold them: into the segments when @to_iov, else out. */
+static void iov_copy(const struct iovec *iov, unsigned cnt, size_t off, void *buf,
+		     size_t len, int to_iov)
 {
-	const uint8_t *p = src;
+	uint8_t *p = buf;
 
 	for (unsigned i = 0; i < cnt && len; i++) {
+		uint8_t *seg;
 		size_t take;
 
 		if (off >= iov[i].iov_len) {
 			off -= iov[i].iov_len;
 			continue;
 		}
+		seg = (uint8_t *)iov[i].iov_base + off;
 		take = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
-		memcpy((uint8_t *)iov[i].iov_base + off, p, take);
+		memcpy(to_iov ? seg : p, to_iov ? p : seg, take);
 		p += take;
 		len -= take;
 		off = 0;
 	}
 }
 
-/* Copy @len bytes at offset @off of the @cnt entries of @iov, which hold
- * them, to @dst. */
-static void iov_get(const struct iovec *iov, unsigned cnt, size_t off,
-		    void *dst, size_t len)
+static void iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *src,
+		    size_t len)
 {
-	uint8_t *p = dst;
+	iov_copy(iov, cnt, off, (void *)src, len, 1);
+}
 
-	for (unsigned i = 0; i < cnt && len; i++) {
-		size_t take;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		take = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
-		memcpy(p, (uint8_t *)iov[i].iov_base + off, take);
-		p += take;
-		len -= take;
-		off = 0;
-	}
+static void iov_get(const struct iovec *iov, unsigned cnt, size_t off, void *dst, size_t len)
+{
+	iov_copy(iov, cnt, off, dst, len, 0);
 }
 
 /* ---- The tap failing ---- */

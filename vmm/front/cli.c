@@ -1,5 +1,6 @@
 #include "vmm/front/cli.h"
 #include "devices/kind.h"
+#include "vmm/log.h"
 #include "vmm/sandbox.h"
 
 #include <errno.h>
@@ -55,15 +56,8 @@ static void build_options(struct option *o)
 	o[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* A sentence in @err, and -EINVAL. */
+#define fail(err, len, ...)	log_err(err, len, -EINVAL, __VA_ARGS__)
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
