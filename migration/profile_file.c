@@ -1,6 +1,7 @@
 #include "migration/profile_file.h"
 #include "arch/arm64/abi.h"
 #include "arch/arm64/compat.h"
+#include "arch/arm64/idreg.h"
 #include "vmm/le.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
@@ -86,18 +87,22 @@ static uint64_t le_value(const uint8_t *val, uint32_t len)
 	return le_get(val, len < 8 ? len : 8);
 }
 
+static json_t *hex64_json(uint64_t v)
+{
+	char hex[19];
+
+	snprintf(hex, sizeof(hex), "0x%016llx", (ull)v);
+	return json_string(hex);
+}
+
 /* A register value as the format writes it: a new JSON string. */
 static json_t *value_json(const uint8_t *val, uint32_t len)
 {
 	char *s;
 	json_t *j;
 
-	if (len == 8) {
-		char hex[19];
-
-		snprintf(hex, sizeof(hex), "0x%016llx", (ull)le_value(val, len));
-		return json_string(hex);
-	}
+	if (len == 8)
+		return hex64_json(le_value(val, len));
 	s = malloc(6 + 2 * (size_t)len + 1);
 	if (!s)
 		return NULL;
@@ -118,9 +123,85 @@ static const char *plain_string(const json_t *j)
 	return s && strlen(s) == json_string_length(j) ? s : NULL;
 }
 
+/* ---- the named parts of a register (arch/arm64/idreg.h) ---- */
+
+/* An ID register's 4-bit fields or a firmware bitmap's bits: how the
+ * file names them and what a value of one is. */
+struct parts {
+	const char *key;	/* of the register's object: "fields" or "bits" */
+	unsigned n, width;	/* how many, and of how many bits */
+	const char *(*name)(uint64_t id, unsigned i);
+	int (*lookup)(uint64_t id, const char *name);
+};
+
+static const struct parts id_fields = { "fields", 16, 4, idreg_field_name, idreg_field_lookup };
+static const struct parts fw_bits = { "bits", 64, 1, idreg_bit_name, idreg_bit_lookup };
+
+static uint64_t part_mask(const struct parts *k)
+{
+	return (1ull << k->width) - 1;
+}
+
+static uint64_t part_get(const struct parts *k, uint64_t v, unsigned i)
+{
+	return v >> (k->width * i) & part_mask(k);
+}
+
+static uint64_t part_set(const struct parts *k, uint64_t v, unsigned i, uint64_t x)
+{
+	return (v & ~(part_mask(k) << (k->width * i))) | x << (k->width * i);
+}
+
 /* ---- to JSON ---- */
 
-/* Register id -> value, for "vcpu" and "writable". */
+/* @o["fields"] or @o["bits"]: the parts of @v the table names, if any. */
+static int parts_json(json_t *o, const struct parts *k, uint64_t id, uint64_t v)
+{
+	json_t *p = json_object();
+	uint64_t x;
+	int bad = !p;
+
+	for (unsigned i = 0; !bad && i < k->n; i++) {
+		if (!k->name(id, i))
+			continue;
+		x = part_get(k, v, i);
+		bad = json_object_set_new(p, k->name(id, i),
+					  k->width == 1 ? json_boolean(x) : json_integer((json_int_t)x));
+	}
+	if (!bad && json_object_size(p))
+		return json_object_set_new(o, k->key, p);
+	json_decref(p);
+	return bad ? -1 : 0;
+}
+
+/* A register the table names: {"id": ..., "value": ..., "fields"/"bits": ...}. */
+static json_t *named_json(uint64_t id, uint64_t v)
+{
+	json_t *o = json_object();
+
+	if (!o || json_object_set_new(o, "id", hex64_json(id)) ||
+	    json_object_set_new(o, "value", hex64_json(v)) || parts_json(o, &id_fields, id, v) ||
+	    parts_json(o, &fw_bits, id, v)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* One register into @o: by name if the table names it (all such are 8
+ * bytes; a value of another size keeps its id), by id else. */
+static int reg_json(json_t *o, uint64_t id, const uint8_t *val, uint32_t len)
+{
+	const char *name = len == 8 ? idreg_name(id) : NULL;
+	char key[19];
+
+	if (name)
+		return json_object_set_new(o, name, named_json(id, le_value(val, len)));
+	snprintf(key, sizeof(key), "0x%016llx", (ull)id);
+	return json_object_set_new(o, key, value_json(val, len));
+}
+
+/* The registers of "vcpu" or "writable", in the set's order. */
 static json_t *regs_json(const struct regset *s)
 {
 	json_t *o = json_object();
@@ -128,15 +209,12 @@ static json_t *regs_json(const struct regset *s)
 	uint64_t key;
 	const uint8_t *val;
 	uint32_t len;
-	char id[19];
 
-	while (o && regset_next(s, &pos, &key, &val, &len)) {
-		snprintf(id, sizeof(id), "0x%016llx", (ull)key);
-		if (json_object_set_new(o, id, value_json(val, len))) {
+	while (o && regset_next(s, &pos, &key, &val, &len))
+		if (reg_json(o, key, val, len)) {
 			json_decref(o);
 			return NULL;
 		}
-	}
 	return o;
 }
 
@@ -171,40 +249,188 @@ json_t *profile_to_json(const struct regset_list *p, char *err, size_t errlen)
 
 /* ---- from JSON ---- */
 
-static int reg_from(const char *sec, const char *key, json_t *v, struct regset *s,
-		    uint8_t *buf, char *err, size_t errlen)
+/* Where a section's registers are read into, and what to tell of a bad one. */
+struct reader {
+	const char *sec;	/* "vcpu" or "writable" */
+	struct regset *s;
+	uint8_t *buf;		/* REGSET_MAX_VALUE bytes */
+	char *err;
+	size_t errlen;
+};
+
+/* "ID_AA64PFR0_EL1 (0x603000000013c020)" for a named one, the id else. */
+static const char *reg_label(uint64_t id, char *buf, size_t len)
+{
+	if (idreg_name(id))
+		snprintf(buf, len, "%s (0x%016llx)", idreg_name(id), (ull)id);
+	else
+		snprintf(buf, len, "0x%016llx", (ull)id);
+	return buf;
+}
+
+static int reg_put(struct reader *r, uint64_t id, uint32_t len)
+{
+	char l[96];
+
+	if (regset_has(r->s, id))
+		return fail(r->err, r->errlen, -EINVAL, "%s: register %s appears twice (by name or "
+			    "by id)", r->sec, reg_label(id, l, sizeof(l)));
+	if (regset_put(r->s, id, r->buf, len))
+		return fail(r->err, r->errlen, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static void buf_put64(uint8_t *buf, uint64_t x)
+{
+	for (unsigned i = 0; i < 8; i++)
+		buf[i] = (uint8_t)(x >> (8 * i));
+}
+
+/* Version 1's form, and version 2's for registers the table does not
+ * name: "0x<id>": "0x<value>" or "bytes:...". */
+static int id_reg_from(struct reader *r, const char *key, json_t *v)
 {
 	const char *str = plain_string(v);
 	uint64_t id, x;
 	uint32_t len = 8;
 
 	if (parse_hex64(key, &id))
-		return fail(err, errlen, -EINVAL, "%s: bad register id '%.40s'", sec, key);
-	if (regset_has(s, id))
-		return fail(err, errlen, -EINVAL, "%s: register 0x%016llx appears twice", sec,
-			    (ull)id);
+		return fail(r->err, r->errlen, -EINVAL, "%s: bad register id '%.40s'", r->sec, key);
 	if (str && !parse_hex64(str, &x))
-		for (unsigned i = 0; i < 8; i++)
-			buf[i] = (uint8_t)(x >> (8 * i));
-	else if (!str || parse_bytes(str, buf, &len))
-		return fail(err, errlen, -EINVAL, "%s[\"%.40s\"]: bad value '%.40s'", sec, key,
+		buf_put64(r->buf, x);
+	else if (!str || parse_bytes(str, r->buf, &len))
+		return fail(r->err, r->errlen, -EINVAL, "%s[\"%.40s\"]: bad value '%.40s'", r->sec,
+			    key, str ? str : "(not a string)");
+	return reg_put(r, id, len);
+}
+
+/* A named register's object has these keys, and one of value, fields, bits. */
+static int named_keys(struct reader *r, const char *name, json_t *o)
+{
+	static const char *const known[] = { "id", "value", "fields", "bits" };
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: not an object (\"id\", "
+			    "\"value\", \"fields\" or \"bits\")", r->sec, name);
+	json_object_foreach(o, key, v) {
+		for (i = 0; i < ARRAY_LEN(known) && strcmp(key, known[i]); i++)
+			;
+		if (i == ARRAY_LEN(known))
+			return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: unknown key '%.40s'",
+				    r->sec, name, key);
+	}
+	if (!json_object_get(o, "value") && !json_object_get(o, "fields") &&
+	    !json_object_get(o, "bits"))
+		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: no value, fields or bits",
+			    r->sec, name);
+	return 0;
+}
+
+/* "id", if given, is the name's; "value", if given, 0x and hex. */
+static int named_value(struct reader *r, const char *name, uint64_t id, json_t *o, uint64_t *x)
+{
+	json_t *jid = json_object_get(o, "id"), *jv = json_object_get(o, "value");
+	const char *str = plain_string(jid);
+	uint64_t given = 0;
+
+	if (jid && (!str || parse_hex64(str, &given)))
+		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: bad id '%.40s'", r->sec, name,
 			    str ? str : "(not a string)");
-	return regset_put(s, id, buf, len) ? fail(err, errlen, -ENOMEM, "out of memory") : 0;
+	if (jid && given != id)
+		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: id 0x%016llx is not %s's "
+			    "(0x%016llx)", r->sec, name, (ull)given, name, (ull)id);
+	str = plain_string(jv);
+	*x = 0;
+	if (jv && (!str || parse_hex64(str, x)))
+		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: bad value '%.40s' (a named "
+			    "register's is \"0x\" and hex)", r->sec, name, str ? str : "(not a string)");
+	return 0;
+}
+
+/* One part's value: an integer of @k's width (a field) or true/false (a bit). */
+static int part_from(struct reader *r, const struct parts *k, const char *name, const char *part,
+		     json_t *v, uint64_t *x)
+{
+	json_int_t n = json_integer_value(v);
+
+	if (k->width == 1 && json_is_boolean(v)) {
+		*x = json_is_true(v);
+		return 0;
+	}
+	if (k->width > 1 && json_is_integer(v) && n >= 0 && (uint64_t)n <= part_mask(k)) {
+		*x = (uint64_t)n;
+		return 0;
+	}
+	if (k->width == 1)
+		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"] bit %s: not true or false",
+			    r->sec, name, part);
+	return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"] field %s: not an integer 0 to %llu",
+		    r->sec, name, part, (ull)part_mask(k));
+}
+
+/* Each part @o[k->key] names replaces its bits of @v: what a person
+ * edits by hand counts, whatever "value" says. */
+static int parts_from(struct reader *r, const struct parts *k, const char *name, uint64_t id,
+		      json_t *o, uint64_t *v)
+{
+	json_t *p = json_object_get(o, k->key), *jx;
+	const char *part;
+	uint64_t x = 0;
+	int i, rc;
+
+	if (!p)
+		return 0;
+	if (!json_is_object(p))
+		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: %s is not an object", r->sec,
+			    name, k->key);
+	json_object_foreach(p, part, jx) {
+		i = k->lookup(id, part);
+		if (i < 0)
+			return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: %s has no %s named "
+				    "'%.40s'", r->sec, name, name, k->width == 1 ? "bit" : "field", part);
+		rc = part_from(r, k, name, part, jx, &x);
+		if (rc)
+			return rc;
+		*v = part_set(k, *v, (unsigned)i, x);
+	}
+	return 0;
+}
+
+/* Version 2's form for a register the table names. */
+static int named_reg_from(struct reader *r, const char *name, json_t *o)
+{
+	uint64_t id, v;
+	int rc;
+
+	if (idreg_lookup(name, &id))
+		return fail(r->err, r->errlen, -EINVAL, "%s: unknown register name '%.40s' (a "
+			    "register without a name is \"0x\" and its id)", r->sec, name);
+	rc = named_keys(r, name, o);
+	rc = rc ? rc : named_value(r, name, id, o, &v);
+	rc = rc ? rc : parts_from(r, &id_fields, name, id, o, &v);
+	rc = rc ? rc : parts_from(r, &fw_bits, name, id, o, &v);
+	if (rc)
+		return rc;
+	buf_put64(r->buf, v);
+	return reg_put(r, id, 8);
 }
 
 static int regs_from(const char *sec, json_t *o, struct regset *s, char *err, size_t errlen)
 {
-	uint8_t *buf = malloc(REGSET_MAX_VALUE);
+	struct reader r = { sec, s, malloc(REGSET_MAX_VALUE), err, errlen };
 	const char *key;
 	json_t *v;
-	int rc = buf ? 0 : fail(err, errlen, -ENOMEM, "out of memory");
+	int rc = r.buf ? 0 : fail(err, errlen, -ENOMEM, "out of memory");
 
 	json_object_foreach(o, key, v) {
-		rc = rc ? rc : reg_from(sec, key, v, s, buf, err, errlen);
 		if (rc)
 			break;
+		rc = strncmp(key, "0x", 2) ? named_reg_from(&r, key, v) : id_reg_from(&r, key, v);
 	}
-	free(buf);
+	free(r.buf);
 	return rc;
 }
 
@@ -221,9 +447,11 @@ static int check_header(json_t *j, char *err, size_t errlen)
 			    format ? format : "(none)", PROFILE_FILE_FORMAT);
 	if (!json_is_integer(version))
 		return fail(err, errlen, -EINVAL, "version: not an integer");
-	if (json_integer_value(version) != PROFILE_FILE_VERSION)
+	if (json_integer_value(version) < PROFILE_FILE_VERSION_OLDEST ||
+	    json_integer_value(version) > PROFILE_FILE_VERSION)
 		return fail(err, errlen, -EINVAL, "version %lld is not supported (this itsy reads "
-			    "version %d)", (long long)json_integer_value(version), PROFILE_FILE_VERSION);
+			    "versions %d to %d)", (long long)json_integer_value(version),
+			    PROFILE_FILE_VERSION_OLDEST, PROFILE_FILE_VERSION);
 	if (!arch || strcmp(arch, PROFILE_FILE_ARCH))
 		return fail(err, errlen, -EINVAL, "arch: '%.40s' profiles are not for this itsy (%s)",
 			    arch ? arch : "(none)", PROFILE_FILE_ARCH);

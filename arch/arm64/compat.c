@@ -1,5 +1,6 @@
 #include "arch/arm64/compat.h"
 #include "arch/arm64/abi.h"
+#include "arch/arm64/idreg.h"
 #include "arch/arm64/vcpu_state.h"
 #include "vmm/le.h"
 #include "vmm/regset.h"
@@ -41,128 +42,16 @@ int vcpu_id_fields_superset(uint64_t here, uint64_t saw)
 	return 1;
 }
 
-/* ---- well-known registers: names, and how their fields order ---- */
-
-/* How a 4-bit ID field orders its values. Most count up (0 = absent);
- * a few are signed (0xf = absent, 0 = present); one-bit fields packed in
- * a nibble (ID_AA64SMFR0_EL1) are sets of features. */
-enum field_kind { FIELD_UNSIGNED, FIELD_SIGNED, FIELD_BITS };
-
-#define NIB(n)	(1u << (n))
-
-struct idreg_info {
-	uint64_t id;
-	const char *name;
-	uint16_t signed_fields, bit_fields;	/* a bit per field, field 0 = bits 3..0 */
-	const char *field[16];
-};
-
-static const struct idreg_info idregs[] = {
-	{ ARM64_SYS_REG(3, 0, 0, 4, 0), "ID_AA64PFR0_EL1", NIB(4) | NIB(5), 0,
-	  { "EL0", "EL1", "EL2", "EL3", "FP", "AdvSIMD", "GIC", "RAS", "SVE", "SEL2", "MPAM",
-	    "AMU", "DIT", "RME", "CSV2", "CSV3" } },
-	{ ARM64_SYS_REG(3, 0, 0, 4, 1), "ID_AA64PFR1_EL1", 0, 0,
-	  { "BT", "SSBS", "MTE", "RAS_frac", "MPAM_frac", NULL, "SME", "RNDR_trap", "CSV2_frac",
-	    "NMI", "MTE_frac", "GCS", "THE", "MTEX", "DF2", "PFAR" } },
-	{ ARM64_SYS_REG(3, 0, 0, 4, 4), "ID_AA64ZFR0_EL1", 0, 0,
-	  { "SVEver", "AES", NULL, NULL, "BitPerm", "BF16", "B16B16", NULL, "SHA3", NULL, "SM4",
-	    "I8MM", NULL, "F32MM", "F64MM", NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 4, 5), "ID_AA64SMFR0_EL1", 0, (uint16_t)~NIB(14),
-	  { [9] = "I8I32", [11] = "I16I32", [12] = "F64F64", [13] = "I16I64", [14] = "SMEver",
-	    [15] = "FA64" } },
-	{ ARM64_SYS_REG(3, 0, 0, 5, 0), "ID_AA64DFR0_EL1", NIB(9), 0,
-	  { "DebugVer", "TraceVer", "PMUVer", "BRPs", "PMSS", "WRPs", "SEBEP", "CTX_CMPs",
-	    "PMSVer", "DoubleLock", "TraceFilt", "TraceBuffer", "MTPMU", "BRBE", "ExtTrcBuff",
-	    "HPMN0" } },
-	{ ARM64_SYS_REG(3, 0, 0, 6, 0), "ID_AA64ISAR0_EL1", 0, 0,
-	  { NULL, "AES", "SHA1", "SHA2", "CRC32", "Atomic", "TME", "RDM", "SHA3", "SM3", "SM4",
-	    "DP", "FHM", "TS", "TLB", "RNDR" } },
-	{ ARM64_SYS_REG(3, 0, 0, 6, 1), "ID_AA64ISAR1_EL1", 0, 0,
-	  { "DPB", "APA", "API", "JSCVT", "FCMA", "LRCPC", "GPA", "GPI", "FRINTTS", "SB",
-	    "SPECRES", "BF16", "DGH", "I8MM", "XS", "LS64" } },
-	{ ARM64_SYS_REG(3, 0, 0, 6, 2), "ID_AA64ISAR2_EL1", 0, 0,
-	  { "WFxT", "RPRES", "GPA3", "APA3", "MOPS", "BC", "PAC_frac", "CLRBHB", "SYSREG_128",
-	    "SYSINSTR_128", "PRFMSLC", NULL, "RPRFM", "CSSC", "LUT", "ATS1A" } },
-	{ ARM64_SYS_REG(3, 0, 0, 7, 0), "ID_AA64MMFR0_EL1", NIB(6) | NIB(7), 0,
-	  { "PARange", "ASIDBits", "BigEnd", "SNSMem", "BigEndEL0", "TGran16", "TGran64",
-	    "TGran4", "TGran16_2", "TGran64_2", "TGran4_2", "ExS", NULL, NULL, "FGT", "ECV" } },
-	{ ARM64_SYS_REG(3, 0, 0, 7, 1), "ID_AA64MMFR1_EL1", 0, 0,
-	  { "HAFDBS", "VMIDBits", "VH", "HPDS", "LO", "PAN", "SpecSEI", "XNX", "TWED", "ETS",
-	    "HCX", "AFP", "nTLBPA", "TIDCP1", "CMOW", "ECBHB" } },
-	{ ARM64_SYS_REG(3, 0, 0, 7, 2), "ID_AA64MMFR2_EL1", 0, 0,
-	  { "CnP", "UAO", "LSM", "IESB", "VARange", "CCIDX", "NV", "ST", "AT", "IDS", "FWB",
-	    NULL, "TTL", "BBM", "EVT", "E0PD" } },
-	/* The AArch32 view (names only: its fields are not named here). */
-	{ ARM64_SYS_REG(3, 0, 0, 1, 0), "ID_PFR0_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 1, 1), "ID_PFR1_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 1, 2), "ID_DFR0_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 1, 4), "ID_MMFR0_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 1, 5), "ID_MMFR1_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 1, 6), "ID_MMFR2_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 1, 7), "ID_MMFR3_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 2, 0), "ID_ISAR0_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 2, 1), "ID_ISAR1_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 2, 2), "ID_ISAR2_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 2, 3), "ID_ISAR3_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 2, 4), "ID_ISAR4_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 2, 5), "ID_ISAR5_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 2, 6), "ID_MMFR4_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 2, 7), "ID_ISAR6_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 3, 0), "MVFR0_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 3, 1), "MVFR1_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 3, 2), "MVFR2_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 3, 4), "ID_PFR2_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 3, 5), "ID_DFR1_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 3, 6), "ID_MMFR5_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 4, 2), "ID_AA64PFR2_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 7, 3), "ID_AA64MMFR3_EL1", 0, 0, { NULL } },
-	{ ARM64_SYS_REG(3, 0, 0, 7, 4), "ID_AA64MMFR4_EL1", 0, 0, { NULL } },
-};
-
-static const struct fwreg_info {
-	uint64_t id;
-	const char *name;
-} fwregs[] = {
-	{ KVM_REG_ARM_PSCI_VERSION, "KVM_REG_ARM_PSCI_VERSION" },
-	{ KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1, "KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1" },
-	{ KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2, "KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2" },
-	{ KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3, "KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3" },
-	{ KVM_REG_ARM_STD_BMAP, "KVM_REG_ARM_STD_BMAP" },
-	{ KVM_REG_ARM_STD_HYP_BMAP, "KVM_REG_ARM_STD_HYP_BMAP" },
-	{ KVM_REG_ARM_VENDOR_HYP_BMAP, "KVM_REG_ARM_VENDOR_HYP_BMAP" },
-};
-
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
-
-static const struct idreg_info *idreg_info(uint64_t id)
-{
-	for (size_t i = 0; i < ARRAY_LEN(idregs); i++)
-		if (idregs[i].id == id)
-			return &idregs[i];
-	return NULL;
-}
+/* ---- well-known registers (arch/arm64/idreg.h) ---- */
 
 const char *compat_reg_label(uint64_t id, char *buf, size_t len)
 {
-	const struct idreg_info *r = idreg_info(id);
-	const char *name = r ? r->name : NULL;
+	const char *name = idreg_name(id);
 
-	for (size_t i = 0; !name && i < ARRAY_LEN(fwregs); i++)
-		if (fwregs[i].id == id)
-			name = fwregs[i].name;
 	if (!name)
 		return vcpu_reg_name(id, buf, len);
 	snprintf(buf, len, "%s", name);
 	return buf;
-}
-
-static enum field_kind field_kind(uint64_t id, unsigned f)
-{
-	const struct idreg_info *r = idreg_info(id);
-
-	if (r && (r->signed_fields & NIB(f)))
-		return FIELD_SIGNED;
-	return r && (r->bit_fields & NIB(f)) ? FIELD_BITS : FIELD_UNSIGNED;
 }
 
 static unsigned field_of(uint64_t v, unsigned f)
@@ -177,18 +66,18 @@ static uint64_t field_set(uint64_t v, unsigned f, unsigned x)
 
 /* The lower of two values of a field: for a set of features, their
  * common part. */
-static unsigned field_min(enum field_kind k, unsigned a, unsigned b)
+static unsigned field_min(enum idreg_field_kind k, unsigned a, unsigned b)
 {
 	int sa = a & 8 ? (int)a - 16 : (int)a, sb = b & 8 ? (int)b - 16 : (int)b;
 
-	if (k == FIELD_BITS)
+	if (k == IDREG_FIELD_BITS)
 		return a & b;
-	if (k == FIELD_SIGNED)
+	if (k == IDREG_FIELD_SIGNED)
 		return sa <= sb ? a : b;
 	return a < b ? a : b;
 }
 
-static int field_le(enum field_kind k, unsigned a, unsigned b)
+static int field_le(enum idreg_field_kind k, unsigned a, unsigned b)
 {
 	return field_min(k, a, b) == a;
 }
@@ -196,12 +85,12 @@ static int field_le(enum field_kind k, unsigned a, unsigned b)
 /* "ID_AA64PFR0_EL1 bits 35..32 (SVE)". */
 static const char *field_name(uint64_t id, unsigned f, char *buf, size_t len)
 {
-	const struct idreg_info *r = idreg_info(id);
+	const char *field = idreg_field_name(id, f);
 	char reg[64];
 
 	compat_reg_label(id, reg, sizeof(reg));
-	if (r && r->field[f])
-		snprintf(buf, len, "%s bits %u..%u (%s)", reg, 4 * f + 3, 4 * f, r->field[f]);
+	if (field)
+		snprintf(buf, len, "%s bits %u..%u (%s)", reg, 4 * f + 3, 4 * f, field);
 	else
 		snprintf(buf, len, "%s bits %u..%u", reg, 4 * f + 3, 4 * f);
 	return buf;
@@ -211,7 +100,7 @@ static const char *field_name(uint64_t id, unsigned f, char *buf, size_t len)
 static int idreg_superset(uint64_t id, uint64_t here, uint64_t saw)
 {
 	for (unsigned f = 0; f < 16; f++)
-		if (!field_le(field_kind(id, f), field_of(saw, f), field_of(here, f)))
+		if (!field_le(idreg_field_kind(id, f), field_of(saw, f), field_of(here, f)))
 			return 0;
 	return 1;
 }
@@ -516,7 +405,7 @@ static int honours_idreg(uint64_t id, uint64_t p, uint64_t h, uint64_t w, char *
 
 		if (a == b)
 			continue;
-		if (!field_le(field_kind(id, f), a, b))
+		if (!field_le(idreg_field_kind(id, f), a, b))
 			return refuse(err, len, "%s: the profile has %u, this host has %u: "
 				      "this host lacks it", field_name(id, f, name, sizeof(name)), a, b);
 		if (((uint64_t)(a ^ b) << (4 * f)) & ~w)
@@ -882,7 +771,7 @@ static uint64_t pool_idreg(const struct pool *c, uint64_t id, uint64_t v)
 
 		for (unsigned f = 0; f < 16; f++) {
 			unsigned a = field_of(v, f), b = field_of(h, f);
-			unsigned m = field_min(field_kind(id, f), a, b);
+			unsigned m = field_min(idreg_field_kind(id, f), a, b);
 
 			if (m == a)
 				continue;

@@ -101,8 +101,8 @@ int compat_intersect(const struct regset_list *const *hosts, unsigned n, struct 
 int compat_honours(const struct regset_list *profile, const struct regset_list *host,
 		   char *err, size_t errlen);
 
-/* "ID_AA64PFR0_EL1" or "KVM_REG_ARM_PSCI_VERSION" for a well-known
- * register, vcpu_reg_name() else. */
+/* "ID_AA64PFR0_EL1" or "KVM_REG_ARM_PSCI_VERSION" for a register of
+ * arch/arm64/idreg.h's table, vcpu_reg_name() else. */
 const char *compat_reg_label(uint64_t id, char *buf, size_t len);
 
 /* A register a host may lack while the guest loses nothing: a disabled

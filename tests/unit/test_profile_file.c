@@ -4,6 +4,7 @@
 #include "arch/arm64/abi.h"
 #include "arch/arm64/vcpu_state.h"
 #include "arch/arm64/compat.h"
+#include "arch/arm64/idreg.h"
 #include "vmm/regset.h"
 
 #include <errno.h>
@@ -14,27 +15,30 @@
 
 #include "tests/unit/unit.h"
 
-#define ID_AA64PFR0	0x603000000013c020ull	/* ARM64_SYS_REG(3, 0, 0, 4, 0) */
+/* KVM's ARM64_SYS_REG(), FW and FW_FEAT_BMAP ids: this test is built
+ * without the arm64 uapi. */
+#define SYSREG(op0, op1, crn, crm, op2) \
+	(0x6030000000130000ull | (op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
+#define FWREG(n)	(0x6030000000140000ull | (n))
+#define FW_BMAP(n)	(0x6030000000160000ull | (n))
+
+#define ID_AA64PFR0	0x603000000013c020ull	/* SYSREG(3, 0, 0, 4, 0) */
 #define SCTLR_EL1	0x603000000013c080ull
 #define FP_VREG0	0x6040000000100054ull	/* a 128-bit core register */
 #define SVE_Z0		0x6080000000150000ull	/* a 2048-bit SVE register */
-#define STD_HYP_BMAP	0x6030000000160001ull
+#define STD_BMAP	FW_BMAP(0)
+#define STD_HYP_BMAP	FW_BMAP(1)
+#define VENDOR_HYP_BMAP_2	FW_BMAP(3)
+#define SVE_FIELD	(0xfull << 32)	/* ID_AA64PFR0_EL1 bits 35..32 */
+#define PFR0_VALUE	0x1101000110111111ull	/* SVE 1 */
 #define KERNEL		"6.12.0-27-arm64"
 
 static struct regset_list prof, back;
 static char err[1024];
 static char path[64];
 
-static void fill(struct regset_list *l, int writable)
+static void fill_abi(struct regset *abi)
 {
-	struct regset *abi = regset_list_add(l, "abi", 1);
-	struct regset *v0 = regset_list_add(l, "vcpu.0", 1);
-	uint8_t v16[16], z[256];
-
-	for (unsigned i = 0; i < sizeof(v16); i++)
-		v16[i] = (uint8_t)(0xf0 - i);
-	for (unsigned i = 0; i < sizeof(z); i++)
-		z[i] = (uint8_t)i;
 	regset_put_uint(abi, ABI_PAGE_SIZE, 4096, 8);
 	regset_put_uint(abi, ABI_IPA_BITS, 40, 4);
 	regset_put_uint(abi, ABI_CNTFRQ, 62500000, 8);
@@ -48,7 +52,20 @@ static void fill(struct regset_list *l, int writable)
 	regset_put_uint(abi, ABI_TYPER2_WRITABLE, 0x100, 4);
 	regset_put_uint(abi, ABI_DIRTY_CAPS, 7, 4);
 	regset_put(abi, ABI_KERNEL, KERNEL, strlen(KERNEL));
-	regset_put_uint(v0, ID_AA64PFR0, 0x1101000010111111ull, 8);
+}
+
+static void fill(struct regset_list *l, int writable)
+{
+	struct regset *abi = regset_list_add(l, "abi", 1);
+	struct regset *v0 = regset_list_add(l, "vcpu.0", 1);
+	uint8_t v16[16], z[256];
+
+	for (unsigned i = 0; i < sizeof(v16); i++)
+		v16[i] = (uint8_t)(0xf0 - i);
+	for (unsigned i = 0; i < sizeof(z); i++)
+		z[i] = (uint8_t)i;
+	fill_abi(abi);
+	regset_put_uint(v0, ID_AA64PFR0, PFR0_VALUE, 8);
 	regset_put_uint(v0, SCTLR_EL1, 0x30d00980, 8);
 	regset_put(v0, FP_VREG0, v16, sizeof(v16));
 	regset_put(v0, SVE_Z0, z, sizeof(z));
@@ -57,7 +74,7 @@ static void fill(struct regset_list *l, int writable)
 	if (writable) {
 		struct regset *w = regset_list_add(l, COMPAT_WRITABLE, 1);
 
-		regset_put_uint(w, ID_AA64PFR0, 0x0000000f00000000ull, 8);
+		regset_put_uint(w, ID_AA64PFR0, SVE_FIELD, 8);
 		regset_put_uint(w, STD_HYP_BMAP, 1, 8);
 	}
 }
@@ -150,6 +167,7 @@ static void refused(const char *text, const char *a, const char *b)
 }
 
 #define HEAD	"{\"format\": \"itsy-profile\", \"version\": 1, \"arch\": \"arm64\", "
+#define HEAD2	"{\"format\": \"itsy-profile\", \"version\": 2, \"arch\": \"arm64\", "
 #define ABI	"\"abi\": {\"page_size\": 4096}"
 
 START_TEST(round_trip_is_exact)
@@ -172,14 +190,31 @@ START_TEST(file_reads_as_documented)
 	write_profile(&prof);
 	text = read_text();
 	ck_assert_msg(strstr(text, "\"format\": \"itsy-profile\""), "%s", text);
+	ck_assert_msg(strstr(text, "\"version\": 2,"), "%s", text);
 	ck_assert_msg(strstr(text, "\"page_size\": 4096"), "%s", text);
 	ck_assert_msg(strstr(text, "\"kernel\": \"" KERNEL "\""), "%s", text);
 	ck_assert_msg(strstr(text, "\"gits_typer\": \"0x8000000000000001\""), "%s", text);
 	ck_assert_msg(strstr(text, "\"gicd_iidr\": \"0x0000343b\""), "%s", text);
-	ck_assert_msg(strstr(text, "\"0x603000000013c020\": \"0x1101000010111111\""), "%s", text);
+	/* Named registers by name, their id and value beside the fields
+	 * (tests/integration/profile.sh edits this layout with sed). */
+	ck_assert_msg(strstr(text, "    \"ID_AA64PFR0_EL1\": {\n"
+				   "      \"id\": \"0x603000000013c020\",\n"
+				   "      \"value\": \"0x1101000110111111\",\n"
+				   "      \"fields\": {\n"
+				   "        \"EL0\": 1,\n"), "%s", text);
+	ck_assert_msg(strstr(text, "        \"RAS\": 1,\n        \"SVE\": 1,\n        \"SEL2\": 0,"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\"KVM_REG_ARM_STD_HYP_BMAP\": {\n"
+				   "      \"id\": \"0x6030000000160001\",\n"
+				   "      \"value\": \"0x0000000000000001\",\n"
+				   "      \"bits\": {\n"
+				   "        \"PV_TIME\": true\n"), "%s", text);
+	/* Others by id, as in version 1. */
+	ck_assert_msg(strstr(text, "\"0x603000000013c080\": \"0x0000000030d00980\""), "%s", text);
 	ck_assert_msg(strstr(text, "\"0x6040000000100054\": \"bytes:f0efeeedecebeae9e8e7e6e5e4e3e2e1\""),
 		      "%s", text);
 	ck_assert_msg(strstr(text, "\"writable\""), "%s", text);
+	ck_assert_msg(!strstr(text, "\"0x603000000013c020\":"), "%s", text);
 	free(text);
 }
 END_TEST
@@ -212,8 +247,10 @@ START_TEST(bad_header_is_refused)
 	refused("{\"format\": \"other\", \"version\": 1, \"arch\": \"arm64\", " ABI ", \"vcpu\": {}}",
 		"format", "'other'");
 	refused("{\"version\": 1, \"arch\": \"arm64\", " ABI ", \"vcpu\": {}}", "format", NULL);
-	refused("{\"format\": \"itsy-profile\", \"version\": 2, \"arch\": \"arm64\", " ABI
-		", \"vcpu\": {}}", "version 2", NULL);
+	refused("{\"format\": \"itsy-profile\", \"version\": 3, \"arch\": \"arm64\", " ABI
+		", \"vcpu\": {}}", "version 3", "versions 1 to 2");
+	refused("{\"format\": \"itsy-profile\", \"version\": 0, \"arch\": \"arm64\", " ABI
+		", \"vcpu\": {}}", "version 0", NULL);
 	refused("{\"format\": \"itsy-profile\", \"version\": \"1\", \"arch\": \"arm64\", " ABI
 		", \"vcpu\": {}}", "version", NULL);
 	refused("{\"format\": \"itsy-profile\", \"version\": 1, \"arch\": \"x86_64\", " ABI
@@ -241,7 +278,7 @@ START_TEST(bad_hex_is_refused)
 		"0x603000000013c020", "bytes:abc");
 	refused(HEAD ABI ", \"vcpu\": {\"0x603000000013c020\": 17}}",
 		"0x603000000013c020", "not a string");
-	refused(HEAD ABI ", \"vcpu\": {\"sctlr\": \"0x1\"}}", "bad register id", "sctlr");
+	refused(HEAD ABI ", \"vcpu\": {\"0xsctlr\": \"0x1\"}}", "bad register id", "0xsctlr");
 	refused(HEAD ABI ", \"vcpu\": {\"0x1\": \"0x1\", \"0x01\": \"0x2\"}}", "twice", NULL);
 	refused(HEAD ABI ", \"vcpu\": {}, \"writable\": {\"0x1\": \"1\"}}", "writable", "bad value");
 }
@@ -386,15 +423,309 @@ START_TEST(old_profile_file_still_loads)
 	assert_same_set(set(&prof, "abi"), set(&back, "abi"));
 	assert_same_set(set(&prof, "vcpu.0"), set(&back, "vcpu.0"));
 	assert_same_set(set(&prof, COMPAT_WRITABLE), set(&back, COMPAT_WRITABLE));
-	/* Written again, registers are hex now; it reads back the same. */
+	/* Written again, as version 2: abi registers are hex now, vCPU
+	 * registers by name where they have one; it reads back the same. */
 	write_profile(&back);
 	text = read_text();
+	ck_assert_msg(strstr(text, "\"version\": 2,"), "%s", text);
+	ck_assert_msg(strstr(text, "\"ID_AA64PFR0_EL1\": {"), "%s", text);
 	ck_assert_msg(strstr(text, "\"gicd_iidr\": \"0x0000343b\""), "%s", text);
 	ck_assert_msg(strstr(text, "\"cntfrq\": 62500000"), "%s", text);
 	free(text);
 	regset_list_free(&back);
 	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
 	assert_same_set(set(&prof, "abi"), set(&back, "abi"));
+	assert_same_set(set(&prof, "vcpu.0"), set(&back, "vcpu.0"));
+	assert_same_set(set(&prof, COMPAT_WRITABLE), set(&back, COMPAT_WRITABLE));
+}
+END_TEST
+
+/* ---- version 2: registers by name ---- */
+
+/* A host profile as a 6.12 host's probe finds it: named ID registers
+ * (one with a reserved nibble set, one without named fields), firmware
+ * pseudo-registers and bitmaps, registers without a name, of several
+ * sizes, in KVM's list order, and the writable masks. */
+static const struct {
+	uint64_t id, value;
+} host_regs[] = {
+	{ SYSREG(3, 0, 0, 0, 0), 0x414fd0c1 },			/* MIDR_EL1 */
+	{ SYSREG(3, 0, 0, 1, 0), 0x10010131 },			/* ID_PFR0_EL1 */
+	{ SYSREG(3, 0, 0, 3, 0), 0x10110222 },			/* MVFR0_EL1 */
+	{ ID_AA64PFR0, PFR0_VALUE },
+	{ SYSREG(3, 0, 0, 4, 1), 0x20 },			/* ID_AA64PFR1_EL1 */
+	{ SYSREG(3, 0, 0, 4, 5), 0x81f1f00d00000000ull },	/* ID_AA64SMFR0_EL1 */
+	{ SYSREG(3, 0, 0, 5, 0), 0x10305408 },			/* ID_AA64DFR0_EL1 */
+	{ SYSREG(3, 0, 0, 6, 0), 0x0221100010211120ull },	/* ID_AA64ISAR0_EL1 */
+	{ SYSREG(3, 0, 0, 7, 0), 0x101122 },			/* ID_AA64MMFR0_EL1 */
+	{ SYSREG(3, 0, 0, 7, 3), 0 },				/* ID_AA64MMFR3_EL1 */
+	{ SCTLR_EL1, 0x30d00980 },
+	{ FWREG(0), 0x10001 },					/* PSCI 1.1 */
+	{ FWREG(1), 1 }, { FWREG(2), 1 }, { FWREG(3), 1 },	/* SMCCC workarounds */
+	{ STD_BMAP, 1 }, { STD_HYP_BMAP, 1 }, { FW_BMAP(2), 3 }, { VENDOR_HYP_BMAP_2, 3 },
+}, host_writable[] = {
+	{ ID_AA64PFR0, 0x0ff0000ff0ff0000ull },
+	{ SYSREG(3, 0, 0, 6, 0), 0x00fffffffffffff0ull },
+	{ SYSREG(3, 0, 0, 7, 0), 0xff000000ff00ffffull },
+	{ STD_BMAP, 1 }, { STD_HYP_BMAP, 1 }, { FW_BMAP(2), 3 }, { VENDOR_HYP_BMAP_2, 3 },
+};
+
+static void fill_host(struct regset_list *l)
+{
+	struct regset *abi = regset_list_add(l, "abi", 1);
+	struct regset *v0 = regset_list_add(l, "vcpu.0", 1);
+	struct regset *w = regset_list_add(l, COMPAT_WRITABLE, 1);
+	uint8_t v16[16] = { 0x10, 0x32 }, z[256] = { 0xab };
+
+	fill_abi(abi);
+	regset_put(v0, FP_VREG0, v16, sizeof(v16));
+	for (unsigned i = 0; i < sizeof(host_regs) / sizeof(host_regs[0]); i++)
+		regset_put_uint(v0, host_regs[i].id, host_regs[i].value, 8);
+	regset_put(v0, SVE_Z0, z, sizeof(z));
+	regset_put_uint(v0, VCPU_KEY_MP_STATE, 0, 4);
+	for (unsigned i = 0; i < sizeof(host_writable) / sizeof(host_writable[0]); i++)
+		regset_put_uint(w, host_writable[i].id, host_writable[i].value, 8);
+}
+
+/* @text holds @want; else the text goes to stderr (too long for Check). */
+static void assert_has(const char *text, const char *want)
+{
+	if (!strstr(text, want))
+		fprintf(stderr, "%s", text);
+	ck_assert_msg(strstr(text, want), "the file lacks: %s", want);
+}
+
+START_TEST(host_profile_round_trips_by_name)
+{
+	char *text;
+
+	fill_host(&prof);
+	write_profile(&prof);
+	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n, 3);
+	assert_same_set(set(&prof, "abi"), set(&back, "abi"));
+	assert_same_set(set(&prof, "vcpu.0"), set(&back, "vcpu.0"));
+	assert_same_set(set(&prof, COMPAT_WRITABLE), set(&back, COMPAT_WRITABLE));
+	text = read_text();
+	assert_has(text, "\"ID_AA64SMFR0_EL1\": {\n      \"id\": \"0x603000000013c025\",\n"
+				   "      \"value\": \"0x81f1f00d00000000\",");
+	assert_has(text, "\"ID_PFR0_EL1\": {\n      \"id\": \"0x603000000013c008\",\n"
+				   "      \"value\": \"0x0000000010010131\"\n    },");
+	assert_has(text, "\"KVM_REG_ARM_PSCI_VERSION\": {");
+	assert_has(text, "\"KVM_REG_ARM_VENDOR_HYP_BMAP_2\": {\n"
+				   "      \"id\": \"0x6030000000160003\",\n"
+				   "      \"value\": \"0x0000000000000003\",\n"
+				   "      \"bits\": {\n"
+				   "        \"DISCOVER_IMPL_VER\": true,\n"
+				   "        \"DISCOVER_IMPL_CPUS\": true\n");
+	assert_has(text, "\"0x603000000013c000\": \"0x00000000414fd0c1\"");
+	free(text);
+}
+END_TEST
+
+/* @s into @out (empty), @key's value replaced by the 8-byte @v where it stands. */
+static void copy_with(struct regset *out, const struct regset *s, uint64_t key, uint64_t v)
+{
+	size_t pos = 0;
+	uint64_t k;
+	const uint8_t *val;
+	uint32_t len;
+
+	while (regset_next(s, &pos, &k, &val, &len))
+		if (k == key)
+			regset_put_uint(out, k, v, 8);
+		else
+			regset_put(out, k, val, len);
+}
+
+/* The set @name of back is that of prof, but @key, which has @v. */
+static void assert_same_but(const char *name, uint64_t key, uint64_t v)
+{
+	struct regset want = { 0 };
+
+	copy_with(&want, set(&prof, name), key, v);
+	assert_same_set(&want, set(&back, name));
+	regset_free(&want);
+}
+
+/* @from, the first time it occurs after @after in the file, becomes @to. */
+static void edit_file(const char *after, const char *from, const char *to)
+{
+	char *text = read_text(), *out = unit_alloc(strlen(text) + strlen(to) + 1);
+	char *a = strstr(text, after), *f = a ? strstr(a, from) : NULL;
+
+	ck_assert_msg(f, "no '%s' after '%s' in %s", from, after, text);
+	memcpy(out, text, (size_t)(f - text));
+	strcpy(out + (f - text), to);
+	strcat(out, f + strlen(from));
+	write_text(out);
+	free(out);
+	free(text);
+}
+
+START_TEST(field_edited_by_name_changes_its_nibble)
+{
+	fill_host(&prof);
+	write_profile(&prof);
+	/* The value beside still says SVE 1: the field counts. */
+	edit_file("\"ID_AA64PFR0_EL1\"", "\"SVE\": 1,", "\"SVE\": 0,");
+	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(regset_uint_or0(set(&back, "vcpu.0"), ID_AA64PFR0), PFR0_VALUE & ~SVE_FIELD);
+	assert_same_but("vcpu.0", ID_AA64PFR0, PFR0_VALUE & ~SVE_FIELD);
+	assert_same_set(set(&prof, COMPAT_WRITABLE), set(&back, COMPAT_WRITABLE));
+}
+END_TEST
+
+START_TEST(bit_edited_by_name_changes_its_bit)
+{
+	fill_host(&prof);
+	write_profile(&prof);
+	edit_file("\"writable\"", "\"PTP\": true", "\"PTP\": false");
+	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(regset_uint_or0(set(&back, COMPAT_WRITABLE), FW_BMAP(2)), 1);
+	assert_same_set(set(&prof, "vcpu.0"), set(&back, "vcpu.0"));
+	assert_same_but(COMPAT_WRITABLE, FW_BMAP(2), 1);
+}
+END_TEST
+
+/* @text (a "vcpu" object) read: the register @id has @want. */
+static void reads_as(const char *text, uint64_t id, uint64_t want)
+{
+	char *full = unit_alloc(strlen(text) + 128);
+
+	sprintf(full, HEAD2 ABI ", \"vcpu\": %s}", text);
+	write_text(full);
+	free(full);
+	ck_assert_msg(!profile_file_read(path, &back, err, sizeof(err)), "%s: %s", text, err);
+	ck_assert_uint_eq(regset_uint_or0(set(&back, "vcpu.0"), id), want);
+	regset_list_free(&back);
+}
+
+START_TEST(hand_written_entries_are_read)
+{
+	reads_as("{\"ID_AA64PFR0_EL1\": {\"fields\": {\"EL0\": 2, \"SVE\": 1}}}", ID_AA64PFR0,
+		 0x0000000100000002ull);
+	reads_as("{\"ID_AA64PFR0_EL1\": {\"id\": \"0x603000000013c020\", \"value\": \"0x11\"}}",
+		 ID_AA64PFR0, 0x11);
+	reads_as("{\"ID_AA64PFR0_EL1\": {\"value\": \"0xf0000001f\", \"fields\": {\"SVE\": 3}}}",
+		 ID_AA64PFR0, 0x30000001f);
+	reads_as("{\"ID_AA64PFR0_EL1\": {\"value\": \"0x1\", \"fields\": {}}}", ID_AA64PFR0, 1);
+	reads_as("{\"KVM_REG_ARM_STD_BMAP\": {\"bits\": {\"TRNG_V1_0\": true}}}", STD_BMAP, 1);
+	reads_as("{\"KVM_REG_ARM_VENDOR_HYP_BMAP\": {\"value\": \"0x5\", \"bits\": {\"FUNC_FEAT\": "
+		 "false, \"PTP\": true}}}", FW_BMAP(2), 6);
+	reads_as("{\"KVM_REG_ARM_PSCI_VERSION\": {\"value\": \"0x10000\"}}", FWREG(0), 0x10000);
+	/* Either form, side by side, in a version 2 file. */
+	reads_as("{\"0x603000000013c080\": \"0x5\", \"ID_AA64PFR0_EL1\": {\"value\": \"0x1\"}}",
+		 SCTLR_EL1, 5);
+}
+END_TEST
+
+/* A version 2 file whose "vcpu" is @vcpu is refused naming @a and @b. */
+static void refused_vcpu(const char *vcpu, const char *a, const char *b)
+{
+	char *full = unit_alloc(strlen(vcpu) + 128);
+
+	sprintf(full, HEAD2 ABI ", \"vcpu\": %s}", vcpu);
+	refused(full, a, b);
+	free(full);
+}
+
+START_TEST(bad_names_are_refused)
+{
+	refused_vcpu("{\"ID_AA64PFR9_EL1\": {\"value\": \"0x1\"}}", "unknown register name",
+		     "ID_AA64PFR9_EL1");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"fields\": {\"SVF\": 1}}}", "ID_AA64PFR0_EL1",
+		     "no field named 'SVF'");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"bits\": {\"SVE\": true}}}", "ID_AA64PFR0_EL1",
+		     "no bit named 'SVE'");
+	refused_vcpu("{\"ID_PFR0_EL1\": {\"fields\": {\"State0\": 1}}}", "ID_PFR0_EL1", "State0");
+	refused_vcpu("{\"KVM_REG_ARM_STD_BMAP\": {\"bits\": {\"TRNG_V2_0\": true}}}",
+		     "KVM_REG_ARM_STD_BMAP", "no bit named 'TRNG_V2_0'");
+	refused_vcpu("{\"KVM_REG_ARM_STD_BMAP\": {\"fields\": {\"TRNG_V1_0\": 1}}}",
+		     "KVM_REG_ARM_STD_BMAP", "no field named 'TRNG_V1_0'");
+}
+END_TEST
+
+START_TEST(bad_field_values_are_refused)
+{
+	static const char *const bad[] = { "16", "-1", "\"1\"", "true", "1.0", "null" };
+	char vcpu[128];
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(vcpu, sizeof(vcpu), "{\"ID_AA64PFR0_EL1\": {\"fields\": {\"SVE\": %s}}}", bad[i]);
+		refused_vcpu(vcpu, "ID_AA64PFR0_EL1\"] field SVE", "not an integer 0 to 15");
+	}
+	refused_vcpu("{\"KVM_REG_ARM_STD_BMAP\": {\"bits\": {\"TRNG_V1_0\": 1}}}",
+		     "KVM_REG_ARM_STD_BMAP\"] bit TRNG_V1_0", "not true or false");
+	refused_vcpu("{\"KVM_REG_ARM_STD_BMAP\": {\"bits\": {\"TRNG_V1_0\": \"true\"}}}",
+		     "bit TRNG_V1_0", "not true or false");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"fields\": [1]}}", "ID_AA64PFR0_EL1",
+		     "fields is not an object");
+}
+END_TEST
+
+START_TEST(bad_named_entries_are_refused)
+{
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"id\": \"0x603000000013c028\", \"value\": \"0x1\"}}",
+		     "ID_AA64PFR0_EL1", "id 0x603000000013c028 is not");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"id\": \"pfr0\", \"value\": \"0x1\"}}",
+		     "ID_AA64PFR0_EL1", "bad id 'pfr0'");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"id\": \"0x603000000013c020\"}}", "ID_AA64PFR0_EL1",
+		     "no value, fields or bits");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"value\": \"bytes:0100000000000000\"}}",
+		     "ID_AA64PFR0_EL1", "bad value");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"value\": 17}}", "ID_AA64PFR0_EL1", "not a string");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": \"0x1\"}", "ID_AA64PFR0_EL1", "not an object");
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"value\": \"0x1\", \"feilds\": {}}}",
+		     "ID_AA64PFR0_EL1", "unknown key 'feilds'");
+}
+END_TEST
+
+START_TEST(register_by_name_and_id_is_refused)
+{
+	refused_vcpu("{\"ID_AA64PFR0_EL1\": {\"value\": \"0x1\"}, \"0x603000000013c020\": \"0x1\"}",
+		     "ID_AA64PFR0_EL1 (0x603000000013c020) appears twice", NULL);
+	refused_vcpu("{\"0x603000000013c020\": \"0x1\", \"ID_AA64PFR0_EL1\": {\"value\": \"0x1\"}}",
+		     "ID_AA64PFR0_EL1 (0x603000000013c020) appears twice", NULL);
+	refused(HEAD2 ABI ", \"vcpu\": {}, \"writable\": {\"KVM_REG_ARM_STD_BMAP\": {\"value\": "
+		"\"0x1\"}, \"0x6030000000160000\": \"0x1\"}}", "writable: register KVM_REG_ARM_STD_BMAP",
+		"twice");
+}
+END_TEST
+
+/* Every name a file may hold reads back to its register and field: no
+ * two registers, nor two fields of one, share a name. The ID register
+ * space (op0 3, op1 0, CRn 0) and the firmware registers and bitmaps. */
+static void names_read_back(uint64_t id)
+{
+	uint64_t back_id = 0;
+	const char *name = idreg_name(id);
+
+	if (!name)
+		return;
+	ck_assert_int_eq(idreg_lookup(name, &back_id), 0);
+	ck_assert_uint_eq(back_id, id);
+	for (unsigned f = 0; f < 16; f++)
+		if (idreg_field_name(id, f))
+			ck_assert_int_eq(idreg_field_lookup(id, idreg_field_name(id, f)), (int)f);
+	for (unsigned b = 0; b < 64; b++)
+		if (idreg_bit_name(id, b))
+			ck_assert_int_eq(idreg_bit_lookup(id, idreg_bit_name(id, b)), (int)b);
+}
+
+START_TEST(every_name_reads_back)
+{
+	for (unsigned crm = 0; crm < 8; crm++)
+		for (unsigned op2 = 0; op2 < 8; op2++)
+			names_read_back(SYSREG(3ull, 0ull, 0ull, crm, op2));
+	for (unsigned n = 0; n < 8; n++) {
+		names_read_back(FWREG(n));
+		names_read_back(FW_BMAP(n));
+	}
+	ck_assert_str_eq(idreg_name(VENDOR_HYP_BMAP_2), "KVM_REG_ARM_VENDOR_HYP_BMAP_2");
+	ck_assert_str_eq(idreg_field_name(ID_AA64PFR0, 8), "SVE");
+	ck_assert_int_eq(idreg_lookup("ID_AA64PFR0_EL2", &(uint64_t){ 0 }), -ENOENT);
+	ck_assert_int_eq(idreg_field_lookup(ID_AA64PFR0, "sve"), -ENOENT);
 }
 END_TEST
 
@@ -406,7 +737,12 @@ int main(void)
 			       missing_sections_are_refused, bad_hex_is_refused, bad_abi_is_refused,
 			       not_json_is_refused, missing_file_is_refused,
 			       profile_without_sets_is_not_written, unnamed_abi_key_is_not_written,
-			       json_round_trip_in_memory, old_profile_file_still_loads);
+			       json_round_trip_in_memory, old_profile_file_still_loads,
+			       host_profile_round_trips_by_name, field_edited_by_name_changes_its_nibble,
+			       bit_edited_by_name_changes_its_bit, hand_written_entries_are_read,
+			       bad_names_are_refused, bad_field_values_are_refused,
+			       bad_named_entries_are_refused, register_by_name_and_id_is_refused,
+			       every_name_reads_back);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	return unit_run(s);
