@@ -10,8 +10,11 @@ IMG=$BUILD/img              # initramfs images
 LOGS=$BUILD/logs            # console logs of the emulated hosts
 ITSY_BIN=$BUILD/arm64/itsy  # the static aarch64 itsy binary
 
-# Kernel versions we can use, for the emulated host and the guest alike.
+# Kernel versions the tests use by default, for the emulated host and the
+# guest alike, and all those the scripts can fetch and boot (7.3, from
+# trixie-backports, for runs that name it: --kernel-version 7.3).
 KERNEL_VERSIONS="6.1 6.12"
+KNOWN_KERNEL_VERSIONS="6.1 6.12 7.3"
 
 # Modules to ship and load when a kernel has them as modules (host and
 # guest alike; each loads what it can use): virtio (6.1 has all of it as
@@ -32,9 +35,9 @@ console_lines() { tr -d '\000-\010\013-\037\177' <"$1" | LC_ALL=C awk -f "$ROOT/
 die() { log "error: $*"; exit 1; }
 
 check_kernel_version() {
-	case " $KERNEL_VERSIONS " in
+	case " $KNOWN_KERNEL_VERSIONS " in
 	*" $1 "*) ;;
-	*) die "unknown kernel version '$1' (want one of: $KERNEL_VERSIONS)" ;;
+	*) die "unknown kernel version '$1' (want one of: $KNOWN_KERNEL_VERSIONS)" ;;
 	esac
 }
 
@@ -69,26 +72,51 @@ ensure_arm64_arch() {
 	fi
 }
 
-# apt_extract PKG DEST: download the .deb of PKG (without installing it) and
-# unpack it into DEST, replacing DEST only once the unpack has succeeded.
-# Runs 'apt-get update' once and retries if apt does not know PKG.
+# Options for apt-get and apt-cache: none (the machine's apt), or those of
+# a private state set by apt_private.
+APT_OPTS=()
+
+# apt_private SUITE: from now on, apt calls of this script see only Debian's
+# SUITE (main, arm64), through sources and lists of their own in
+# build/deps/apt-SUITE; the machine's sources, lists and packages are left
+# alone. Updates those lists the first time.
+apt_private() {
+	local dir=$DEPS/apt-$1
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+		"http://deb.debian.org/debian $1 main" >"$dir/sources.list"
+	APT_OPTS=(-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
+		-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=/nonexistent"
+		-o "APT::Architectures::=arm64")
+	if ! compgen -G "$dir/lists/*_Packages*" >/dev/null; then
+		log "reading Debian's $1 package lists (kept in $dir)"
+		apt-get "${APT_OPTS[@]}" update -q >&2
+	fi
+}
+
+# apt_extract PKG... DEST: download the .debs of the PKGs (without
+# installing them) and unpack them all into DEST, replacing DEST only once
+# every unpack has succeeded. Runs 'apt-get update' once and retries if apt
+# does not know a PKG.
 apt_extract() {
-	local pkg=$1 dest=$2 tmp
+	local dest=${*: -1} pkgs=("${@:1:$#-1}") tmp d
 	mkdir -p "$DEPS"
 	tmp=$(mktemp -d "$DEPS/.dl.XXXXXX")
 	# apt-get download drops privileges to _apt: let it write here.
 	chmod 755 "$tmp"
 	chown _apt "$tmp" 2>/dev/null || true
-	if ! (cd "$tmp" && apt-get download -q "$pkg"); then
-		log "apt-get download $pkg failed; running apt-get update and retrying"
-		apt-get update -q
-		(cd "$tmp" && apt-get download -q "$pkg") || {
+	if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" download -q "${pkgs[@]}"); then
+		log "apt-get download ${pkgs[*]} failed; running apt-get update and retrying"
+		apt-get "${APT_OPTS[@]}" update -q
+		(cd "$tmp" && apt-get "${APT_OPTS[@]}" download -q "${pkgs[@]}") || {
 			rm -rf "$tmp"
-			die "cannot download $pkg"
+			die "cannot download ${pkgs[*]}"
 		}
 	fi
 	mkdir "$tmp/root"
-	dpkg-deb -x "$tmp"/*.deb "$tmp/root"
+	for d in "$tmp"/*.deb; do
+		dpkg-deb -x "$d" "$tmp/root"
+	done
 	rm -rf "$dest"
 	mkdir -p "$(dirname "$dest")"
 	mv "$tmp/root" "$dest"

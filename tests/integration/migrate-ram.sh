@@ -4,7 +4,6 @@
 # it when the final state goes; any page the dirty tracking missed differs.
 #  migrate-ram-identical   the two images are byte for byte equal, and the
 #                          guest runs on whole
-# itsy-hosts: every
 # itsy-tests: migrate-ram-identical
 . /tests/testlib
 . /tests/miglib
@@ -39,6 +38,27 @@ if ! mig_receive ram-dst1 "127.0.0.1:7821" --secret-file "$SECRET"; then
 	exit 0
 fi
 C0=$(last_num COUNTER "$SRC_OUT")
+# ram_diff N: what differs, for the log: per page, how many bytes and
+# where, and the first 64 bytes from the first difference on each side
+# (what the page holds tells who wrote it: a frame, a vsock packet, ...).
+ram_diff() {
+	cmp -l "$DUMP/src.ram" "$DUMP/dst.ram" 2>/dev/null | awk '{
+		p = int(($1 - 1) / 4096)
+		if (!(p in n)) { order[++np] = p; first[p] = $1 - 1 }
+		n[p]++; last[p] = $1 - 1
+	} END {
+		printf "%d pages differ\n", np
+		for (i = 1; i <= np && i <= 24; i++) { p = order[i]
+			printf "page %x: %d bytes in 0x%x..0x%x\n", p, n[p], first[p] % 4096, last[p] % 4096 }
+	}' | sed "s/^/ITSY-INFO $name: hop $1: /"
+	for off in $(cmp -l "$DUMP/src.ram" "$DUMP/dst.ram" 2>/dev/null |
+		awk '{ p = int(($1 - 1) / 4096); if (!(p in s)) { s[p] = 1; print $1 - 1; if (++k >= 4) exit } }'); do
+		for side in src dst; do
+			echo "ITSY-INFO $name: hop $1: $side at $(printf %x "$off"):" \
+				"$(dd if="$DUMP/$side.ram" bs=1 skip="$off" count=64 2>/dev/null | od -An -tx1 | tr -s ' \n' ' ')"
+		done
+	done
+}
 hop() { # N SOCK PORT: migrate to a fresh receiver on PORT; compare RAM
 	mig_migrate "ram$1" "$2" "127.0.0.1:$3" 600 --secret-file "$SECRET"
 	if [ "$CTL_RC" -ne 0 ]; then
@@ -53,6 +73,7 @@ hop() { # N SOCK PORT: migrate to a fresh receiver on PORT; compare RAM
 		WHY="hop $1: the destination's RAM differs from the source's in pages (hex, from RAM start): $(
 			cmp -l "$DUMP/src.ram" "$DUMP/dst.ram" 2>/dev/null | awk '{ p = int(($1 - 1) / 4096);
 			if (p != last) { printf "%x ", p; last = p; n++ } if (n >= 12) exit }')"
+		ram_diff "$1"
 		return 1
 	fi
 	echo "ITSY-INFO $name: hop $1 identical: $(grep 'migrate: done' "$CTL");" \
