@@ -25,7 +25,7 @@ unit-test: unit
 	meson test -C $(NATIVE) --print-errorlogs
 
 # The unit tests under ASan, LeakSanitizer and UBSan (build/asan), and
-# 30 s of every fuzzer (scripts/fuzz-*): two stages of 'make test' alone.
+# 20 s of every fuzzer (scripts/fuzz-*): two stages of 'make test' alone.
 unit-asan: deps
 	scripts/test --stages unit-asan
 

@@ -4,7 +4,6 @@
 # device exactly the EventID -> LPI translations the guest kernel set up.
 # A damaged state file and a short memory file must give exit status 1 and
 # a message, never a crash.
-# itsy-hosts: every
 # itsy-tests: inspect-report inspect-json-devices inspect-its-matches-guest inspect-bad-snapshot inspect-short-memory
 #
 # What the guest can show, and so what is compared (c):
