@@ -64,14 +64,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* A broken rule: say which, then crash (libFuzzer keeps the input). */
-#define require(cond)	do { if (!(cond)) broken(__LINE__, #cond); } while (0)
-
-__attribute__((__noreturn__, noinline, cold)) static void broken(int line, const char *rule)
-{
-	fprintf(stderr, "%s:%d: broken rule: %s\n", __FILE__, line, rule);
-	__builtin_trap();
-}
+#include "tests/fuzz/harness.h"
 
 #define RAM_BASE	0x40000000ull
 #define RAM_SIZE	0x20000ull
@@ -93,45 +86,9 @@ __attribute__((__noreturn__, noinline, cold)) static void broken(int line, const
 
 /* ---- Input ---- */
 
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t get(struct in *in, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
-
 static int tracing;	/* FUZZ_TRACE is set: say what each op and call does */
 
 /* ---- The harness's stand-ins ---- */
-
-static unsigned log_count;
-
-void log_msg(const char *fmt, ...)
-{
-	require(fmt && fmt[0]);
-	log_count++;
-}
-
-/* No device thread runs here, so none is confined (vmm/sandbox.h, when the
- * tree has it): a stand-in that a real one overrides. */
-__attribute__((weak)) int sandbox_enter(int kind);
-__attribute__((weak)) int sandbox_enter(int kind)
-{
-	(void)kind;
-	return 0;
-}
-
-__attribute__((weak)) void sandbox_block_signals(void);
-__attribute__((weak)) void sandbox_block_signals(void)
-{
-}
 
 /* virtio-rng's entropy: a counter, the same on every run. */
 static uint8_t rng_next;
@@ -1384,16 +1341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 #ifdef FUZZ_VIRTIO_BACKENDS_SEEDS
 /* ---- Seed corpus: each backend doing its usual work ---- */
 
-struct out {
-	uint8_t b[1024];
-	size_t n;
-};
-
-static void put(struct out *o, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes && o->n < sizeof(o->b); i++)
-		o->b[o->n++] = v >> (8 * i);
-}
+#include "tests/fuzz/seeds.h"
 
 /* Device @k's queues of 16, queue q's rings in the 4 KiB at 0x1000 (2 k + q). */
 static void seed_setup(struct out *o, unsigned k, unsigned features)
@@ -1523,22 +1471,6 @@ static void seed_all(struct out *o)
 	seed_net(o);
 	seed_rng(o);
 	seed_con(o);
-}
-
-static int seed_write(const char *dir, const char *name, void (*fn)(struct out *))
-{
-	struct out o = { .n = 0 };
-	char path[512];
-	FILE *f;
-
-	fn(&o);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(o.b, 1, o.n, f) != o.n || fclose(f)) {
-		perror(path);
-		return 1;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)

@@ -66,14 +66,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* A broken rule: say which, then crash (libFuzzer keeps the input). */
-#define require(cond)	do { if (!(cond)) broken(__LINE__, #cond); } while (0)
-
-__attribute__((__noreturn__, noinline, cold)) static void broken(int line, const char *rule)
-{
-	fprintf(stderr, "%s:%d: broken rule: %s\n", __FILE__, line, rule);
-	__builtin_trap();
-}
+#include "tests/fuzz/harness.h"
 
 #define RAM_BASE	0x40000000ull
 #define RAM_SIZE	0x10000ull
@@ -98,21 +91,6 @@ enum { R_COMMON, R_ISR, R_DEVICE, R_NOTIFY, R_TABLE, R_PBA };
 #define CC(f)		offsetof(struct virtio_pci_common_cfg, f)
 
 /* ---- Input ---- */
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-/* @bytes little-endian bytes of input, zeros once it has run out. */
-static uint64_t get(struct in *in, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
 
 static int tracing;	/* FUZZ_TRACE is set: say what each op does */
 
@@ -274,29 +252,6 @@ static struct {
 	uint64_t decoded;
 	int registered;
 } bar[NDEV];
-static unsigned log_count;
-
-/* The harness's log: quiet, but every message must say something. */
-void log_msg(const char *fmt, ...)
-{
-	require(fmt && fmt[0]);
-	log_count++;
-}
-
-/* No device thread runs here, so none is confined (vmm/sandbox.h, when the
- * tree has it): a stand-in that a real one overrides. */
-__attribute__((weak)) int sandbox_enter(int kind);
-__attribute__((weak)) int sandbox_enter(int kind)
-{
-	(void)kind;
-	return 0;
-}
-
-__attribute__((weak)) void sandbox_block_signals(void);
-__attribute__((weak)) void sandbox_block_signals(void)
-{
-}
-
 static const struct device_ops *ops(unsigned k)
 {
 	return vm.devices[k].ops;
@@ -1350,16 +1305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 #ifdef FUZZ_VIRTIO_PCI_SEEDS
 /* ---- Seed corpus: a guest bringing the devices up, and more ---- */
 
-struct out {
-	uint8_t b[1024];
-	size_t n;
-};
-
-static void put(struct out *o, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes && o->n < sizeof(o->b); i++)
-		o->b[o->n++] = v >> (8 * i);
-}
+#include "tests/fuzz/seeds.h"
 
 static void op(struct out *o, enum op op, unsigned b)
 {
@@ -1525,22 +1471,6 @@ static void seed_widths(struct out *o)
 	op(o, OP_MAP, 0 | 2 << 1);		/* over the ECAM window */
 	op(o, OP_MAP, 1 | 4 << 1);		/* over device 0 */
 	op(o, OP_MAP, 0 | 4 << 1 | 0x80);	/* decoding off */
-}
-
-static int seed_write(const char *dir, const char *name, void (*fn)(struct out *))
-{
-	struct out o = { .n = 0 };
-	char path[512];
-	FILE *f;
-
-	fn(&o);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(o.b, 1, o.n, f) != o.n || fclose(f)) {
-		perror(path);
-		return 1;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
