@@ -152,6 +152,48 @@ static uint64_t part_set(const struct parts *k, uint64_t v, unsigned i, uint64_t
 	return (v & ~(part_mask(k) << (k->width * i))) | x << (k->width * i);
 }
 
+/* ---- implementations (COMPAT_IMPL) ---- */
+
+/* An implementation's registers, in the order of its value (le64 each). */
+static const char *const impl_regs[] = { "MIDR_EL1", "REVIDR_EL1", "AIDR_EL1" };
+
+#define IMPL_MIDR	0	/* 32 bits */
+
+#define IMPL_LEN	(8 * ARRAY_LEN(impl_regs))
+
+/* An implementation before @i in @s with value @val, or -1. */
+static int impl_seen(const struct regset *s, unsigned i, const uint8_t *val)
+{
+	uint32_t len;
+
+	for (unsigned k = 0; k < i; k++)
+		if (!memcmp(regset_get(s, k, &len), val, IMPL_LEN))
+			return (int)k;
+	return -1;
+}
+
+/* @s is what "implementations" can hold: keys 0 to n-1 (n at most
+ * COMPAT_IMPL_MAX) of IMPL_LEN bytes each, no two the same. */
+static int impl_set_check(const struct regset *s, char *err, size_t errlen)
+{
+	const uint8_t *val;
+	uint32_t len;
+
+	if (s->count > COMPAT_IMPL_MAX)
+		return fail(err, errlen, -EINVAL, "the '%s' set holds %u implementations, more than %d",
+			    COMPAT_IMPL, s->count, COMPAT_IMPL_MAX);
+	for (unsigned i = 0; i < s->count; i++) {
+		val = regset_get(s, i, &len);
+		if (!val || len != IMPL_LEN)
+			return fail(err, errlen, -EINVAL, "the '%s' set has no %zu-byte implementation %u",
+				    COMPAT_IMPL, IMPL_LEN, i);
+		if (impl_seen(s, i, val) >= 0)
+			return fail(err, errlen, -EINVAL, "the '%s' set holds implementation %u twice",
+				    COMPAT_IMPL, i);
+	}
+	return 0;
+}
+
 /* ---- to JSON ---- */
 
 /* @o["fields"] or @o["bits"]: the parts of @v the table names, if any. */
@@ -218,10 +260,46 @@ static json_t *regs_json(const struct regset *s)
 	return o;
 }
 
+/* One implementation: {"MIDR_EL1": ..., "REVIDR_EL1": ..., "AIDR_EL1": ...}. */
+static json_t *impl_json(const uint8_t *val)
+{
+	json_t *o = json_object();
+
+	for (size_t r = 0; o && r < ARRAY_LEN(impl_regs); r++)
+		if (json_object_set_new(o, impl_regs[r], hex64_json(le_get(val + 8 * r, 8)))) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/* "implementations": the set's, key 0 first. */
+static json_t *impls_json(const struct regset *s, char *err, size_t errlen)
+{
+	json_t *a = impl_set_check(s, err, errlen) ? NULL : json_array();
+	uint32_t len;
+
+	for (unsigned i = 0; a && i < s->count; i++)
+		if (json_array_append_new(a, impl_json(regset_get(s, i, &len)))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* The optional members: "writable", "implementations" (if not empty). */
+static int optional_json(json_t *j, const struct regset_list *p, char *err, size_t errlen)
+{
+	const struct regset *wr = find_set(p, COMPAT_WRITABLE), *impl = find_set(p, COMPAT_IMPL);
+
+	return (wr && json_object_set_new(j, "writable", regs_json(wr))) ||
+	       (impl && impl->count &&
+		json_object_set_new(j, "implementations", impls_json(impl, err, errlen)));
+}
+
 json_t *profile_to_json(const struct regset_list *p, char *err, size_t errlen)
 {
 	const struct regset *abi = find_set(p, "abi"), *vcpu = find_set(p, "vcpu.0");
-	const struct regset *wr = find_set(p, COMPAT_WRITABLE);
 	json_t *j = json_object(), *a;
 	int bad;
 
@@ -236,8 +314,7 @@ json_t *profile_to_json(const struct regset_list *p, char *err, size_t errlen)
 	      json_object_set_new(j, "version", json_integer(PROFILE_FILE_VERSION)) ||
 	      json_object_set_new(j, "arch", json_string(PROFILE_FILE_ARCH)) ||
 	      json_object_set(j, "abi", a) ||
-	      json_object_set_new(j, "vcpu", regs_json(vcpu)) ||
-	      (wr && json_object_set_new(j, "writable", regs_json(wr)));
+	      json_object_set_new(j, "vcpu", regs_json(vcpu)) || optional_json(j, p, err, errlen);
 	json_decref(a);	/* j holds it now, if all went well */
 	if (!bad)
 		return j;
@@ -280,12 +357,6 @@ static int reg_put(struct reader *r, uint64_t id, uint32_t len)
 	return 0;
 }
 
-static void buf_put64(uint8_t *buf, uint64_t x)
-{
-	for (unsigned i = 0; i < 8; i++)
-		buf[i] = (uint8_t)(x >> (8 * i));
-}
-
 /* Version 1's form, and version 2's for registers the table does not
  * name: "0x<id>": "0x<value>" or "bytes:...". */
 static int id_reg_from(struct reader *r, const char *key, json_t *v)
@@ -297,11 +368,21 @@ static int id_reg_from(struct reader *r, const char *key, json_t *v)
 	if (parse_hex64(key, &id))
 		return fail(r->err, r->errlen, -EINVAL, "%s: bad register id '%.40s'", r->sec, key);
 	if (str && !parse_hex64(str, &x))
-		buf_put64(r->buf, x);
+		le_put(r->buf, x, 8);
 	else if (!str || parse_bytes(str, r->buf, &len))
 		return fail(r->err, r->errlen, -EINVAL, "%s[\"%.40s\"]: bad value '%.40s'", r->sec,
 			    key, str ? str : "(not a string)");
 	return reg_put(r, id, len);
+}
+
+/* @key's place in @known (@n names), or @n if it is not there. */
+static size_t name_index(const char *const *known, size_t n, const char *key)
+{
+	size_t i = 0;
+
+	while (i < n && strcmp(key, known[i]))
+		i++;
+	return i;
 }
 
 /* A named register's object has these keys, and one of value, fields, bits. */
@@ -310,18 +391,14 @@ static int named_keys(struct reader *r, const char *name, json_t *o)
 	static const char *const known[] = { "id", "value", "fields", "bits" };
 	const char *key;
 	json_t *v;
-	size_t i;
 
 	if (!json_is_object(o))
 		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: not an object (\"id\", "
 			    "\"value\", \"fields\" or \"bits\")", r->sec, name);
-	json_object_foreach(o, key, v) {
-		for (i = 0; i < ARRAY_LEN(known) && strcmp(key, known[i]); i++)
-			;
-		if (i == ARRAY_LEN(known))
+	json_object_foreach(o, key, v)
+		if (name_index(known, ARRAY_LEN(known), key) == ARRAY_LEN(known))
 			return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: unknown key '%.40s'",
 				    r->sec, name, key);
-	}
 	if (!json_object_get(o, "value") && !json_object_get(o, "fields") &&
 	    !json_object_get(o, "bits"))
 		return fail(r->err, r->errlen, -EINVAL, "%s[\"%s\"]: no value, fields or bits",
@@ -414,7 +491,7 @@ static int named_reg_from(struct reader *r, const char *name, json_t *o)
 	rc = rc ? rc : parts_from(r, &fw_bits, name, id, o, &v);
 	if (rc)
 		return rc;
-	buf_put64(r->buf, v);
+	le_put(r->buf, v, 8);
 	return reg_put(r, id, 8);
 }
 
@@ -460,18 +537,20 @@ static int check_header(json_t *j, char *err, size_t errlen)
 
 static int check_keys(json_t *j, char *err, size_t errlen)
 {
-	static const char *const known[] = { "format", "version", "arch", "abi", "vcpu", "writable" };
+	static const char *const known[] = { "format", "version", "arch", "abi", "vcpu", "writable",
+					     "implementations" };
+	const size_t impls = ARRAY_LEN(known) - 1;	/* an array; the three before it objects */
 	const char *key;
 	json_t *v;
 	size_t i;
 
 	json_object_foreach(j, key, v) {
-		for (i = 0; i < ARRAY_LEN(known) && strcmp(key, known[i]); i++)
-			;
+		i = name_index(known, ARRAY_LEN(known), key);
 		if (i == ARRAY_LEN(known))
 			return fail(err, errlen, -EINVAL, "unknown key '%.40s'", key);
-		if (i >= 3 && !json_is_object(v))
-			return fail(err, errlen, -EINVAL, "%s: not an object", key);
+		if (i >= 3 && (i == impls ? !json_is_array(v) : !json_is_object(v)))
+			return fail(err, errlen, -EINVAL, "%s: not an %s", key,
+				    i == impls ? "array" : "object");
 	}
 	if (!json_object_get(j, "abi") || !json_object_get(j, "vcpu"))
 		return fail(err, errlen, -EINVAL, "no '%s' object",
@@ -492,6 +571,83 @@ static int section_from(struct regset_list *p, const char *name, const char *sec
 	return regs_from(sec, o, s, err, errlen);
 }
 
+/* implementations[@i][impl_regs[@r]] of @o into @val. */
+static int impl_reg_from(json_t *o, size_t i, size_t r, uint8_t *val, char *err, size_t errlen)
+{
+	const char *name = impl_regs[r];
+	json_t *v = json_object_get(o, name);
+	const char *str = plain_string(v);
+	uint64_t x;
+
+	if (!v)
+		return fail(err, errlen, -EINVAL, "implementations[%zu]: no %s (each has MIDR_EL1, "
+			    "REVIDR_EL1 and AIDR_EL1)", i, name);
+	if (!str || parse_hex64(str, &x))
+		return fail(err, errlen, -EINVAL, "implementations[%zu][\"%s\"]: bad value '%.40s' "
+			    "(\"0x\" and 1 to 16 hex digits)", i, name, str ? str : "(not a string)");
+	if (r == IMPL_MIDR && x > UINT32_MAX)
+		return fail(err, errlen, -EINVAL, "implementations[%zu][\"%s\"]: 0x%llx is above "
+			    "0xffffffff (MIDR_EL1 is 32 bits)", i, name, (ull)x);
+	le_put(val + 8 * r, x, 8);
+	return 0;
+}
+
+/* implementations[@i], @o, into @val (IMPL_LEN bytes). */
+static int impl_from(json_t *o, size_t i, uint8_t *val, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	int rc = 0;
+
+	if (!json_is_object(o))
+		return fail(err, errlen, -EINVAL, "implementations[%zu]: not an object (\"MIDR_EL1\", "
+			    "\"REVIDR_EL1\" and \"AIDR_EL1\")", i);
+	json_object_foreach(o, key, v)
+		if (name_index(impl_regs, ARRAY_LEN(impl_regs), key) == ARRAY_LEN(impl_regs))
+			return fail(err, errlen, -EINVAL, "implementations[%zu]: unknown key '%.40s'",
+				    i, key);
+	for (size_t r = 0; !rc && r < ARRAY_LEN(impl_regs); r++)
+		rc = impl_reg_from(o, i, r, val, err, errlen);
+	return rc;
+}
+
+/* implementations[@i], @val, as key @i of @s, unless an earlier one is the same. */
+static int impl_put(struct regset *s, size_t i, const uint8_t *val, char *err, size_t errlen)
+{
+	int k = impl_seen(s, (unsigned)i, val);
+
+	if (k >= 0)
+		return fail(err, errlen, -EINVAL, "implementations[%zu]: the same as "
+			    "implementations[%d] (an implementation is given once)", i, k);
+	if (regset_put(s, i, val, IMPL_LEN))
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* "implementations" (an array, or NULL) into set COMPAT_IMPL of @p: none if empty. */
+static int impls_from(struct regset_list *p, json_t *a, char *err, size_t errlen)
+{
+	uint8_t val[IMPL_LEN];
+	struct regset *s;
+	json_t *o;
+	size_t i;
+	int rc = 0;
+
+	if (json_array_size(a) > COMPAT_IMPL_MAX)
+		return fail(err, errlen, -EINVAL, "implementations: %zu entries, more than %d",
+			    json_array_size(a), COMPAT_IMPL_MAX);
+	if (!json_array_size(a))
+		return 0;
+	s = regset_list_add(p, COMPAT_IMPL, 1);
+	if (!s)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	json_array_foreach(a, i, o) {
+		rc = rc ? rc : impl_from(o, i, val, err, errlen);
+		rc = rc ? rc : impl_put(s, i, val, err, errlen);
+	}
+	return rc;
+}
+
 int profile_from_json(json_t *j, struct regset_list *p, char *err, size_t errlen)
 {
 	json_t *wr = json_object_get(j, "writable");
@@ -505,6 +661,7 @@ int profile_from_json(json_t *j, struct regset_list *p, char *err, size_t errlen
 	rc = rc ? rc : section_from(p, "vcpu.0", "vcpu", json_object_get(j, "vcpu"), err, errlen);
 	if (!rc && wr)
 		rc = section_from(p, COMPAT_WRITABLE, "writable", wr, err, errlen);
+	rc = rc ? rc : impls_from(p, json_object_get(j, "implementations"), err, errlen);
 	if (rc)
 		regset_list_free(p);
 	return rc;

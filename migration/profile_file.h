@@ -1,6 +1,7 @@
 /* Profile files: a host or pool profile (arch/arm64/compat.h: sets "abi",
- * "vcpu.0" and COMPAT_WRITABLE) as JSON, for `itsy host-profile --json`,
- * `itsy profile intersect|check` and `itsy run --profile`. Portable.
+ * "vcpu.0", COMPAT_WRITABLE and COMPAT_IMPL) as JSON, for `itsy
+ * host-profile --json`, `itsy profile intersect|check` and `itsy run
+ * --profile`. Portable.
  *
  * The format, one JSON object, made to be read and edited by a person:
  *   {"format": "itsy-profile", "version": 2, "arch": "arm64",
@@ -14,7 +15,10 @@
  *                               "bits": {"TRNG_V1_0": true}},
  *      "0x603000000013c080": "0x0000000030d00980", ...},
  *    "writable": {"ID_AA64PFR0_EL1": {"id": ..., "value": "0x0000000f00000000",
- *                                     "fields": {..., "SVE": 15, ...}}, ...}}
+ *                                     "fields": {..., "SVE": 15, ...}}, ...},
+ *    "implementations": [{"MIDR_EL1": "0x00000000414fd0c1",
+ *                         "REVIDR_EL1": "0x0000000000000000",
+ *                         "AIDR_EL1": "0x0000000000000000"}, ...]}
  *  - "abi": the ABI values by the names of arch/arm64/abi.h's table
  *    (kernel, page_size, ipa_bits, cntfrq, ncpus, pvtime_rev, gits_iidr,
  *    gits_typer, gicd_iidr, gicd_iidr_revs, gicd_typer2, typer2_writable,
@@ -34,7 +38,15 @@
  *    (little-endian);
  *  - "writable": optional (absent: the profile has no such set); masks,
  *    keyed and written as in "vcpu" (a field of a mask is 15 where
- *    userspace may lower it, 0 where not).
+ *    userspace may lower it, 0 where not);
+ *  - "implementations": optional (absent or [], written only when the
+ *    set has some: the profile has no COMPAT_IMPL set); the CPU
+ *    implementations the pool's guests are told they may run on (KVM's
+ *    DISCOVER_IMPL_CPUS hypercall), at most COMPAT_IMPL_MAX, each once:
+ *    entry i is the set's key i, an object of exactly "MIDR_EL1" (32 bits),
+ *    "REVIDR_EL1" and "AIDR_EL1", each "0x" and 16 hex digits (1 to 16
+ *    read); key i's value is the three as little-endian u64s, in that
+ *    order.
  * Reading a named register: its value is "value", then each field in
  * "fields" (bit in "bits") replaces those bits of it. The names are what
  * count: a person lowers SVE with "SVE": 0 and need not touch "value",
@@ -51,8 +63,12 @@
  * version (it reads 1 and 2), an unknown abi name, a value that does not
  * fit, bad hex, a missing "abi" or "vcpu", an unknown register name, an
  * unknown field or bit name, a field not an integer 0 to 15, a bit not
- * true or false, an "id" not the name's, and a register given twice (by
- * name and by id). */
+ * true or false, an "id" not the name's, a register given twice (by
+ * name and by id), and "implementations" that is not an array, has more
+ * than COMPAT_IMPL_MAX entries, an entry not an object, a register
+ * missing or unknown in one, a value not "0x" and 1 to 16 hex digits, a
+ * MIDR_EL1 above 0xffffffff, or an implementation given twice (all three
+ * registers equal). */
 #ifndef ITSY_PROFILE_FILE_H
 #define ITSY_PROFILE_FILE_H
 
@@ -69,7 +85,9 @@ struct regset_list;
 
 /* @p as a JSON object (a new reference), or NULL with a sentence in @err:
  * no "abi" or "vcpu.0" set, an abi key the table has no name for, a
- * kernel release that is not UTF-8, or no memory. */
+ * kernel release that is not UTF-8, a COMPAT_IMPL set that is not keys
+ * 0 to n-1 (n at most COMPAT_IMPL_MAX) of 24 bytes each, all different,
+ * or no memory. */
 json_t *profile_to_json(const struct regset_list *p, char *err, size_t errlen);
 
 /* Fill @p (empty) from @j. 0, or -EINVAL with a sentence in @err naming

@@ -118,6 +118,15 @@ static int exit_nisv(struct vcpu *v)
 	return -1;
 }
 
+static int exit_hypercall(struct vcpu *v)
+{
+	if (v->vm->hypercall && !v->vm->hypercall(v))
+		return 0;
+	vm_request_exit(v->vm, VM_EXIT_VCPU, "vCPU %u: KVM forwarded SMCCC call 0x%llx, which "
+			"itsy cannot answer", v->id, (unsigned long long)v->run->hypercall.nr);
+	return -1;
+}
+
 /* Exit reason -> handler. A handler returns 0 to re-enter the guest. */
 static int (*const exit_handlers[])(struct vcpu *) = {
 	[KVM_EXIT_MMIO]			= exit_mmio,
@@ -126,6 +135,7 @@ static int (*const exit_handlers[])(struct vcpu *) = {
 	[KVM_EXIT_FAIL_ENTRY]		= exit_fail_entry,
 	[KVM_EXIT_INTERNAL_ERROR]	= exit_internal,
 	[KVM_EXIT_ARM_NISV]		= exit_nisv,
+	[KVM_EXIT_HYPERCALL]		= exit_hypercall,
 };
 
 static int handle_exit(struct vcpu *v)

@@ -58,6 +58,9 @@ struct vm {
 	uint64_t first_run_ns;	/* vCPU 0 first entered KVM_RUN */
 	/* Set by the board: one line about vCPU @v (e.g. its PC) for dumps. */
 	int (*describe_vcpu)(struct vcpu *v, char *buf, unsigned len);
+	/* Set by the board: answer the SMCCC call KVM forwarded
+	 * (KVM_EXIT_HYPERCALL) on @v's thread; 0 to re-enter the guest. */
+	int (*hypercall)(struct vcpu *v);
 };
 
 int vm_init(struct vm *vm);

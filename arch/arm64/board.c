@@ -4,6 +4,7 @@
 #include "arch/arm64/cpu.h"
 #include "arch/arm64/fdt.h"
 #include "arch/arm64/gic.h"
+#include "arch/arm64/hypercall.h"
 #include "arch/arm64/image.h"
 #include "arch/arm64/memmap.h"
 #include "devices/pci/host.h"
@@ -59,7 +60,14 @@ static int create_vm(struct vm *vm)
 		return -ERANGE;
 	}
 	rc = kvm_create_vm(&vm->kvm, KVM_VM_TYPE_ARM_IPA_SIZE(need));
-	return rc ? fail(rc, "%s: %s", "KVM_CREATE_VM") : 0;
+	if (rc)
+		return fail(rc, "%s: %s", "KVM_CREATE_VM");
+	/* Why before any vCPU exists: KVM takes it only then. It lets a guest
+	 * keep the implementation (MIDR_EL1...) it booted with, or a pool's,
+	 * on a host of another CPU (Linux 6.15 and later). */
+	if (kvm_check(&vm->kvm, 1, KVM_CAP_ARM_WRITABLE_IMP_ID_REGS) > 0)
+		rc = kvm_enable_cap(&vm->kvm, KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, 0);
+	return rc ? fail(rc, "%s: %s", "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS") : 0;
 }
 
 static int create_ram(struct vm *vm, uint64_t size, int memory_fd)
@@ -299,6 +307,9 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 	if (!rc && !restore && cfg->profile && (rc = profile_apply(vm, cfg->profile, err, sizeof(err))))
 		log_msg("--profile %s: this host cannot start a guest of that profile: %s",
 			cfg->profile_path, err);
+	/* After the profile: it may offer the target-implementation calls. */
+	if (!rc && !restore && (rc = hypercall_serve(vm, profile_impls(cfg->profile))))
+		log_msg("cannot answer the guest's target-implementation calls: %s", strerror(-rc));
 	/* The PMU interrupt is wired into an initialised vGIC. */
 	if (!rc && cfg->pmu)
 		rc = init_pmus(vm);

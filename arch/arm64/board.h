@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/arm64/compat.h"
 #include "arch/arm64/gic.h"
+#include "arch/arm64/impl.h"
 #include "arch/arm64/memmap.h"
 #include "arch/arm64/vcpu_state.h"
 #include "vmm/regset.h"
@@ -33,6 +35,10 @@ struct arm64_vm {
 	 * before its vCPUs first ran: KVM will not answer GIC or vCPU
 	 * register reads while they run, and a migration decides first. */
 	struct regset_list needs;
+	/* The target implementations its guest is told of, if it is
+	 * (arch/arm64/hypercall.h). */
+	struct impl_cpu impl[COMPAT_IMPL_MAX];
+	unsigned nimpl;
 };
 
 /* Build the VM. With @memory_fd >= 0 it is a restore: guest RAM is that

@@ -3,6 +3,7 @@
 #include "arch/arm64/board.h"
 #include "arch/arm64/cpu.h"
 #include "arch/arm64/gic_state.h"
+#include "arch/arm64/hypercall.h"
 #include "arch/arm64/its_table.h"
 #include "arch/arm64/compat.h"
 #include "arch/arm64/profile.h"
@@ -79,6 +80,7 @@ int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen)
 	ids = rc ? NULL : regset_list_add(out, COMPAT_IDREGS, 1);
 	if (!rc)
 		rc = ids ? regset_copy(ids, regset_list_findf(&arm(vm)->needs, COMPAT_IDREGS, 0)) : -ENOMEM;
+	rc = rc ? rc : hypercall_save(vm, out);
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
 		rc = vcpu_state_save(&vm->vcpus[i], &s);
 		if (rc)
@@ -197,6 +199,11 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 		if (!v)
 			snprintf(err, errlen, "section 'vcpu.%u' is missing", i);
 	}
+	/* Why after the vCPUs: their firmware bitmap says whether the guest
+	 * was offered the calls; and before they run (KVM's filter). */
+	if (!rc && (rc = hypercall_serve(vm, regset_list_findf(in, COMPAT_IMPL, 0))))
+		snprintf(err, errlen, "answering the guest's target-implementation calls: %s",
+			 strerror(-rc));
 	/* Older snapshots have no record of the boot-time ID registers: the
 	 * saved ones are the best knowledge then. */
 	if (!rc && (rc = board_record_needs(vm, ids ? ids : NULL)))

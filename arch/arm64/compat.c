@@ -1,6 +1,7 @@
 #include "arch/arm64/compat.h"
 #include "arch/arm64/abi.h"
 #include "arch/arm64/idreg.h"
+#include "arch/arm64/impl.h"
 #include "arch/arm64/vcpu_state.h"
 #include "vmm/le.h"
 #include "vmm/regset.h"
@@ -29,6 +30,8 @@ int vcpu_reg_is_id(uint64_t id)
 {
 	uint64_t enc = id & 0xffff;
 
+	if (id == ARM64_SYS_REG(3, 3, 0, 0, 1))
+		return 1;	/* CTR_EL0: what the caches offer, in fields */
 	return (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM64_SYSREG &&
 	       (enc >> 14) == 3 && (enc >> 11 & 7) == 0 && (enc >> 7 & 0xf) == 0 &&
 	       (enc >> 3 & 0xf) >= 1 && (enc >> 3 & 0xf) <= 7;
@@ -65,7 +68,8 @@ static uint64_t field_set(uint64_t v, unsigned f, unsigned x)
 }
 
 /* The lower of two values of a field: for a set of features, their
- * common part. */
+ * common part. An exact field has none unless both are the same: then
+ * @a (the caller refuses). */
 static unsigned field_min(enum idreg_field_kind k, unsigned a, unsigned b)
 {
 	int sa = a & 8 ? (int)a - 16 : (int)a, sb = b & 8 ? (int)b - 16 : (int)b;
@@ -74,12 +78,14 @@ static unsigned field_min(enum idreg_field_kind k, unsigned a, unsigned b)
 		return a & b;
 	if (k == IDREG_FIELD_SIGNED)
 		return sa <= sb ? a : b;
+	if (k == IDREG_FIELD_EXACT)
+		return a;
 	return a < b ? a : b;
 }
 
 static int field_le(enum idreg_field_kind k, unsigned a, unsigned b)
 {
-	return field_min(k, a, b) == a;
+	return k == IDREG_FIELD_EXACT ? a == b : field_min(k, a, b) == a;
 }
 
 /* "ID_AA64PFR0_EL1 bits 35..32 (SVE)". */
@@ -254,6 +260,11 @@ int compat_reg_droppable(uint64_t id, const uint8_t *val, uint32_t len, const st
 		return 1;
 	if (vcpu && ccsidr_undescribed(id, vcpu))
 		return 1;
+	/* A feature bitmap that offers the guest nothing: a host without the
+	 * register (7.3 lists KVM_REG_ARM_VENDOR_HYP_BMAP_2, 6.12 does not)
+	 * offers it nothing either. */
+	if (vcpu_reg_is_fw_bitmap(id) && !le_value(val, len))
+		return 1;
 	return idregs && feature_unseen(id, idregs);
 }
 
@@ -279,14 +290,14 @@ static int is_fw_workaround(uint64_t id)
 /* Firmware pseudo-registers (fw-pseudo-registers.rst): a lower PSCI
  * version, a lower workaround level (KVM takes any level up to its own)
  * or fewer bitmap features can be set; anything else must match. */
-static int fw_acceptable(uint64_t id, uint64_t g, uint64_t h)
+static int fw_acceptable(uint64_t id, uint64_t g, uint64_t h, uint64_t w)
 {
 	if (g == h)
 		return 1;
 	if (id == KVM_REG_ARM_PSCI_VERSION || is_fw_workaround(id))
 		return g <= h;
 	if (vcpu_reg_is_fw_bitmap(id))
-		return !(g & ~h);
+		return !(g & ~(h | w));
 	return 0;
 }
 
@@ -300,8 +311,24 @@ static const char *reg_both(uint64_t id, char *buf, size_t len)
 	return buf;
 }
 
+/* An implementation register: the same, or one this host's KVM can show
+ * instead of its own (its writable mask, KVM_CAP_ARM_WRITABLE_IMP_ID_REGS). */
+static int check_impl(uint64_t id, uint64_t g, uint64_t h, const struct regset *hw,
+		      const char *who, char *err, size_t errlen)
+{
+	char name[80];
+
+	if (!((g ^ h) & ~regset_uint_or0(hw, id)))
+		return 0;
+	return refuse(err, errlen, "%s: the %s has 0x%llx, this host has 0x%llx, and its KVM "
+		      "cannot show another (KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, Linux 6.15)",
+		      reg_both(id, name, sizeof(name)), who, (unsigned long long)g,
+		      (unsigned long long)h);
+}
+
 static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct regset *idregs,
-		     const struct regset *vcpu, const struct regset *host, char *err, size_t errlen)
+		     const struct regset *vcpu, const struct regset *host, const struct regset *hw,
+		     char *err, size_t errlen)
 {
 	uint32_t hlen;
 	const uint8_t *hval = regset_get(host, id, &hlen);
@@ -325,15 +352,18 @@ static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct
 			       reg_both(id, name, sizeof(name)), (unsigned long long)g,
 			       (unsigned long long)h);
 	}
-	if (vcpu_reg_is_fw(id) && !fw_acceptable(id, g, h))
+	if (idreg_is_impl(id))
+		return check_impl(id, g, h, hw, "guest", err, errlen);
+	if (vcpu_reg_is_fw(id) && !fw_acceptable(id, g, h, regset_uint_or0(hw, id)))
 		return refuse(err, errlen, "firmware pseudo-register %s: the guest has 0x%llx, this "
 			      "host has 0x%llx and cannot take it", reg_both(id, name, sizeof(name)),
 			      (unsigned long long)g, (unsigned long long)h);
 	return 0;
 }
 
+/* @hw: the host's writable masks (may be NULL: nothing writable). */
 static int check_vcpu(const struct regset *g, const struct regset *idregs,
-		      const struct regset *h, char *err, size_t len)
+		      const struct regset *h, const struct regset *hw, char *err, size_t len)
 {
 	size_t pos = 0;
 	uint64_t key;
@@ -343,7 +373,7 @@ static int check_vcpu(const struct regset *g, const struct regset *idregs,
 
 	while (!rc && regset_next(g, &pos, &key, &val, &n))
 		if (key != VCPU_KEY_MP_STATE)
-			rc = check_reg(key, val, n, idregs, g, h, err, len);
+			rc = check_reg(key, val, n, idregs, g, h, hw, err, len);
 	return rc;
 }
 
@@ -390,7 +420,7 @@ int compat_check(const struct regset_list *guest, const struct regset_list *host
 	regset_init(&none);
 	rc = rc ? rc : check_abi(section(guest, "abi"), section(host, "abi"), 0, err, errlen);
 	rc = rc ? rc : check_vcpu(section(guest, "vcpu.0"), idregs ? idregs : &none,
-				  section(host, "vcpu.0"), err, errlen);
+				  section(host, "vcpu.0"), section(host, COMPAT_WRITABLE), err, errlen);
 	return rc;
 }
 
@@ -405,6 +435,9 @@ static int honours_idreg(uint64_t id, uint64_t p, uint64_t h, uint64_t w, char *
 
 		if (a == b)
 			continue;
+		if (idreg_field_kind(id, f) == IDREG_FIELD_EXACT)
+			return refuse(err, len, "%s: the profile has %u, this host has %u: KVM "
+				      "takes no other value", field_name(id, f, name, sizeof(name)), a, b);
 		if (!field_le(idreg_field_kind(id, f), a, b))
 			return refuse(err, len, "%s: the profile has %u, this host has %u: "
 				      "this host lacks it", field_name(id, f, name, sizeof(name)), a, b);
@@ -420,10 +453,11 @@ static int honours_bitmap(uint64_t id, uint64_t p, uint64_t h, uint64_t w, char 
 {
 	char name[96];
 
-	if (p & ~h)
+	if (p & ~(h | w))
 		return refuse(err, len, "firmware bitmap %s: the profile has 0x%llx, this host has "
 			      "0x%llx: this host lacks bits 0x%llx", compat_reg_label(id, name, sizeof(name)),
-			      (unsigned long long)p, (unsigned long long)h, (unsigned long long)(p & ~h));
+			      (unsigned long long)p, (unsigned long long)h,
+			      (unsigned long long)(p & ~(h | w)));
 	if ((p ^ h) & ~w)
 		return refuse(err, len, "firmware bitmap %s: the profile has 0x%llx, this host has "
 			      "0x%llx, and bits 0x%llx are not writable on this host's KVM",
@@ -452,6 +486,9 @@ static int honours_vcpu(const struct regset *pv, const struct regset *hv, const 
 		else if (vcpu_reg_is_fw_bitmap(id))
 			rc = honours_bitmap(id, le_value(val, n), le_value(hval, hn),
 					    regset_uint_or0(hw, id), err, len);
+		else if (idreg_is_impl(id))
+			rc = check_impl(id, le_value(val, n), le_value(hval, hn), hw, "profile",
+					err, len);
 	}
 	return rc;
 }
@@ -467,7 +504,7 @@ int compat_honours(const struct regset_list *profile, const struct regset_list *
 	rc = rc ? rc : honours_vcpu(section(profile, "vcpu.0"), section(host, "vcpu.0"),
 				    section(host, COMPAT_WRITABLE), err, errlen);
 	rc = rc ? rc : check_vcpu(section(profile, "vcpu.0"), &none, section(host, "vcpu.0"),
-				  err, errlen);
+				  section(host, COMPAT_WRITABLE), err, errlen);
 	return rc;
 }
 
@@ -761,37 +798,79 @@ static int pool_abi(const struct pool *c, struct regset *out)
 	return rc;
 }
 
-/* An ID register: each field at the lowest any host has. */
-static uint64_t pool_idreg(const struct pool *c, uint64_t id, uint64_t v)
+/* An ID register: each field at the lowest any host has; an exact field
+ * the same on every host, else no pool. */
+static int pool_idreg(const struct pool *c, uint64_t id, uint64_t *v)
 {
-	char name[96], l[96];
+	char name[96], l0[96], l[96];
 
 	for (unsigned i = 1; i < c->n; i++) {
 		uint64_t h = regset_uint_or0(host_set(c, i, "vcpu.0"), id);
 
 		for (unsigned f = 0; f < 16; f++) {
-			unsigned a = field_of(v, f), b = field_of(h, f);
-			unsigned m = field_min(idreg_field_kind(id, f), a, b);
+			unsigned a = field_of(*v, f), b = field_of(h, f);
+			enum idreg_field_kind k = idreg_field_kind(id, f);
+			unsigned m = field_min(k, a, b);
 
+			if (k == IDREG_FIELD_EXACT && a != b)
+				return refuse(c->err, c->errlen, "%s: %s has %u, %s has %u; KVM takes "
+					      "only its host's value, so it must be the same on every "
+					      "host", field_name(id, f, name, sizeof(name)),
+					      host_label(c, 0, l0, sizeof(l0)), a,
+					      host_label(c, i, l, sizeof(l)), b);
 			if (m == a)
 				continue;
 			pool_note(c, "%s: %u -> %u, %s has %u", field_name(id, f, name, sizeof(name)),
 				  a, m, host_label(c, i, l, sizeof(l)), b);
-			v = field_set(v, f, m);
+			*v = field_set(*v, f, m);
 		}
+	}
+	return 0;
+}
+
+/* An implementation register: the pool shows one implementation. That
+ * of the first host that cannot show another (all such must agree),
+ * else host 1's; compat_honours() then refuses a host that can neither
+ * show it nor has it. */
+static uint64_t pool_impl(const struct pool *c, uint64_t id, uint64_t v)
+{
+	char name[96], l[96];
+
+	for (unsigned i = 0; i < c->n; i++) {
+		uint64_t h = regset_uint_or0(host_set(c, i, "vcpu.0"), id);
+
+		if (regset_uint_or0(host_set(c, i, COMPAT_WRITABLE), id))
+			continue;
+		if (h != v)
+			pool_note(c, "%s: 0x%llx -> 0x%llx, %s cannot show another",
+				  compat_reg_label(id, name, sizeof(name)), (unsigned long long)v,
+				  (unsigned long long)h, host_label(c, i, l, sizeof(l)));
+		return h;
 	}
 	return v;
 }
 
+/* What host @i offers of firmware register @id: for a feature bitmap,
+ * the bits it has and those it can set (VENDOR_HYP_BMAP_2's reset to 0). */
+static uint64_t fw_offered(const struct pool *c, unsigned i, uint64_t id)
+{
+	uint64_t h = regset_uint_or0(host_set(c, i, "vcpu.0"), id);
+
+	if (vcpu_reg_is_fw_bitmap(id))
+		h |= regset_uint_or0(host_set(c, i, COMPAT_WRITABLE), id);
+	return h;
+}
+
 /* Firmware pseudo-registers: the lowest PSCI version and workaround
- * level, the common bitmap features; any other must be equal. */
+ * level, the bitmap features every host offers; any other must be equal. */
 static int pool_fwreg(const struct pool *c, uint64_t id, uint64_t *v)
 {
 	char name[96], l0[96], l[96];
 	int bitmap = vcpu_reg_is_fw_bitmap(id);
 
+	*v = fw_offered(c, 0, id);
 	for (unsigned i = 1; i < c->n; i++) {
-		uint64_t h = regset_uint_or0(host_set(c, i, "vcpu.0"), id), m;
+		uint64_t h = fw_offered(c, i, id), m;
 
 		if (h == *v)
 			continue;
@@ -837,8 +916,12 @@ static int pool_reg(const struct pool *c, uint64_t id, const uint8_t *val, uint3
 				      vcpu_reg_name(id, name, sizeof(name)),
 				      host_label(c, 0, l0, sizeof(l0)), len,
 				      host_label(c, i, li, sizeof(li)), n);
-	if (len == 8 && vcpu_reg_is_id(id))
-		return regset_put_uint(out, id, pool_idreg(c, id, v), 8);
+	if (len == 8 && vcpu_reg_is_id(id)) {
+		rc = pool_idreg(c, id, &v);
+		return rc ? rc : regset_put_uint(out, id, v, 8);
+	}
+	if (len == 8 && idreg_is_impl(id))
+		return regset_put_uint(out, id, pool_impl(c, id, v), 8);
 	if (len == 8 && vcpu_reg_is_fw(id)) {
 		rc = pool_fwreg(c, id, &v);
 		return rc ? rc : regset_put_uint(out, id, v, 8);
@@ -924,24 +1007,65 @@ static int pool_honoured(const struct pool *c, const struct regset_list *pool)
 	return 0;
 }
 
-static const char *const pool_sections[] = { "abi", "vcpu.0", COMPAT_WRITABLE };
+static const char *const pool_sections[] = { "abi", "vcpu.0", COMPAT_WRITABLE, COMPAT_IMPL };
 
-/* The pool's three sets, in an empty list. */
-static int pool_create(struct regset_list *pool, struct regset *set[3])
+#define POOL_SETS	(sizeof(pool_sections) / sizeof(pool_sections[0]))
+
+/* The pool's sets, in an empty list. */
+static int pool_create(struct regset_list *pool, struct regset *set[POOL_SETS])
 {
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < POOL_SETS; i++)
 		if (!regset_list_add(pool, pool_sections[i], 1))
 			return -ENOMEM;
-	for (unsigned i = 0; i < 3; i++)	/* once the list stopped moving */
+	for (unsigned i = 0; i < POOL_SETS; i++)	/* once the list stopped moving */
 		set[i] = &pool->v[i].set;
 	return 0;
+}
+
+/* Host @i's implementations: those it lists (a pool profile), else its
+ * own (a host profile's MIDR_EL1, REVIDR_EL1, AIDR_EL1), if it shows one. */
+static int host_impls(const struct pool *c, unsigned i, struct impl_cpu *l)
+{
+	const struct regset *v0 = host_set(c, i, "vcpu.0"), *own = host_set(c, i, COMPAT_IMPL);
+
+	if (own && own->count)
+		return impl_from_set(own, l);
+	if (!regset_has(v0, IDREG_MIDR_EL1))
+		return 0;
+	l[0].midr = regset_uint_or0(v0, IDREG_MIDR_EL1);
+	l[0].revidr = regset_uint_or0(v0, IDREG_REVIDR_EL1);
+	l[0].aidr = regset_uint_or0(v0, IDREG_AIDR_EL1);
+	return 1;
+}
+
+/* Every implementation of every host, each once: what a pool guest is
+ * told it may run on (arch/arm64/impl.h). */
+static int pool_impls(const struct pool *c, struct regset *out)
+{
+	struct impl_cpu all[COMPAT_IMPL_MAX], l[COMPAT_IMPL_MAX];
+	unsigned n = 0;
+	char h[96];
+	int k, rc = 0;
+
+	for (unsigned i = 0; !rc && i < c->n; i++) {
+		k = host_impls(c, i, l);
+		if (k < 0)
+			return refuse(c->err, c->errlen, "%s: its list of implementations is not valid",
+				      host_label(c, i, h, sizeof(h)));
+		for (int j = 0; !rc && j < k; j++)
+			rc = impl_add(all, &n, &l[j]);
+	}
+	if (rc)
+		return refuse(c->err, c->errlen, "the hosts have more than %u implementations",
+			      COMPAT_IMPL_MAX);
+	return impl_to_set(all, n, out);
 }
 
 int compat_intersect(const struct regset_list *const *hosts, unsigned n, struct regset_list *pool,
 		     compat_note_fn note, void *ctx, char *err, size_t errlen)
 {
 	struct pool c = { hosts, n, note, ctx, err, errlen };
-	struct regset *set[3];
+	struct regset *set[POOL_SETS];
 	int rc = pool_inputs(&c);
 
 	if (rc)
@@ -952,6 +1076,7 @@ int compat_intersect(const struct regset_list *const *hosts, unsigned n, struct 
 	rc = rc ? rc : pool_abi(&c, set[0]);
 	rc = rc ? rc : pool_vcpu(&c, set[1]);
 	rc = rc ? rc : pool_writable(&c, set[1], set[2]);
+	rc = rc ? rc : pool_impls(&c, set[3]);
 	rc = rc ? rc : pool_honoured(&c, pool);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");

@@ -18,10 +18,15 @@
  *    GICD_TYPER2 differs only in bits the host lets userspace write;
  *  - every vCPU register of the guest exists on the host, except one
  *    whose value loses nothing on a host without it (compat_reg_droppable);
- *  - every ID register of the host has each 4-bit feature field at least
- *    as high as the guest saw (a few fields are signed, 0xf below 0:
- *    FP, AdvSIMD, TGran4, TGran64, DoubleLock; ID_AA64SMFR0_EL1's
- *    one-bit fields are sets: at least means a superset);
+ *  - every ID register of the host (CTR_EL0 counts as one) has each
+ *    4-bit feature field at least as high as the guest saw (a few fields
+ *    are signed, 0xf below 0: FP, AdvSIMD, TGran4, TGran64, DoubleLock;
+ *    ID_AA64SMFR0_EL1's one-bit fields and CTR_EL0's DIC and IDC are
+ *    sets: at least means a superset; CTR_EL0's L1Ip, ERG and CWG must
+ *    be equal: KVM takes no other value);
+ *  - the implementation registers (MIDR_EL1, REVIDR_EL1, AIDR_EL1) are
+ *    the host's, or the host's VMs can show others (its COMPAT_WRITABLE
+ *    mask covers where they differ: KVM_CAP_ARM_WRITABLE_IMP_ID_REGS);
  *  - firmware pseudo-registers: PSCI version and SMCCC workaround levels
  *    at most the host's (KVM takes a lower one), feature bitmaps a subset
  *    of the host's, others equal.
@@ -39,12 +44,17 @@ struct regset_list;
 
 #define COMPAT_IDREGS	"guest.idregs"
 
-/* A host profile's third section: what KVM lets userspace lower, keyed by
- * register id, a u64 mask each: for an ID register the bits of the 4-bit
- * fields userspace may set lower than the host's, for a firmware bitmap
- * register (KVM_REG_ARM_FW_FEAT_BMAP) the bits it may clear. Absent or
- * empty (kernel 6.1): nothing can be lowered. */
+/* A host profile's third section: what KVM lets userspace change, keyed
+ * by register id, a u64 mask each: for an ID register the bits of the
+ * 4-bit fields userspace may set lower than the host's, for a firmware
+ * bitmap register (KVM_REG_ARM_FW_FEAT_BMAP) the bits it may clear, for
+ * an implementation register the bits it may set to anything. Absent or
+ * empty (kernel 6.1): nothing can be changed. */
 #define COMPAT_WRITABLE	"writable"
+
+/* Implementations guests may run on: key i < n, le64 MIDR_EL1, REVIDR_EL1, AIDR_EL1 each. */
+#define COMPAT_IMPL	"impl"
+#define COMPAT_IMPL_MAX	16
 
 /* One line for a person, per value a pool lowered or dropped. */
 typedef void (*compat_note_fn)(void *ctx, const char *line);
@@ -74,7 +84,9 @@ int compat_check(const struct regset_list *guest, const struct regset_list *host
  *    value kept when every host has the same, else dropped;
  *  - "vcpu.0": the registers every host has (others dropped). ID
  *    registers: each 4-bit field the lowest any host has (in that field's
- *    order, see above). Firmware pseudo-registers: the lowest PSCI
+ *    order, see above; an exact field that differs: -EINVAL).
+ *    Implementation registers: the first host's that cannot show another
+ *    implementation, else host 1's: a pool shows one CPU. Firmware pseudo-registers: the lowest PSCI
  *    version and SMCCC workaround level, the AND of feature bitmaps, any
  *    other equal on every host else -EINVAL. Other registers are state,
  *    not capability: the first host's value;

@@ -17,8 +17,25 @@
 
 /* How a 4-bit ID field orders its values. Most count up (0 = absent);
  * a few are signed (0xf = absent, 0 = present); one-bit fields packed in
- * a nibble (ID_AA64SMFR0_EL1) are sets of features. */
-enum idreg_field_kind { IDREG_FIELD_UNSIGNED, IDREG_FIELD_SIGNED, IDREG_FIELD_BITS };
+ * a nibble (ID_AA64SMFR0_EL1, CTR_EL0's DIC and IDC) are sets of
+ * features; a few have no order at all and must be the same on both
+ * sides (CTR_EL0's granules: KVM takes no other value). */
+enum idreg_field_kind {
+	IDREG_FIELD_UNSIGNED, IDREG_FIELD_SIGNED, IDREG_FIELD_BITS, IDREG_FIELD_EXACT
+};
+
+/* The implementation registers (MIDR_EL1, REVIDR_EL1, AIDR_EL1): who made
+ * the CPU, not what it offers. KVM shows the host's; since Linux 6.15 a
+ * VM with KVM_CAP_ARM_WRITABLE_IMP_ID_REGS may show others. */
+int idreg_is_impl(uint64_t id);
+
+#define IDREG_MIDR_EL1		0x603000000013c000ull	/* ARM64_SYS_REG(3, 0, 0, 0, 0) */
+#define IDREG_REVIDR_EL1	0x603000000013c006ull	/* ARM64_SYS_REG(3, 0, 0, 0, 6) */
+#define IDREG_AIDR_EL1		0x603000000013c807ull	/* ARM64_SYS_REG(3, 1, 0, 0, 7) */
+
+/* The bits of implementation register @id that a value may have
+ * (MIDR_EL1 is 32 bits wide). */
+uint64_t idreg_impl_mask(uint64_t id);
 
 /* The name of register @id ("ID_AA64PFR0_EL1", "KVM_REG_ARM_PSCI_VERSION"),
  * or NULL for one the table does not name. */

@@ -5,6 +5,8 @@
  * registers by system-register encoding) and vcpu_state.c (KVM register
  * ids); the ITS tables are decoded and checked by its_table.c. */
 #include "arch/arm64/inspect.h"
+#include "arch/arm64/compat.h"
+#include "arch/arm64/impl.h"
 #include "arch/arm64/abi.h"
 #include "arch/arm64/gic.h"
 #include "arch/arm64/gic_state.h"
@@ -461,12 +463,39 @@ static json_t *its_json(const struct regset_list *l, unsigned ncpus, const struc
 	return o;
 }
 
+/* The target implementations the guest is told of (arch/arm64/impl.h),
+ * or NULL when it is not. */
+static json_t *impls_json(const struct regset_list *l, char *err, size_t len, int *rc)
+{
+	const struct regset *s = regset_list_findf(l, COMPAT_IMPL, 0);
+	struct impl_cpu c[COMPAT_IMPL_MAX];
+	int n = s ? impl_from_set(s, c) : 0;
+	json_t *a;
+
+	if (n < 0) {
+		problem(err, len, rc, "section '%s' is not a list of implementations", COMPAT_IMPL);
+		return error_part("section '%s' is not valid", COMPAT_IMPL);
+	}
+	if (!n)
+		return NULL;
+	a = json_array();
+	for (int i = 0; a && i < n; i++) {
+		json_t *e = json_object();
+
+		inspect_set_hex(e, "midr", c[i].midr, 8);
+		inspect_set_hex(e, "revidr", c[i].revidr, 16);
+		inspect_set_hex(e, "aidr", c[i].aidr, 16);
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
 int arm64_inspect(const struct regset_list *l, const struct guest_mem *ram, json_t *out,
 		  char *err, size_t errlen)
 {
 	const struct regset *abi = regset_list_findf(l, "abi", 0);
 	unsigned ncpus = abi ? (unsigned)regset_uint_or0(abi, ABI_NCPUS) : 0, nsets = count_sets(l, "vcpu.%u");
-	json_t *its;
+	json_t *its, *impls;
 	int rc = 0;
 
 	err[0] = 0;
@@ -485,6 +514,9 @@ int arm64_inspect(const struct regset_list *l, const struct guest_mem *ram, json
 	if (nsets > ncpus)
 		problem(err, errlen, &rc, "%u 'vcpu.N' sections for %u vCPUs", nsets, ncpus);
 	json_object_set_new(out, "vcpus", vcpus_json(l, ncpus, err, errlen, &rc));
+	impls = impls_json(l, err, errlen, &rc);
+	if (impls)
+		json_object_set_new(out, "implementations", impls);
 	json_object_set_new(out, "gic", gic_json(l, ncpus, err, errlen, &rc));
 	its = its_json(l, ncpus, ram, err, errlen, &rc);
 	if (!its)
@@ -577,6 +609,21 @@ static void print_abi(json_t *abi)
 	regset_free(&s);
 }
 
+static void print_impls(json_t *impls)
+{
+	json_t *e;
+	size_t i;
+
+	if (!impls)
+		return;
+	printf("target implementations told to the guest:\n");
+	if (json_object_get(impls, "error"))
+		printf("  %s\n", inspect_str(impls, "error"));
+	json_array_foreach(impls, i, e)
+		printf("  MIDR_EL1 %s  REVIDR_EL1 %s  AIDR_EL1 %s\n", inspect_str(e, "midr"),
+		       inspect_str(e, "revidr"), inspect_str(e, "aidr"));
+}
+
 static void print_board(json_t *root)
 {
 	json_t *gic = json_object_get(root, "gic"), *e, *x;
@@ -592,6 +639,7 @@ static void print_board(json_t *root)
 			       inspect_str(e, "mpidr"), inspect_str(e, "pc"), inspect_str(e, "pstate"), inspect_int(e, "el"),
 			       inspect_str(e, "mp_state"));
 	}
+	print_impls(json_object_get(root, "implementations"));
 	printf("GIC:\n");
 	if (json_object_get(gic, "error")) {
 		printf("  %s\n", inspect_str(gic, "error"));

@@ -23,6 +23,8 @@ struct guest_mem;
  *           "its_table_abi_rev" (GITS_IIDR's revision);
  *  "source": the saving host: "kernel", "page_size", "ipa_bits" of "abi";
  *  "vcpus": [{index, mpidr, pc, pstate, el, mp_state}];
+ *  "implementations": [{midr, revidr, aidr}], the target implementations
+ *           the guest is told of (arch/arm64/impl.h), when it is;
  *  "gic":   {gicd_ctlr, spis, spis_enabled, spis_pending, enabled_spis,
  *           pending_spis, redistributors: [{vcpu, gicr_ctlr, lpis_enabled,
  *           propbaser, lpi_id_bits, prop_table, pendbaser, pend_table,

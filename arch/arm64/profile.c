@@ -4,6 +4,7 @@
 #include "arch/arm64/board.h"
 #include "arch/arm64/cpu.h"
 #include "arch/arm64/gic_state.h"
+#include "arch/arm64/idreg.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
@@ -15,12 +16,9 @@
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#ifndef KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP
-#define KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP 225	/* uapi of 6.2 and later */
-#endif
 
 /* ---- the ABI values, as arch/arm64/abi.h's table says ---- */
 
@@ -174,25 +172,31 @@ static int takes(struct vcpu *v, uint64_t id, uint64_t old, uint64_t val)
 }
 
 /* ID registers: the 4-bit fields KVM lets userspace lower by one (a mask
- * of whole fields). Feature bitmaps: the bits it lets userspace clear. */
+ * of whole fields). Feature bitmaps: the bits it lets userspace clear,
+ * and those of the bits KVM defines (arch/arm64/idreg.h) it lets
+ * userspace set (VENDOR_HYP_BMAP_2's are reset to 0). */
 static uint64_t writable_mask(struct vcpu *v, uint64_t id, uint64_t val)
 {
-	uint64_t mask = 0;
+	uint64_t mask = 0, bit;
 
 	if (vcpu_reg_is_id(id)) {
 		for (unsigned s = 0; s < 64; s += 4)
 			if ((val >> s & 0xf) && takes(v, id, val, val - (1ull << s)))
 				mask |= 0xfull << s;
-	} else {
-		for (unsigned b = 0; b < 64; b++)
-			if ((val >> b & 1) && takes(v, id, val, val & ~(1ull << b)))
-				mask |= 1ull << b;
+		return mask;
+	}
+	for (unsigned b = 0; b < 64; b++) {
+		bit = 1ull << b;
+		if ((val & bit) || idreg_bit_name(id, b))
+			mask |= takes(v, id, val, val ^ bit) ? bit : 0;
 	}
 	return mask;
 }
 
-/* Only before the VM first ran: KVM refuses ID register writes after. */
-static int probe_writable(struct vm *vm, const struct regset *v0, struct regset *out)
+/* Only before the VM first ran: KVM refuses ID register writes after.
+ * The firmware bitmaps, and with @ids the ID registers too, field by
+ * field (slow: three ioctls a field). */
+static int probe_writable(struct vm *vm, const struct regset *v0, struct regset *out, int ids)
 {
 	size_t pos = 0;
 	uint64_t key, val;
@@ -203,7 +207,7 @@ static int probe_writable(struct vm *vm, const struct regset *v0, struct regset 
 	while (!rc && regset_next(v0, &pos, &key, &p, &n)) {
 		uint64_t mask;
 
-		if (n != 8 || !(vcpu_reg_is_id(key) || vcpu_reg_is_fw_bitmap(key)))
+		if (n != 8 || !((ids && vcpu_reg_is_id(key)) || vcpu_reg_is_fw_bitmap(key)))
 			continue;
 		val = regset_uint_or0(v0, key);
 		mask = writable_mask(&vm->vcpus[0], key, val);
@@ -213,22 +217,86 @@ static int probe_writable(struct vm *vm, const struct regset *v0, struct regset 
 	return rc;
 }
 
+/* The feature ID range's index of system register @id. */
+static unsigned id_range_index(uint64_t id)
+{
+#define ENC(f) ((id & KVM_REG_ARM64_SYSREG_##f##_MASK) >> KVM_REG_ARM64_SYSREG_##f##_SHIFT)
+	return (unsigned)KVM_ARM_FEATURE_ID_RANGE_IDX(ENC(OP0), ENC(OP1), ENC(CRN), ENC(CRM), ENC(OP2));
+#undef ENC
+}
+
+/* The ID registers' writable masks as KVM states them
+ * (KVM_ARM_GET_REG_WRITABLE_MASKS, Linux 6.8), in one call instead of a
+ * probe of every field. -EOPNOTSUPP where KVM does not offer them. */
+static int masks_from_kvm(struct vm *vm, const struct regset *v0, struct regset *out)
+{
+	uint64_t masks[KVM_ARM_FEATURE_ID_RANGE_SIZE] = { 0 };
+	struct reg_mask_range r = { .addr = (uintptr_t)masks, .range = KVM_ARM_FEATURE_ID_RANGE };
+	size_t pos = 0;
+	uint64_t key;
+	const uint8_t *p;
+	uint32_t n;
+	int rc = 0;
+
+	if (!(kvm_check(&vm->kvm, 1, KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES) & (1 << r.range)))
+		return -EOPNOTSUPP;
+	if (ioctl(vm->kvm.vm_fd, KVM_ARM_GET_REG_WRITABLE_MASKS, &r))
+		return -errno;
+	while (!rc && regset_next(v0, &pos, &key, &p, &n))
+		if (n == 8 && vcpu_reg_is_id(key) && masks[id_range_index(key)])
+			rc = regset_put_uint(out, key, masks[id_range_index(key)], 8);
+	return rc;
+}
+
+/* The implementation registers this VM can show other values of
+ * (KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, enabled by board_create where
+ * offered): the whole register, else nothing. */
+static int probe_impl(struct vm *vm, const struct regset *v0, struct regset *out)
+{
+	size_t pos = 0;
+	uint64_t key, val;
+	const uint8_t *p;
+	uint32_t n;
+	int rc = 0;
+
+	while (!rc && regset_next(v0, &pos, &key, &p, &n)) {
+		if (n != 8 || !idreg_is_impl(key))
+			continue;
+		val = regset_uint_or0(v0, key);
+		if (takes(&vm->vcpus[0], key, val, val ^ 1))
+			rc = regset_put_uint(out, key, idreg_impl_mask(key), 8);
+	}
+	return rc;
+}
+
+/* What KVM lets userspace change: the implementation registers, the
+ * firmware bitmaps and the ID registers (from KVM's masks, or with @full
+ * by probing every field). */
+static int probe_changeable(struct vm *vm, const struct regset *v0, struct regset *out, int full)
+{
+	int rc = probe_impl(vm, v0, out), no_masks;
+
+	if (rc)
+		return rc;
+	rc = masks_from_kvm(vm, v0, out);
+	no_masks = rc == -EOPNOTSUPP;
+	return rc && !no_masks ? rc : probe_writable(vm, v0, out, full && no_masks);
+}
+
 int profile_probe(struct vm *vm, struct regset_list *out, int writable)
 {
-	struct regset *abi = regset_list_add(out, "abi", 1), *v0;
+	struct regset *abi = regset_list_add(out, "abi", 1), *v0, *w;
 	int rc = abi ? profile_read_abi(vm, abi, 1) : -ENOMEM;
 
 	v0 = rc ? NULL : regset_list_add(out, "vcpu.0", 1);
 	if (!rc && !v0)
 		rc = -ENOMEM;
 	rc = rc ? rc : vcpu_state_save(&vm->vcpus[0], v0);
-	if (!rc && writable) {
-		struct regset *w = regset_list_add(out, PROFILE_WRITABLE, 1);
-
-		/* v0 may have moved: the list grew. Look it up again. */
-		rc = w ? probe_writable(vm, regset_list_findf(out, "vcpu.%u", 0), w) : -ENOMEM;
-	}
-	return rc;
+	w = rc ? NULL : regset_list_add(out, PROFILE_WRITABLE, 1);
+	if (!rc && !w)
+		rc = -ENOMEM;
+	/* v0 may have moved: the list grew. Look it up again. */
+	return rc ? rc : probe_changeable(vm, regset_list_findf(out, "vcpu.%u", 0), w, writable);
 }
 
 /* ---- starting a guest at a pool's baseline ---- */
@@ -269,7 +337,7 @@ static int apply_regs(struct vm *vm, const struct regset *want, const struct reg
 	while (!rc && regset_next(want, &pos, &key, &p, &n)) {
 		uint64_t v = regset_uint_or0(want, key);
 
-		if (n == 8 && (vcpu_reg_is_id(key) || is_fw_value(key)) &&
+		if (n == 8 && (vcpu_reg_is_id(key) || idreg_is_impl(key) || is_fw_value(key)) &&
 		    v != regset_uint_or0(here, key))
 			rc = set_everywhere(vm, key, v, err, len);
 	}
@@ -337,6 +405,11 @@ int profile_apply(struct vm *vm, const struct regset_list *p, char *err, size_t 
 	return rc;
 }
 
+const struct regset *profile_impls(const struct regset_list *p)
+{
+	return p ? regset_list_findf(p, COMPAT_IMPL, 0) : NULL;
+}
+
 /* ---- for a person ---- */
 
 void profile_print(const struct regset_list *p, FILE *out)
@@ -353,7 +426,7 @@ void profile_print(const struct regset_list *p, FILE *out)
 	while (v && regset_next(v, &pos, &key, &val, &n)) {
 		int fw = vcpu_reg_is_fw(key);
 
-		if (n != 8 || !(vcpu_reg_is_id(key) || fw))
+		if (n != 8 || !(vcpu_reg_is_id(key) || idreg_is_impl(key) || fw))
 			continue;
 		fprintf(out, "  %s %-44s 0x%016llx writable 0x%016llx\n", fw ? "fw" : "id",
 			vcpu_reg_name(key, name, sizeof(name)), (unsigned long long)regset_uint_or0(v, key),

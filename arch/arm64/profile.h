@@ -23,15 +23,20 @@ struct vm;
 struct regset;
 struct regset_list;
 
-/* With @writable, a third section: for each ID register the 4-bit fields
- * KVM lets userspace lower, for each firmware feature bitmap the bits it
- * lets userspace clear (masks keyed by register id). */
+/* The third section: what KVM lets userspace change, masks keyed by
+ * register id: for an implementation register (MIDR_EL1, REVIDR_EL1,
+ * AIDR_EL1) the whole register where this host's VMs may show another
+ * implementation; for an ID register the bits of the fields userspace may
+ * lower; for a firmware feature bitmap the bits it may clear or set. */
 #define PROFILE_WRITABLE	COMPAT_WRITABLE
 
 /* What this host offers, probed on @vm: built (board_create) but whose
- * vCPUs have never run. The probe writes GICD_IIDR and GICD_TYPER2 (and,
- * with @writable, every ID register field) to learn what KVM accepts, and
- * puts the original values back. -errno. */
+ * vCPUs have never run. The probe writes GICD_IIDR, GICD_TYPER2, the
+ * implementation registers and the firmware bitmaps' bits to learn what
+ * KVM accepts, and puts the original values back. The ID registers'
+ * masks come from KVM (KVM_ARM_GET_REG_WRITABLE_MASKS) where it has them
+ * (Linux 6.8); else only with @writable, by writing every field and
+ * putting it back (slow). -errno. */
 int profile_probe(struct vm *vm, struct regset_list *out, int writable);
 
 /* The "abi" values of @vm (built; its vCPUs stopped or never run) into
@@ -41,6 +46,10 @@ int profile_probe(struct vm *vm, struct regset_list *out, int writable);
  * (no ABI_HOST_ONLY value). A value an older kernel lacks (ABI_OPTIONAL)
  * is left out. -errno. */
 int profile_read_abi(struct vm *vm, struct regset *out, int host);
+
+/* The target implementations a pool profile @p (may be NULL) tells its
+ * guests of (a COMPAT_IMPL set), or NULL. */
+const struct regset *profile_impls(const struct regset_list *p);
 
 /* Profile @p for a person, to @out: the ABI values, then the vCPU's ID
  * and firmware registers with their writable masks. */

@@ -207,6 +207,44 @@ START_TEST(firmware_registers)
 }
 END_TEST
 
+/* Values read off 7.3 hosts under QEMU 10: -cpu neoverse-n1 and -cpu max. */
+#define MIDR_EL1	ARM64_SYS_REG(3, 0, 0, 0, 0)
+#define CTR_EL0		ARM64_SYS_REG(3, 3, 0, 0, 1)
+#define MIDR_N1		0x414fd0c1ull
+#define MIDR_MAX	0x000f0510ull
+#define CTR_N1		0x9444c004ull	/* DIC 0 */
+#define CTR_MAX		0xb444c004ull	/* DIC 1 */
+
+START_TEST(implementation_must_match_unless_the_host_can_show_it)
+{
+	regset_put_uint(set(&guest, "vcpu.0"), MIDR_EL1, MIDR_N1, 8);
+	regset_put_uint(set(&host, "vcpu.0"), MIDR_EL1, MIDR_MAX, 8);
+	refused_with("MIDR_EL1 (0x603000000013c000): the guest has 0x414fd0c1, this host has "
+		     "0xf0510", "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS");
+	/* A 6.15+ host whose VMs may show another implementation. */
+	regset_put_uint(set(&host, COMPAT_WRITABLE), MIDR_EL1, 0xffffffffull, 8);
+	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(cache_type_is_a_feature_register)
+{
+	/* A guest that saw DIC on a host without it is refused; the other
+	 * way round it keeps to what it saw. */
+	regset_put_uint(set(&guest, "vcpu.0"), CTR_EL0, CTR_MAX, 8);
+	regset_put_uint(set(&host, "vcpu.0"), CTR_EL0, CTR_N1, 8);
+	refused_with("ID register CTR_EL0 (0x603000000013d801): the guest saw 0xb444c004, "
+		     "this host offers 0x9444c004", NULL);
+	regset_put_uint(set(&guest, "vcpu.0"), CTR_EL0, CTR_N1, 8);
+	regset_put_uint(set(&host, "vcpu.0"), CTR_EL0, CTR_MAX, 8);
+	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), 0);
+	/* The writeback granule (CWG, bits 27..24) only ever takes the
+	 * host's value: a larger one on the host does not do. */
+	regset_put_uint(set(&host, "vcpu.0"), CTR_EL0, CTR_MAX | 1ull << 24, 8);
+	refused_with("CTR_EL0", "0xb544c004");
+}
+END_TEST
+
 START_TEST(missing_sections_are_named)
 {
 	struct regset_list empty = { 0 };
@@ -593,6 +631,49 @@ START_TEST(honours_firmware_bitmaps)
 }
 END_TEST
 
+START_TEST(pool_shows_one_implementation)
+{
+	/* rich cannot show another implementation, lean (a 6.15+ host) can:
+	 * the pool is rich's CPU, whichever host comes first. */
+	regset_put_uint(set(&rich, "vcpu.0"), MIDR_EL1, MIDR_N1, 8);
+	regset_put_uint(set(&lean, "vcpu.0"), MIDR_EL1, MIDR_MAX, 8);
+	regset_put_uint(set(&lean, COMPAT_WRITABLE), MIDR_EL1, 0xffffffffull, 8);
+	ck_assert_int_eq(intersect(&lean, &rich, NULL), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", MIDR_EL1), MIDR_N1);
+	noted("MIDR_EL1: 0xf0510 -> 0x414fd0c1, host 2 (6.12.0-27-arm64) cannot show another");
+	ck_assert_int_eq(compat_honours(&pool, &lean, err, sizeof(err)), 0);
+	ck_assert_int_eq(intersect(&rich, &lean, NULL), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", MIDR_EL1), MIDR_N1);
+	/* Neither can: no pool, and the refusal names the register. */
+	drop_key(set(&lean, COMPAT_WRITABLE), MIDR_EL1);
+	intersect_refused(&rich, &lean, "cannot take guests of this pool",
+			  "MIDR_EL1 (0x603000000013c000): the profile has 0x414fd0c1, this host "
+			  "has 0xf0510");
+}
+END_TEST
+
+START_TEST(pool_cache_type)
+{
+	uint64_t w = 0xf00f000full;	/* DIC/IDC, DminLine, IminLine */
+
+	regset_put_uint(set(&rich, "vcpu.0"), CTR_EL0, CTR_MAX, 8);
+	regset_put_uint(set(&lean, "vcpu.0"), CTR_EL0, CTR_N1, 8);
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), CTR_EL0, w, 8);
+	regset_put_uint(set(&lean, COMPAT_WRITABLE), CTR_EL0, w, 8);
+	ck_assert_int_eq(intersect(&rich, &lean, NULL), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", CTR_EL0), CTR_N1);
+	noted("CTR_EL0 bits 31..28: 11 -> 9, host 2 (6.12.0-27-arm64) has 9");
+	/* Without the field writable, rich cannot hide its DIC. */
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), CTR_EL0, 0xf00full, 8);
+	intersect_refused(&rich, &lean, "host 1 (6.12.0-27-arm64) cannot take guests",
+			  "CTR_EL0 bits 31..28: the profile has 9, this host has 11");
+	/* An exact field that differs: no pool. */
+	regset_put_uint(set(&rich, "vcpu.0"), CTR_EL0, CTR_N1 | 1ull << 24, 8);
+	intersect_refused(&rich, &lean, "CTR_EL0 bits 27..24 (CWG): host 1 (6.12.0-27-arm64) "
+			  "has 5, host 2 (6.12.0-27-arm64) has 4", "the same on every host");
+}
+END_TEST
+
 START_TEST(honours_what_compat_check_requires)
 {
 	regset_put_uint(set(&old, "abi"), ABI_PAGE_SIZE, 65536, 8);
@@ -621,7 +702,8 @@ int main(void)
 			       disabled_physical_timer_may_be_dropped,
 			       register_of_an_unseen_feature_may_be_dropped,
 			       geometry_of_an_undescribed_cache_may_be_dropped, firmware_registers,
-			       missing_sections_are_named);
+			       implementation_must_match_unless_the_host_can_show_it,
+			       cache_type_is_a_feature_register, missing_sections_are_named);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tc = UNIT_TCASE(s, "pool", pool_takes_each_field_at_its_lowest, pool_of_one_host_is_that_host,
@@ -632,6 +714,7 @@ int main(void)
 			pool_firmware_registers, pool_signed_fields_count_0xf_lowest, pool_of_pools,
 			honours_lowering_a_writable_field, honours_refuses_a_field_not_writable,
 			honours_refuses_raising, honours_firmware_bitmaps,
+			pool_shows_one_implementation, pool_cache_type,
 			honours_what_compat_check_requires);
 	tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
 	return unit_run(s);

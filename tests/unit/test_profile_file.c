@@ -5,6 +5,7 @@
 #include "arch/arm64/vcpu_state.h"
 #include "arch/arm64/compat.h"
 #include "arch/arm64/idreg.h"
+#include "vmm/le.h"
 #include "vmm/regset.h"
 
 #include <errno.h>
@@ -518,7 +519,9 @@ START_TEST(host_profile_round_trips_by_name)
 				   "      \"bits\": {\n"
 				   "        \"DISCOVER_IMPL_VER\": true,\n"
 				   "        \"DISCOVER_IMPL_CPUS\": true\n");
-	assert_has(text, "\"0x603000000013c000\": \"0x00000000414fd0c1\"");
+	assert_has(text, "\"MIDR_EL1\": {\n      \"id\": \"0x603000000013c000\",\n"
+				   "      \"value\": \"0x00000000414fd0c1\"\n    },");
+	assert_has(text, "\"0x603000000013c080\": \"0x0000000030d00980\"");
 	free(text);
 }
 END_TEST
@@ -729,6 +732,213 @@ START_TEST(every_name_reads_back)
 }
 END_TEST
 
+/* ---- "implementations": the pool's CPU implementations (COMPAT_IMPL) ---- */
+
+/* MIDR_EL1, REVIDR_EL1, AIDR_EL1 of two implementations (Neoverse N1
+ * r4p1 and r3p0, the second's AIDR above INT64_MAX). */
+static const uint64_t two_impls[][3] = {
+	{ 0x414fd0c1, 0, 0 },
+	{ 0x413fd0c0, 0x1, 0x8000000000000002ull },
+};
+
+/* Key @i of @s: the three registers, @m, @r and @a, little-endian. */
+static void put_impl(struct regset *s, uint64_t i, uint64_t m, uint64_t r, uint64_t a)
+{
+	uint8_t val[24];
+
+	le_put(val, m, 8);
+	le_put(val + 8, r, 8);
+	le_put(val + 16, a, 8);
+	ck_assert_int_eq(regset_put(s, i, val, sizeof(val)), 0);
+}
+
+/* Register @r (0 MIDR_EL1, 1 REVIDR_EL1, 2 AIDR_EL1) of implementation @i in @s. */
+static uint64_t impl_reg(const struct regset *s, uint64_t i, unsigned r)
+{
+	uint32_t len = 0;
+	const uint8_t *val = regset_get(s, i, &len);
+
+	ck_assert_ptr_nonnull(val);
+	ck_assert_uint_eq(len, 24);
+	return le_get(val + 8 * r, 8);
+}
+
+START_TEST(implementations_round_trip)
+{
+	struct regset *impl;
+	char *text;
+
+	fill(&prof, 1);
+	impl = regset_list_add(&prof, COMPAT_IMPL, 1);
+	for (unsigned i = 0; i < 2; i++)
+		put_impl(impl, i, two_impls[i][0], two_impls[i][1], two_impls[i][2]);
+	write_profile(&prof);
+	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n, 4);
+	assert_same_set(set(&prof, COMPAT_IMPL), set(&back, COMPAT_IMPL));
+	assert_same_set(set(&prof, "vcpu.0"), set(&back, "vcpu.0"));
+	assert_same_set(set(&prof, COMPAT_WRITABLE), set(&back, COMPAT_WRITABLE));
+	text = read_text();
+	assert_has(text, "  \"implementations\": [\n"
+			 "    {\n"
+			 "      \"MIDR_EL1\": \"0x00000000414fd0c1\",\n"
+			 "      \"REVIDR_EL1\": \"0x0000000000000000\",\n"
+			 "      \"AIDR_EL1\": \"0x0000000000000000\"\n"
+			 "    },\n"
+			 "    {\n"
+			 "      \"MIDR_EL1\": \"0x00000000413fd0c0\",\n"
+			 "      \"REVIDR_EL1\": \"0x0000000000000001\",\n"
+			 "      \"AIDR_EL1\": \"0x8000000000000002\"\n"
+			 "    }\n"
+			 "  ]\n}\n");	/* the last member, after "writable" */
+	free(text);
+}
+END_TEST
+
+START_TEST(no_implementations_read_as_no_set)
+{
+	char *text;
+
+	fill(&prof, 1);
+	regset_list_add(&prof, COMPAT_IMPL, 1);	/* empty: not written */
+	write_profile(&prof);
+	text = read_text();
+	ck_assert_msg(!strstr(text, "implementations"), "%s", text);
+	free(text);
+	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n, 3);
+	ck_assert_ptr_null(set(&back, COMPAT_IMPL));
+	regset_list_free(&back);
+	write_text(HEAD2 ABI ", \"vcpu\": {}, \"implementations\": []}");
+	ck_assert_int_eq(profile_file_read(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n, 2);
+	ck_assert_ptr_null(set(&back, COMPAT_IMPL));
+}
+END_TEST
+
+/* "[...]" of @n implementations, implementation i with MIDR_EL1 @midr + i. */
+static char *impls_text(unsigned n, unsigned midr)
+{
+	char *text = unit_alloc(128 * (size_t)n + 3), *end = text;
+
+	*end++ = '[';
+	for (unsigned i = 0; i < n; i++)
+		end += sprintf(end, "%s{\"MIDR_EL1\": \"0x%x\", \"REVIDR_EL1\": \"0x0\", "
+			       "\"AIDR_EL1\": \"0x0\"}", i ? ", " : "", midr + i);
+	strcpy(end, "]");
+	return text;
+}
+
+/* A version 2 file whose "implementations" is @impls: the set it reads to. */
+static const struct regset *read_impls(const char *impls)
+{
+	char *full = unit_alloc(strlen(impls) + 128);
+
+	regset_list_free(&back);
+	sprintf(full, HEAD2 ABI ", \"vcpu\": {}, \"implementations\": %s}", impls);
+	write_text(full);
+	free(full);
+	ck_assert_msg(!profile_file_read(path, &back, err, sizeof(err)), "%s: %s", impls, err);
+	ck_assert_ptr_nonnull(set(&back, COMPAT_IMPL));
+	return set(&back, COMPAT_IMPL);
+}
+
+START_TEST(hand_written_implementations_are_read)
+{
+	const struct regset *s;
+	char *sixteen = impls_text(16, 0x410fd0c0);
+
+	s = read_impls(sixteen);
+	free(sixteen);
+	ck_assert_uint_eq(s->count, 16);
+	ck_assert_uint_eq(impl_reg(s, 15, 0), 0x410fd0cf);
+	/* Short and upper-case hex, the highest MIDR_EL1, and two that differ in one register. */
+	s = read_impls("[{\"AIDR_EL1\": \"0x2\", \"MIDR_EL1\": \"0xFFFFFFFF\", \"REVIDR_EL1\": \"0x1\"}, "
+		       "{\"MIDR_EL1\": \"0xffffffff\", \"REVIDR_EL1\": \"0x1\", \"AIDR_EL1\": \"0x3\"}]");
+	ck_assert_uint_eq(s->count, 2);
+	ck_assert_uint_eq(impl_reg(s, 0, 0), 0xffffffff);
+	ck_assert_uint_eq(impl_reg(s, 0, 1), 1);
+	ck_assert_uint_eq(impl_reg(s, 0, 2), 2);
+	ck_assert_uint_eq(impl_reg(s, 1, 2), 3);
+}
+END_TEST
+
+/* A version 2 file whose "implementations" is @impls is refused naming @a and @b. */
+static void refused_impls(const char *impls, const char *a, const char *b)
+{
+	char *full = unit_alloc(strlen(impls) + 128);
+
+	sprintf(full, HEAD2 ABI ", \"vcpu\": {}, \"implementations\": %s}", impls);
+	refused(full, a, b);
+	free(full);
+}
+
+#define IMPL0	"{\"MIDR_EL1\": \"0x414fd0c1\", \"REVIDR_EL1\": \"0x0\", \"AIDR_EL1\": \"0x0\"}"
+
+START_TEST(bad_implementations_are_refused)
+{
+	static const char *const bad[] = { "\"0x1g\"", "\"1\"", "\"0x\"", "\"0x00000000000000000\"",
+					   "17", "null", "\"0x-1\"" };
+	char *seventeen = impls_text(17, 0x410fd0c0), impl[160];
+
+	refused_impls("{}", "implementations: not an array", NULL);
+	refused_impls(IMPL0, "implementations: not an array", NULL);
+	refused_impls(seventeen, "implementations: 17 entries", "more than 16");
+	free(seventeen);
+	refused_impls("[" IMPL0 ", 7]", "implementations[1]: not an object", NULL);
+	refused_impls("[{\"MIDR_EL1\": \"0x1\", \"REVIDR_EL1\": \"0x0\"}]", "implementations[0]: no "
+		      "AIDR_EL1", NULL);
+	refused_impls("[{}]", "implementations[0]: no MIDR_EL1", NULL);
+	refused_impls("[{\"MIDR_EL1\": \"0x1\", \"REVIDR_EL1\": \"0x0\", \"AIDR_EL1\": \"0x0\", "
+		      "\"MPIDR_EL1\": \"0x0\"}]", "implementations[0]: unknown key 'MPIDR_EL1'", NULL);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(impl, sizeof(impl), "[" IMPL0 ", {\"MIDR_EL1\": \"0x1\", \"REVIDR_EL1\": %s, "
+			 "\"AIDR_EL1\": \"0x0\"}]", bad[i]);
+		refused_impls(impl, "implementations[1][\"REVIDR_EL1\"]: bad value", NULL);
+	}
+	refused_impls("[{\"MIDR_EL1\": \"0x100000000\", \"REVIDR_EL1\": \"0x0\", \"AIDR_EL1\": "
+		      "\"0x0\"}]", "implementations[0][\"MIDR_EL1\"]: 0x100000000 is above 0xffffffff",
+		      "32 bits");
+	refused_impls("[" IMPL0 ", {\"MIDR_EL1\": \"0x414fd0c1\", \"REVIDR_EL1\": \"0x0\", "
+		      "\"AIDR_EL1\": \"0x1\"}, {\"AIDR_EL1\": \"0x0000\", \"REVIDR_EL1\": \"0x0\", "
+		      "\"MIDR_EL1\": \"0x00414fd0c1\"}]", "implementations[2]: the same as "
+		      "implementations[0]", NULL);
+}
+END_TEST
+
+/* prof is not written, with @what in the message. */
+static void impl_set_not_written(const char *what)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(profile_file_write(&prof, f, err, sizeof(err)), -EINVAL);
+	fclose(f);
+	ck_assert_msg(strstr(err, "'" COMPAT_IMPL "' set") && strstr(err, what), "message: %s", err);
+}
+
+START_TEST(bad_implementation_set_is_not_written)
+{
+	struct regset *s;
+
+	fill(&prof, 0);
+	s = regset_list_add(&prof, COMPAT_IMPL, 1);
+	put_impl(s, 1, 0x414fd0c1, 0, 0);
+	impl_set_not_written("no 24-byte implementation 0");
+	ck_assert_int_eq(regset_put_uint(s, 0, 0x414fd0c1, 8), 0);
+	impl_set_not_written("no 24-byte implementation 0");
+	put_impl(s, 0, 0x414fd0c1, 0, 0);
+	impl_set_not_written("implementation 1 twice");
+	for (unsigned i = 0; i < 17; i++)
+		put_impl(s, i, 0x410fd0c0 + i, 0, 0);
+	impl_set_not_written("17 implementations, more than 16");
+	regset_free(s);
+	for (unsigned i = 0; i < 16; i++)
+		put_impl(s, i, 0x410fd0c0 + i, 0, 0);
+	write_profile(&prof);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("profile_file");
@@ -742,7 +952,9 @@ int main(void)
 			       bit_edited_by_name_changes_its_bit, hand_written_entries_are_read,
 			       bad_names_are_refused, bad_field_values_are_refused,
 			       bad_named_entries_are_refused, register_by_name_and_id_is_refused,
-			       every_name_reads_back);
+			       every_name_reads_back, implementations_round_trip,
+			       no_implementations_read_as_no_set, hand_written_implementations_are_read,
+			       bad_implementations_are_refused, bad_implementation_set_is_not_written);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	return unit_run(s);
