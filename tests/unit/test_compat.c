@@ -2,6 +2,7 @@
  * guest, and what the refusal says. */
 #include "arch/arm64/compat.h"
 #include "arch/arm64/abi.h"
+#include "arch/arm64/impl.h"
 #include "arch/arm64/vcpu_state.h"
 #include "vmm/regset.h"
 
@@ -69,6 +70,24 @@ static void refused_with(const char *a, const char *b)
 {
 	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, a) && (!b || strstr(err, b)), "message: %s", err);
+}
+
+/* @s without @key. */
+static void drop_key(struct regset *s, uint64_t key)
+{
+	struct regset keep;
+	size_t pos = 0;
+	uint64_t k;
+	const uint8_t *v;
+	uint32_t n;
+
+	regset_init(&keep);
+	regset_copy(&keep, s);
+	regset_free(s);
+	while (regset_next(&keep, &pos, &k, &v, &n))
+		if (k != key)
+			regset_put(s, k, v, n);
+	regset_free(&keep);
 }
 
 START_TEST(same_host_is_accepted)
@@ -245,6 +264,23 @@ START_TEST(cache_type_is_a_feature_register)
 }
 END_TEST
 
+START_TEST(bitmap_bits_a_host_can_set_count)
+{
+	/* A 7.3 guest told of its implementations (VENDOR_HYP_BMAP_2 = 3)
+	 * on a 7.3 host whose register is reset to 0 but takes both bits. */
+	regset_put_uint(set(&guest, "vcpu.0"), KVM_REG_ARM_VENDOR_HYP_BMAP_2, 3, 8);
+	regset_put_uint(set(&host, "vcpu.0"), KVM_REG_ARM_VENDOR_HYP_BMAP_2, 0, 8);
+	refused_with("KVM_REG_ARM_VENDOR_HYP_BMAP_2", "the guest has 0x3, this host has 0x0");
+	regset_put_uint(set(&host, COMPAT_WRITABLE), KVM_REG_ARM_VENDOR_HYP_BMAP_2, 3, 8);
+	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), 0);
+	/* A 6.12 host has no such register: fine for a guest told nothing. */
+	drop_key(set(&host, "vcpu.0"), KVM_REG_ARM_VENDOR_HYP_BMAP_2);
+	refused_with("KVM_REG_ARM_VENDOR_HYP_BMAP_2", "this host's KVM does not");
+	regset_put_uint(set(&guest, "vcpu.0"), KVM_REG_ARM_VENDOR_HYP_BMAP_2, 0, 8);
+	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(missing_sections_are_named)
 {
 	struct regset_list empty = { 0 };
@@ -348,24 +384,6 @@ static uint64_t pool_uint(const char *section, uint64_t key)
 static void noted(const char *line)
 {
 	ck_assert_msg(strstr(notes, line), "no note '%s' in:\n%s", line, notes);
-}
-
-/* @s without @key. */
-static void drop_key(struct regset *s, uint64_t key)
-{
-	struct regset keep;
-	size_t pos = 0;
-	uint64_t k;
-	const uint8_t *v;
-	uint32_t n;
-
-	regset_init(&keep);
-	regset_copy(&keep, s);
-	regset_free(s);
-	while (regset_next(&keep, &pos, &k, &v, &n))
-		if (k != key)
-			regset_put(s, k, v, n);
-	regset_free(&keep);
 }
 
 static void intersect_refused(const struct regset_list *a, const struct regset_list *b,
@@ -674,6 +692,92 @@ START_TEST(pool_cache_type)
 }
 END_TEST
 
+START_TEST(pool_lists_every_implementation)
+{
+	struct regset_list first;
+	const struct regset_list *hosts[] = { &first, &old };
+	struct impl_cpu l[COMPAT_IMPL_MAX];
+
+	regset_put_uint(set(&rich, "vcpu.0"), MIDR_EL1, MIDR_N1, 8);
+	regset_put_uint(set(&lean, "vcpu.0"), MIDR_EL1, MIDR_MAX, 8);
+	regset_put_uint(set(&lean, COMPAT_WRITABLE), MIDR_EL1, 0xffffffffull, 8);
+	regset_put_uint(set(&old, "vcpu.0"), MIDR_EL1, MIDR_N1, 8);
+	ck_assert_int_eq(intersect(&rich, &lean, NULL), 0);
+	ck_assert_int_eq(impl_from_set(set(&pool, COMPAT_IMPL), l), 2);
+	ck_assert_uint_eq(l[0].midr, MIDR_N1);
+	ck_assert_uint_eq(l[1].midr, MIDR_MAX);
+	/* A pool of that pool and a host of a CPU it has: each once. */
+	first = pool;
+	memset(&pool, 0, sizeof(pool));
+	ck_assert_int_eq(compat_intersect(hosts, 2, &pool, on_note, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(impl_from_set(set(&pool, COMPAT_IMPL), l), 2);
+	regset_list_free(&first);
+}
+END_TEST
+
+START_TEST(pool_offers_the_bitmap_bits_every_host_can_set)
+{
+	/* Two 7.3 hosts: DISCOVER_IMPL offered; a 6.12 one lacks the register. */
+	regset_put_uint(set(&rich, "vcpu.0"), KVM_REG_ARM_VENDOR_HYP_BMAP_2, 0, 8);
+	regset_put_uint(set(&lean, "vcpu.0"), KVM_REG_ARM_VENDOR_HYP_BMAP_2, 0, 8);
+	regset_put_uint(set(&rich, COMPAT_WRITABLE), KVM_REG_ARM_VENDOR_HYP_BMAP_2, 3, 8);
+	regset_put_uint(set(&lean, COMPAT_WRITABLE), KVM_REG_ARM_VENDOR_HYP_BMAP_2, 1, 8);
+	ck_assert_int_eq(intersect(&rich, &lean, NULL), 0);
+	ck_assert_uint_eq(pool_uint("vcpu.0", KVM_REG_ARM_VENDOR_HYP_BMAP_2), 1);
+	ck_assert_int_eq(compat_honours(&pool, &lean, err, sizeof(err)), 0);
+	ck_assert_int_eq(intersect(&rich, &old, NULL), 0);
+	ck_assert(!regset_has(set(&pool, "vcpu.0"), KVM_REG_ARM_VENDOR_HYP_BMAP_2));
+}
+END_TEST
+
+/* ---- the target-implementation calls (arch/arm64/impl.h) ---- */
+
+START_TEST(impl_answers)
+{
+	const struct impl_cpu l[2] = { { MIDR_N1, 1, 2 }, { MIDR_MAX, 3, 4 } };
+	uint64_t r[4];
+
+	ck_assert_int_eq(impl_answer(l, 2, IMPL_FUNC_VER, 0, r), 0);
+	ck_assert(r[0] == 0 && r[1] == 0x10000 && r[2] == 2 && r[3] == 0);
+	ck_assert_int_eq(impl_answer(l, 2, IMPL_FUNC_CPUS, 1, r), 0);
+	ck_assert(r[0] == 0 && r[1] == MIDR_MAX && r[2] == 3 && r[3] == 4);
+	ck_assert_int_eq(impl_answer(l, 2, IMPL_FUNC_CPUS, 2, r), 0);
+	ck_assert(r[0] == (uint64_t)-3 && r[1] == 0);	/* INVALID_PARAMETER */
+	ck_assert_int_eq(impl_answer(l, 2, IMPL_FUNC_CPUS, ~0ull, r), 0);
+	ck_assert(r[0] == (uint64_t)-3);
+	ck_assert_int_eq(impl_answer(l, 2, 0xc6000042u, 0, r), -ENOENT);
+}
+END_TEST
+
+START_TEST(impl_sets)
+{
+	struct impl_cpu l[COMPAT_IMPL_MAX], c = { 0x410fd0c0, 0, 0 }, back[COMPAT_IMPL_MAX];
+	unsigned n = 0;
+	struct regset s;
+	uint8_t v[24] = { 0 };
+
+	for (unsigned i = 0; i < COMPAT_IMPL_MAX; i++, c.midr++)
+		ck_assert_int_eq(impl_add(l, &n, &c), 0);
+	ck_assert_int_eq(impl_add(l, &n, &l[3]), 0);	/* there already */
+	ck_assert_uint_eq(n, COMPAT_IMPL_MAX);
+	ck_assert_int_eq(impl_add(l, &n, &c), -ENOSPC);
+	regset_init(&s);
+	ck_assert_int_eq(impl_to_set(l, n, &s), 0);
+	ck_assert_int_eq(impl_from_set(&s, back), COMPAT_IMPL_MAX);
+	ck_assert(!memcmp(l, back, sizeof(l)));
+	regset_put(&s, COMPAT_IMPL_MAX, v, 24);		/* one too many */
+	ck_assert_int_eq(impl_from_set(&s, back), -EINVAL);
+	regset_free(&s);
+	regset_put(&s, 0, v, 24);
+	regset_put(&s, 2, v, 24);			/* key 1 missing */
+	ck_assert_int_eq(impl_from_set(&s, back), -EINVAL);
+	regset_free(&s);
+	regset_put(&s, 0, v, 16);			/* short value */
+	ck_assert_int_eq(impl_from_set(&s, back), -EINVAL);
+	regset_free(&s);
+}
+END_TEST
+
 START_TEST(honours_what_compat_check_requires)
 {
 	regset_put_uint(set(&old, "abi"), ABI_PAGE_SIZE, 65536, 8);
@@ -703,7 +807,8 @@ int main(void)
 			       register_of_an_unseen_feature_may_be_dropped,
 			       geometry_of_an_undescribed_cache_may_be_dropped, firmware_registers,
 			       implementation_must_match_unless_the_host_can_show_it,
-			       cache_type_is_a_feature_register, missing_sections_are_named);
+			       cache_type_is_a_feature_register, bitmap_bits_a_host_can_set_count,
+			       missing_sections_are_named);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tc = UNIT_TCASE(s, "pool", pool_takes_each_field_at_its_lowest, pool_of_one_host_is_that_host,
@@ -715,7 +820,8 @@ int main(void)
 			honours_lowering_a_writable_field, honours_refuses_a_field_not_writable,
 			honours_refuses_raising, honours_firmware_bitmaps,
 			pool_shows_one_implementation, pool_cache_type,
-			honours_what_compat_check_requires);
+			pool_lists_every_implementation, pool_offers_the_bitmap_bits_every_host_can_set,
+			honours_what_compat_check_requires, impl_answers, impl_sets);
 	tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
 	return unit_run(s);
 }
