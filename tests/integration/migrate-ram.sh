@@ -20,8 +20,9 @@ if ! mig_tap; then
 fi
 export ITSY_MIGRATE_DUMP=$DUMP
 # A gentle writer (1 MiB/s): the loopback link may carry only 6 MB/s on a
-# busy machine, and this test is about identity, not convergence.
-mig_guest ram-src 32,1 --mem 128M --disk "$DISK" --net "tap=$MIG_TAP,mac=$MIG_GUEST_MAC" \
+# busy machine, and this test is about identity, not convergence. 192 MiB:
+# the 7.3 guest kernel hangs before its console comes up in 128.
+mig_guest ram-src 32,1 --mem 192M --disk "$DISK" --net "tap=$MIG_TAP,mac=$MIG_GUEST_MAC" \
 	--vsock "cid=$CID"
 if ! mig_ready "$SRC_OUT" "$SRC_PID" net; then
 	fail $name "$WHY" "$SRC_OUT" "$SRC_ERR"
