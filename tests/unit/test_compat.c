@@ -142,6 +142,28 @@ START_TEST(typer2_only_in_writable_bits)
 }
 END_TEST
 
+/* GICD_TYPER2 as KVM shows it: 0 on a GICv3 or v4.0 host, nASSGIcap
+ * (0x100) alone on a GICv4.1 host with vSGIs, which since 6.17 lets
+ * userspace clear it before the vGIC is initialised. No such host can be
+ * emulated here (QEMU's TCG has GICv4.0 at most). The rule: a guest may
+ * go from a v3 host to a v4.1 host (the bit hidden), never back once it
+ * saw vSGIs. */
+START_TEST(typer2_vsgi_goes_one_way)
+{
+	/* v3 guest -> v4.1 host (6.17+): the bit is cleared for it. */
+	regset_put_uint(set(&host, "abi"), ABI_GICD_TYPER2, 0x100, 4);
+	regset_put_uint(set(&host, "abi"), ABI_TYPER2_WRITABLE, 0x100, 4);
+	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), 0);
+	/* ... but not to a v4.1 host before 6.17, which cannot hide it. */
+	regset_put_uint(set(&host, "abi"), ABI_TYPER2_WRITABLE, 0, 4);
+	refused_with("GICD_TYPER2", "0x100");
+	/* A guest that saw vSGIs cannot go to a v3 host (nothing to set). */
+	regset_put_uint(set(&guest, "abi"), ABI_GICD_TYPER2, 0x100, 4);
+	regset_put_uint(set(&host, "abi"), ABI_GICD_TYPER2, 0, 4);
+	refused_with("GICD_TYPER2", "0x100");
+}
+END_TEST
+
 START_TEST(id_register_lacking_a_feature_is_refused)
 {
 	/* The host has SVE (bits 35..32) 0 where the guest saw 1. */
@@ -800,6 +822,7 @@ int main(void)
 			       counter_frequency_must_match, vcpu_count_must_match,
 			       newer_its_table_layout_is_refused,
 			       gicd_revision_must_be_settable, typer2_only_in_writable_bits,
+			       typer2_vsgi_goes_one_way,
 			       id_register_lacking_a_feature_is_refused,
 			       id_register_with_more_features_is_accepted,
 			       boot_time_id_registers_decide, missing_register_is_refused,
