@@ -171,14 +171,18 @@ static int takes(struct vcpu *v, uint64_t id, uint64_t old, uint64_t val)
 	return ok;
 }
 
-/* ID registers: the 4-bit fields KVM lets userspace lower by one (a mask
- * of whole fields). Feature bitmaps: the bits it lets userspace clear,
+/* Implementation registers: all or nothing. ID registers: the 4-bit
+ * fields KVM lets userspace lower by one (a mask of whole fields). Feature bitmaps: the bits it lets userspace clear,
  * and those of the bits KVM defines (arch/arm64/idreg.h) it lets
  * userspace set (VENDOR_HYP_BMAP_2's are reset to 0). */
 static uint64_t writable_mask(struct vcpu *v, uint64_t id, uint64_t val)
 {
 	uint64_t mask = 0, bit;
 
+	/* The whole register, where the VM may show another implementation
+	 * (KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, enabled by board_create). */
+	if (idreg_is_impl(id))
+		return takes(v, id, val, val ^ 1) ? idreg_impl_mask(id) : 0;
 	if (vcpu_reg_is_id(id)) {
 		for (unsigned s = 0; s < 64; s += 4)
 			if ((val >> s & 0xf) && takes(v, id, val, val - (1ull << s)))
@@ -194,8 +198,8 @@ static uint64_t writable_mask(struct vcpu *v, uint64_t id, uint64_t val)
 }
 
 /* Only before the VM first ran: KVM refuses ID register writes after.
- * The firmware bitmaps, and with @ids the ID registers too, field by
- * field (slow: three ioctls a field). */
+ * The implementation registers and the firmware bitmaps, and with @ids
+ * the ID registers too, field by field (slow: three ioctls a field). */
 static int probe_writable(struct vm *vm, const struct regset *v0, struct regset *out, int ids)
 {
 	size_t pos = 0;
@@ -207,7 +211,8 @@ static int probe_writable(struct vm *vm, const struct regset *v0, struct regset 
 	while (!rc && regset_next(v0, &pos, &key, &p, &n)) {
 		uint64_t mask;
 
-		if (n != 8 || !((ids && vcpu_reg_is_id(key)) || vcpu_reg_is_fw_bitmap(key)))
+		if (n != 8 || !((ids && vcpu_reg_is_id(key)) || idreg_is_impl(key) ||
+				vcpu_reg_is_fw_bitmap(key)))
 			continue;
 		val = regset_uint_or0(v0, key);
 		mask = writable_mask(&vm->vcpus[0], key, val);
@@ -248,38 +253,13 @@ static int masks_from_kvm(struct vm *vm, const struct regset *v0, struct regset 
 	return rc;
 }
 
-/* The implementation registers this VM can show other values of
- * (KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, enabled by board_create where
- * offered): the whole register, else nothing. */
-static int probe_impl(struct vm *vm, const struct regset *v0, struct regset *out)
-{
-	size_t pos = 0;
-	uint64_t key, val;
-	const uint8_t *p;
-	uint32_t n;
-	int rc = 0;
-
-	while (!rc && regset_next(v0, &pos, &key, &p, &n)) {
-		if (n != 8 || !idreg_is_impl(key))
-			continue;
-		val = regset_uint_or0(v0, key);
-		if (takes(&vm->vcpus[0], key, val, val ^ 1))
-			rc = regset_put_uint(out, key, idreg_impl_mask(key), 8);
-	}
-	return rc;
-}
-
 /* What KVM lets userspace change: the implementation registers, the
  * firmware bitmaps and the ID registers (from KVM's masks, or with @full
  * by probing every field). */
 static int probe_changeable(struct vm *vm, const struct regset *v0, struct regset *out, int full)
 {
-	int rc = probe_impl(vm, v0, out), no_masks;
+	int rc = masks_from_kvm(vm, v0, out), no_masks = rc == -EOPNOTSUPP;
 
-	if (rc)
-		return rc;
-	rc = masks_from_kvm(vm, v0, out);
-	no_masks = rc == -EOPNOTSUPP;
 	return rc && !no_masks ? rc : probe_writable(vm, v0, out, full && no_masks);
 }
 

@@ -3,6 +3,9 @@
 # NETCHK, IRQ virtio...) plus the guest's view of its CPU:
 #   CPUFEATS <words>     once: the "Features" line of /proc/cpuinfo
 #   CPUFEAT <md5>        every 5 s: the md5 of that line (as read then)
+#   CPUIMPL <n>          once: how many CPU implementations the kernel was
+#                        told it may run on (KVM's DISCOVER_IMPL hypercalls,
+#                        arch/arm64/impl.h), or nothing if it was not told
 #   CPUCHK TOKEN ok <md5> | CPUCHK TOKEN BAD <why> | CPUCHK TOKEN none <why>
 #       on request: the host that runs the guest serves TOKEN at
 #       http://HOST:8001/cpuchk (HOST: itsy.mnet's host address, the
@@ -24,6 +27,7 @@ feats() { grep -m1 '^Features' /proc/cpuinfo | sed 's/^Features[[:space:]]*:[[:s
 fsum() { feats | md5sum | cut -c1-32; }
 
 echo "CPUFEATS $(feats)"
+echo "CPUIMPL $(dmesg | sed -n 's/.*Number of target implementation CPUs is \([0-9]*\).*/\1/p' | head -n 1)"
 echo "CPUFEAT $(fsum)"
 sh /tests/migrate-work.sh &
 
