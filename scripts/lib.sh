@@ -10,10 +10,10 @@ IMG=$BUILD/img              # initramfs images
 LOGS=$BUILD/logs            # console logs of the emulated hosts
 ITSY_BIN=$BUILD/arm64/itsy  # the static aarch64 itsy binary
 
-# Kernel versions the tests use by default, for the emulated host and the
-# guest alike, and all those the scripts can fetch and boot (7.3, from
-# trixie-backports, for runs that name it: --kernel-version 7.3).
-KERNEL_VERSIONS="6.1 6.12"
+# Kernel versions the tests use, for the emulated host and the guest
+# alike (7.3 from trixie-backports), and all those the scripts can fetch
+# and boot.
+KERNEL_VERSIONS="6.1 6.12 7.3"
 KNOWN_KERNEL_VERSIONS="6.1 6.12 7.3"
 
 # Modules to ship and load when a kernel has them as modules (host and

@@ -18,7 +18,7 @@ inspect_ok() { timeout -s KILL 120 "$ITSY" inspect "$1" >"$WORK/sbad-inspect.txt
 # leftovers DIR BASE: the temporary directories beside DIR/BASE.
 leftovers() { for _d in "$1"/."$2".*; do [ -e "$_d" ] && echo "${_d##*/}"; done; }
 timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \
-	--cmdline "$GUEST_CMDLINE itsy.run=ticks-long" --mem 128M --api-socket "$WORK/sb.sock" \
+	--cmdline "$GUEST_CMDLINE itsy.run=ticks-long" --mem 192M --api-socket "$WORK/sb.sock" \
 	</dev/null >"$OUT" 2>"$ERR" &
 pid=$!
 wait_for 'ITSY-TICK 2' "$OUT" "$BOOT_TIMEOUT" "$pid"

@@ -10,7 +10,7 @@ SNAP=$WORK/tsnap ON_DISK=8
 rm -rf "$SNAP" "$WORK"/t?.sock
 OUT=$WORK/tclock.out ERR=$WORK/tclock.err
 timeout -s KILL "$BOOT_TIMEOUT" "$ITSY" run --kernel "$KERNEL" --initrd "$INITRD" \
-	--cmdline "$GUEST_CMDLINE itsy.run=clock" --mem 128M --api-socket "$WORK/t1.sock" \
+	--cmdline "$GUEST_CMDLINE itsy.run=clock" --mem 192M --api-socket "$WORK/t1.sock" \
 	</dev/null >"$OUT" 2>"$ERR" &
 pid=$!
 wait_for 'ITSY-CLOCK 3 ' "$OUT" "$BOOT_TIMEOUT" "$pid"
