@@ -1,6 +1,7 @@
 #include "migration/profile_file.h"
 #include "arch/arm64/abi.h"
 #include "arch/arm64/compat.h"
+#include "arch/arm64/impl.h"
 #include "arch/arm64/idreg.h"
 #include "vmm/le.h"
 #include "vmm/log.h"
@@ -152,46 +153,25 @@ static uint64_t part_set(const struct parts *k, uint64_t v, unsigned i, uint64_t
 	return (v & ~(part_mask(k) << (k->width * i))) | x << (k->width * i);
 }
 
-/* ---- implementations (COMPAT_IMPL) ---- */
+/* ---- implementations (COMPAT_IMPL, arch/arm64/impl.h) ---- */
 
-/* An implementation's registers, in the order of its value (le64 each). */
+/* An implementation's registers by name, in struct impl_cpu's order. */
 static const char *const impl_regs[] = { "MIDR_EL1", "REVIDR_EL1", "AIDR_EL1" };
 
-#define IMPL_MIDR	0	/* 32 bits */
-
-#define IMPL_LEN	(8 * ARRAY_LEN(impl_regs))
-
-/* An implementation before @i in @s with value @val, or -1. */
-static int impl_seen(const struct regset *s, unsigned i, const uint8_t *val)
+static uint64_t *impl_reg(struct impl_cpu *c, size_t r)
 {
-	uint32_t len;
+	uint64_t *const regs[] = { &c->midr, &c->revidr, &c->aidr };
 
-	for (unsigned k = 0; k < i; k++)
-		if (!memcmp(regset_get(s, k, &len), val, IMPL_LEN))
-			return (int)k;
-	return -1;
+	return regs[r];
 }
 
-/* @s is what "implementations" can hold: keys 0 to n-1 (n at most
- * COMPAT_IMPL_MAX) of IMPL_LEN bytes each, no two the same. */
-static int impl_set_check(const struct regset *s, char *err, size_t errlen)
+/* The first implementation before @i in @l that is the same as l[@i], or -1. */
+static int impl_seen(const struct impl_cpu *l, unsigned i)
 {
-	const uint8_t *val;
-	uint32_t len;
-
-	if (s->count > COMPAT_IMPL_MAX)
-		return fail(err, errlen, -EINVAL, "the '%s' set holds %u implementations, more than %d",
-			    COMPAT_IMPL, s->count, COMPAT_IMPL_MAX);
-	for (unsigned i = 0; i < s->count; i++) {
-		val = regset_get(s, i, &len);
-		if (!val || len != IMPL_LEN)
-			return fail(err, errlen, -EINVAL, "the '%s' set has no %zu-byte implementation %u",
-				    COMPAT_IMPL, IMPL_LEN, i);
-		if (impl_seen(s, i, val) >= 0)
-			return fail(err, errlen, -EINVAL, "the '%s' set holds implementation %u twice",
-				    COMPAT_IMPL, i);
-	}
-	return 0;
+	for (unsigned k = 0; k < i; k++)
+		if (!memcmp(&l[k], &l[i], sizeof(l[i])))
+			return (int)k;
+	return -1;
 }
 
 /* ---- to JSON ---- */
@@ -261,26 +241,33 @@ static json_t *regs_json(const struct regset *s)
 }
 
 /* One implementation: {"MIDR_EL1": ..., "REVIDR_EL1": ..., "AIDR_EL1": ...}. */
-static json_t *impl_json(const uint8_t *val)
+static json_t *impl_json(struct impl_cpu *c)
 {
 	json_t *o = json_object();
 
 	for (size_t r = 0; o && r < ARRAY_LEN(impl_regs); r++)
-		if (json_object_set_new(o, impl_regs[r], hex64_json(le_get(val + 8 * r, 8)))) {
+		if (json_object_set_new(o, impl_regs[r], hex64_json(*impl_reg(c, r)))) {
 			json_decref(o);
 			return NULL;
 		}
 	return o;
 }
 
-/* "implementations": the set's, key 0 first. */
+/* "implementations": the set's, key 0 first; NULL (with @err) for a set
+ * itsy would not read back: not keys 0..n-1 of implementations, or one
+ * twice. */
 static json_t *impls_json(const struct regset *s, char *err, size_t errlen)
 {
-	json_t *a = impl_set_check(s, err, errlen) ? NULL : json_array();
-	uint32_t len;
+	struct impl_cpu l[COMPAT_IMPL_MAX];
+	int n = impl_from_set(s, l);
+	json_t *a = n < 0 ? NULL : json_array();
 
-	for (unsigned i = 0; a && i < s->count; i++)
-		if (json_array_append_new(a, impl_json(regset_get(s, i, &len)))) {
+	if (n < 0)
+		fail(err, errlen, -EINVAL, "the '%s' set is not a list of implementations", COMPAT_IMPL);
+	for (int i = 0; a && i < n; i++)
+		if (impl_seen(l, (unsigned)i) >= 0 || json_array_append_new(a, impl_json(&l[i]))) {
+			fail(err, errlen, -EINVAL, "the '%s' set holds implementation %d twice",
+			     COMPAT_IMPL, i);
 			json_decref(a);
 			return NULL;
 		}
@@ -571,8 +558,9 @@ static int section_from(struct regset_list *p, const char *name, const char *sec
 	return regs_from(sec, o, s, err, errlen);
 }
 
-/* implementations[@i][impl_regs[@r]] of @o into @val. */
-static int impl_reg_from(json_t *o, size_t i, size_t r, uint8_t *val, char *err, size_t errlen)
+/* implementations[@i][impl_regs[@r]] of @o into @c. */
+static int impl_reg_from(json_t *o, size_t i, size_t r, struct impl_cpu *c, char *err,
+			 size_t errlen)
 {
 	const char *name = impl_regs[r];
 	json_t *v = json_object_get(o, name);
@@ -585,19 +573,19 @@ static int impl_reg_from(json_t *o, size_t i, size_t r, uint8_t *val, char *err,
 	if (!str || parse_hex64(str, &x))
 		return fail(err, errlen, -EINVAL, "implementations[%zu][\"%s\"]: bad value '%.40s' "
 			    "(\"0x\" and 1 to 16 hex digits)", i, name, str ? str : "(not a string)");
-	if (r == IMPL_MIDR && x > UINT32_MAX)
+	if (impl_reg(c, r) == &c->midr && x > UINT32_MAX)
 		return fail(err, errlen, -EINVAL, "implementations[%zu][\"%s\"]: 0x%llx is above "
 			    "0xffffffff (MIDR_EL1 is 32 bits)", i, name, (ull)x);
-	le_put(val + 8 * r, x, 8);
+	*impl_reg(c, r) = x;
 	return 0;
 }
 
-/* implementations[@i], @o, into @val (IMPL_LEN bytes). */
-static int impl_from(json_t *o, size_t i, uint8_t *val, char *err, size_t errlen)
+/* implementations[@i], @o, into l[@i]; given once. */
+static int impl_from(json_t *o, size_t i, struct impl_cpu *l, char *err, size_t errlen)
 {
 	const char *key;
 	json_t *v;
-	int rc = 0;
+	int rc = 0, k;
 
 	if (!json_is_object(o))
 		return fail(err, errlen, -EINVAL, "implementations[%zu]: not an object (\"MIDR_EL1\", "
@@ -607,27 +595,18 @@ static int impl_from(json_t *o, size_t i, uint8_t *val, char *err, size_t errlen
 			return fail(err, errlen, -EINVAL, "implementations[%zu]: unknown key '%.40s'",
 				    i, key);
 	for (size_t r = 0; !rc && r < ARRAY_LEN(impl_regs); r++)
-		rc = impl_reg_from(o, i, r, val, err, errlen);
-	return rc;
-}
-
-/* implementations[@i], @val, as key @i of @s, unless an earlier one is the same. */
-static int impl_put(struct regset *s, size_t i, const uint8_t *val, char *err, size_t errlen)
-{
-	int k = impl_seen(s, (unsigned)i, val);
-
+		rc = impl_reg_from(o, i, r, &l[i], err, errlen);
+	k = rc ? -1 : impl_seen(l, (unsigned)i);
 	if (k >= 0)
 		return fail(err, errlen, -EINVAL, "implementations[%zu]: the same as "
 			    "implementations[%d] (an implementation is given once)", i, k);
-	if (regset_put(s, i, val, IMPL_LEN))
-		return fail(err, errlen, -ENOMEM, "out of memory");
-	return 0;
+	return rc;
 }
 
 /* "implementations" (an array, or NULL) into set COMPAT_IMPL of @p: none if empty. */
 static int impls_from(struct regset_list *p, json_t *a, char *err, size_t errlen)
 {
-	uint8_t val[IMPL_LEN];
+	struct impl_cpu l[COMPAT_IMPL_MAX];
 	struct regset *s;
 	json_t *o;
 	size_t i;
@@ -636,16 +615,15 @@ static int impls_from(struct regset_list *p, json_t *a, char *err, size_t errlen
 	if (json_array_size(a) > COMPAT_IMPL_MAX)
 		return fail(err, errlen, -EINVAL, "implementations: %zu entries, more than %d",
 			    json_array_size(a), COMPAT_IMPL_MAX);
+	json_array_foreach(a, i, o)
+		if ((rc = impl_from(o, i, l, err, errlen)))
+			return rc;
 	if (!json_array_size(a))
 		return 0;
 	s = regset_list_add(p, COMPAT_IMPL, 1);
-	if (!s)
+	if (!s || impl_to_set(l, (unsigned)json_array_size(a), s))
 		return fail(err, errlen, -ENOMEM, "out of memory");
-	json_array_foreach(a, i, o) {
-		rc = rc ? rc : impl_from(o, i, val, err, errlen);
-		rc = rc ? rc : impl_put(s, i, val, err, errlen);
-	}
-	return rc;
+	return 0;
 }
 
 int profile_from_json(json_t *j, struct regset_list *p, char *err, size_t errlen)

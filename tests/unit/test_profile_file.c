@@ -623,14 +623,20 @@ START_TEST(hand_written_entries_are_read)
 }
 END_TEST
 
+/* The version 2 file @fmt (its one %s: @part) is refused naming @a and @b. */
+static void refused_v2(const char *fmt, const char *part, const char *a, const char *b)
+{
+	char *full = unit_alloc(strlen(part) + 128);
+
+	sprintf(full, fmt, part);
+	refused(full, a, b);
+	free(full);
+}
+
 /* A version 2 file whose "vcpu" is @vcpu is refused naming @a and @b. */
 static void refused_vcpu(const char *vcpu, const char *a, const char *b)
 {
-	char *full = unit_alloc(strlen(vcpu) + 128);
-
-	sprintf(full, HEAD2 ABI ", \"vcpu\": %s}", vcpu);
-	refused(full, a, b);
-	free(full);
+	refused_v2(HEAD2 ABI ", \"vcpu\": %s}", vcpu, a, b);
 }
 
 START_TEST(bad_names_are_refused)
@@ -866,11 +872,7 @@ END_TEST
 /* A version 2 file whose "implementations" is @impls is refused naming @a and @b. */
 static void refused_impls(const char *impls, const char *a, const char *b)
 {
-	char *full = unit_alloc(strlen(impls) + 128);
-
-	sprintf(full, HEAD2 ABI ", \"vcpu\": {}, \"implementations\": %s}", impls);
-	refused(full, a, b);
-	free(full);
+	refused_v2(HEAD2 ABI ", \"vcpu\": {}, \"implementations\": %s}", impls, a, b);
 }
 
 #define IMPL0	"{\"MIDR_EL1\": \"0x414fd0c1\", \"REVIDR_EL1\": \"0x0\", \"AIDR_EL1\": \"0x0\"}"
@@ -924,14 +926,14 @@ START_TEST(bad_implementation_set_is_not_written)
 	fill(&prof, 0);
 	s = regset_list_add(&prof, COMPAT_IMPL, 1);
 	put_impl(s, 1, 0x414fd0c1, 0, 0);
-	impl_set_not_written("no 24-byte implementation 0");
+	impl_set_not_written("not a list of implementations");	/* no key 0 */
 	ck_assert_int_eq(regset_put_uint(s, 0, 0x414fd0c1, 8), 0);
-	impl_set_not_written("no 24-byte implementation 0");
+	impl_set_not_written("not a list of implementations");	/* 8 bytes */
 	put_impl(s, 0, 0x414fd0c1, 0, 0);
 	impl_set_not_written("implementation 1 twice");
 	for (unsigned i = 0; i < 17; i++)
 		put_impl(s, i, 0x410fd0c0 + i, 0, 0);
-	impl_set_not_written("17 implementations, more than 16");
+	impl_set_not_written("not a list of implementations");	/* 17 */
 	regset_free(s);
 	for (unsigned i = 0; i < 16; i++)
 		put_impl(s, i, 0x410fd0c0 + i, 0, 0);
