@@ -202,8 +202,9 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 	/* Why after the vCPUs: their firmware bitmap says whether the guest
 	 * was offered the calls; and before they run (KVM's filter). */
 	if (!rc && (rc = hypercall_serve(vm, regset_list_findf(in, COMPAT_IMPL, 0))))
-		snprintf(err, errlen, "answering the guest's target-implementation calls: %s",
-			 strerror(-rc));
+		snprintf(err, errlen, rc == -EINVAL ? "section '%s' is not a list of CPU implementations"
+			 : "answering the guest's target-implementation calls (section '%s'): %s",
+			 COMPAT_IMPL, strerror(-rc));
 	/* Older snapshots have no record of the boot-time ID registers: the
 	 * saved ones are the best knowledge then. */
 	if (!rc && (rc = board_record_needs(vm, ids ? ids : NULL)))
