@@ -95,7 +95,10 @@ int virtq_pending(struct virtq *q)
 	/* Acquire: ring entries are read only after the index. */
 	idx = le16toh(__atomic_load_n(&q->vr.avail->idx, __ATOMIC_ACQUIRE));
 	n = idx - q->last_avail;
-	if (n > q->size)
+	/* Why count the chains still held too: each owns a descriptor, so
+	 * a driver that makes more than the queue size available at once
+	 * has handed out a descriptor the device holds. */
+	if (n > q->size - (uint16_t)(q->last_avail - q->used_idx))
 		return virtq_break(q);
 	return n;
 }

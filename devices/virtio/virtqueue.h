@@ -83,7 +83,8 @@ int virtq_init(struct virtq *q, const struct guest_mem *m, uint16_t size,
 
 /* Number of chains the driver has made available and virtq_pop() has not
  * taken yet (acquire-ordered read of avail->idx), or -EIO if broken or the
- * index ran more than @size ahead (which breaks the queue). */
+ * index ran ahead of the room the queue has: @size less the chains taken
+ * and not yet pushed (which breaks the queue). */
 int virtq_pending(struct virtq *q);
 
 /* Take the next available chain into @c: 1 if one was taken, 0 if none is

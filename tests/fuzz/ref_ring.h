@@ -117,12 +117,14 @@ static inline uint16_t ref_u16(struct ref_seen *s, const struct guest_mem *m, ui
 }
 
 /* Chains the driver made available past @last_avail, or -1 when the index
- * ran more than @q->size ahead (the queue breaks). */
+ * ran ahead of the room the queue has (@q->size less the chains taken and
+ * not yet used): the queue breaks. */
 static inline int ref_pending(struct ref_seen *s, const struct virtq *q, uint16_t last_avail)
 {
 	uint16_t n = ref_u16(s, q->mem, q->avail_gpa + 2) - last_avail;
+	uint16_t held = last_avail - q->used_idx;	/* taken, not yet used */
 
-	return n > q->size ? -1 : n;
+	return n > q->size - held ? -1 : n;
 }
 
 /* One segment of a chain: in RAM, readable ones first, not too many. */

@@ -200,6 +200,21 @@ START_TEST(whole_queue_chain)
 }
 END_TEST
 
+/* Chains taken and not yet used hold descriptors: a driver that offers
+ * more than the room left has handed out one the device holds. */
+START_TEST(held_chains_count_against_room)
+{
+	offer_n(QSZ);
+	for (unsigned i = 0; i < QSZ; i++)
+		ck_assert_int_eq(virtq_pop(&q, &c), 1);	/* all held, none used */
+	ck_assert_int_eq(virtq_push(&q, 0, 0), 0);	/* one back: room for one */
+	offer(0);
+	ck_assert_int_eq(virtq_pop(&q, &c), 1);
+	offer(0);					/* none left */
+	assert_broken();
+}
+END_TEST
+
 START_TEST(chain_loops)
 {
 	desc(0, BUF, 8, R | N, 1);
@@ -756,7 +771,7 @@ int main(void)
 
 	tc[0] = UNIT_TCASE(s, "pop", simple_chain, empty_queue, chains_in_order,
 			   whole_queue_chain, zero_length, avail_idx_jumps);
-	tc[1] = UNIT_TCASE(s, "broken", chain_loops, self_loop, next_out_of_range,
+	tc[1] = UNIT_TCASE(s, "broken", held_chains_count_against_room, chain_loops, self_loop, next_out_of_range,
 			   head_out_of_range, buffer_outside_ram, buffer_overflows,
 			   readable_after_writable, too_many_segments, broken_is_sticky);
 	tc[2] = UNIT_TCASE(s, "indirect", indirect_good, indirect_after_direct,
