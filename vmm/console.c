@@ -168,6 +168,24 @@ static int drain_and_stop(struct console *c)
 	return rc;
 }
 
+int console_drain(struct console *c, unsigned ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	if (!c)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&c->out_lock);
+	while (c->len && !rc)
+		rc = pthread_cond_timedwait(&c->out_cond, &c->out_lock, &until);
+	pthread_mutex_unlock(&c->out_lock);
+	return rc ? -ETIMEDOUT : 0;
+}
+
 void console_close(struct console *c)
 {
 	if (!c)

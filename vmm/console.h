@@ -33,6 +33,10 @@ void console_start(struct console *c);	/* raw mode, if a terminal */
 /* Writes out what is queued (waiting at most a second or two for a
  * stopped terminal), then restores the terminal. */
 void console_close(struct console *c);
+
+/* Wait up to @ms for the output queued so far to be written out: 0, or
+ * -ETIMEDOUT (a stopped terminal). @c may be NULL. */
+int console_drain(struct console *c, unsigned ms);
 void console_set_sink(struct console *c, console_sink sink, void *ctx);
 
 /* Guest output: queue up to @len bytes; returns how many were taken (less

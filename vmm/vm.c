@@ -55,6 +55,8 @@ int vm_watch_fd(struct vm *vm, int fd, void (*fn)(void *ctx), void *ctx)
 	return 0;
 }
 
+#define VM_PAUSE_DRAIN_MS	100
+
 int64_t vm_pause(struct vm *vm)
 {
 	uint64_t t0 = clock_ns();
@@ -66,6 +68,10 @@ int64_t vm_pause(struct vm *vm)
 		vcpus_resume(vm);
 		return rc;
 	}
+	/* Why: what the guest wrote before the pause is out before the pause
+	 * is reported (a snapshot's caller reads the console to know where
+	 * the guest stopped); bounded, so a stopped terminal cannot hold it. */
+	console_drain(vm->console, VM_PAUSE_DRAIN_MS);
 	return (int64_t)(clock_ns() - t0);
 }
 

@@ -3,8 +3,10 @@
  * queued is lost while the reader keeps up. */
 #include "vmm/console.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,6 +106,28 @@ START_TEST(stopped_terminal_never_blocks)
 }
 END_TEST
 
+/* A drain returns once what was queued is in the pipe; on a stopped
+ * terminal it gives up after the time it was given. */
+START_TEST(drain_waits_for_the_writer)
+{
+	static uint8_t out[4096];
+	int avail = 0;
+	double t0;
+
+	ck_assert_uint_eq(console_write(c, (const uint8_t *)"ITSY-TICK 7\n", 12), 12);
+	ck_assert_int_eq(console_drain(c, 2000), 0);
+	ck_assert_int_eq(ioctl(pfd[0], FIONREAD, &avail), 0);
+	ck_assert_int_eq(avail, 12);		/* there without waiting */
+	ck_assert_uint_eq(read_all(out, 12), 12);
+	fill_up();
+	t0 = now();
+	ck_assert_int_eq(console_drain(c, 200), -ETIMEDOUT);
+	ck_assert(now() - t0 >= 0.15 && now() - t0 < 2);
+	ck_assert_int_eq(console_drain(NULL, 200), 0);
+	console_close(c);
+}
+END_TEST
+
 /* The room fd wakes a writer that was told there was no room. */
 START_TEST(room_comes_back)
 {
@@ -124,7 +148,7 @@ int main(void)
 {
 	Suite *s = suite_create("console");
 	TCase *tc = UNIT_TCASE(s, "output", output_in_order, stopped_terminal_never_blocks,
-			       room_comes_back);
+			       room_comes_back, drain_waits_for_the_writer);
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 30);
