@@ -6,13 +6,25 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* Transparent huge pages back only 2 MiB-aligned 2 MiB ranges of a mapping,
+ * and KVM maps a block at stage 2 only where the host page is huge. */
+#define MEM_HUGE (2ull << 20)
+
 int mem_alloc(struct guest_mem *m, uint64_t gpa, uint64_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint64_t room = size + MEM_HUGE, head;
+	uint8_t *p = mmap(NULL, room, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
+	/* Over-map by 2 MiB and trim, so that the host address is aligned
+	 * like the guest's RAM base and huge pages line up with blocks. */
+	head = (MEM_HUGE - (uintptr_t)p % MEM_HUGE) % MEM_HUGE;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + size, room - head - size);
+	p += head;
 	/* Huge pages cut stage-2 faults and TLB misses; best effort. */
 	madvise(p, size, MADV_HUGEPAGE);
 	m->hva = p;

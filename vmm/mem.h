@@ -18,7 +18,8 @@ struct guest_mem {
 	unsigned long *dirty_buf;	/* owned storage of that bitmap */
 };
 
-/* Map @size bytes of zeroed RAM for guest address @gpa. -errno on failure. */
+/* Map @size bytes of zeroed RAM for guest address @gpa, at a host address
+ * aligned to 2 MiB and advised for huge pages. -errno on failure. */
 int mem_alloc(struct guest_mem *m, uint64_t gpa, uint64_t size);
 void mem_free(struct guest_mem *m);
 

@@ -190,8 +190,9 @@ static void print_stats(struct vm *vm)
 	unsigned long long own, guest;
 
 	rss_split(vm, &own, &guest);
-	fprintf(stderr, "itsy-stats first_run_us=%llu mark_us=%llu rss_kib=%llu guest_ram_kib=%llu\n",
+	fprintf(stderr, "itsy-stats first_run_us=%llu load_us=%llu mark_us=%llu rss_kib=%llu guest_ram_kib=%llu\n",
 		(unsigned long long)(first ? (first - vm->start_ns) / 1000 : 0),
+		(unsigned long long)(vm->load_ns / 1000),
 		(unsigned long long)(mark ? (mark - vm->start_ns) / 1000 : 0), own, guest);
 }
 

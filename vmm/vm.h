@@ -56,6 +56,7 @@ struct vm {
 	int paused;		/* paused through the API (main thread only) */
 	uint64_t start_ns;	/* process start (clock_ns), for ITSY_STATS */
 	uint64_t first_run_ns;	/* vCPU 0 first entered KVM_RUN */
+	uint64_t load_ns;	/* spent reading (and inflating) kernel and initrd */
 	/* Set by the board: one line about vCPU @v (e.g. its PC) for dumps. */
 	int (*describe_vcpu)(struct vcpu *v, char *buf, unsigned len);
 	/* Set by the board: answer the SMCCC call KVM forwarded

@@ -12,6 +12,7 @@
 #include "devices/serial/serial.h"
 #include "devices/watchdog/watchdog.h"
 #include "vmm/config.h"
+#include "vmm/clock.h"
 #include "vmm/loader.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -149,6 +150,7 @@ static int place_kernel(struct vm *vm, const char *path, struct boot *b)
 
 static int load_images(struct vm *vm, const struct run_config *cfg, struct boot *b)
 {
+	uint64_t t0 = clock_ns();
 	int rc = open_input("kernel", cfg->kernel, &b->kernel);
 
 	if (!rc && cfg->initrd) {
@@ -168,6 +170,7 @@ static int load_images(struct vm *vm, const struct run_config *cfg, struct boot 
 		loader_close(&b->kernel);
 	if (b->has_initrd)
 		loader_close(&b->initrd);
+	vm->load_ns = clock_ns() - t0;
 	return rc;
 }
 

@@ -51,6 +51,24 @@ START_TEST(ram_is_zeroed_and_writable)
 }
 END_TEST
 
+/* Huge pages (and KVM's stage-2 blocks) need the host address aligned like
+ * the guest's: every size, not only whole 2 MiB ones, must start aligned. */
+START_TEST(ram_is_2mib_aligned)
+{
+	static const uint64_t sizes[] = { 4096, 3ull << 20, (64ull << 20) + 4096 };
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct guest_mem m = { 0 };
+
+		ck_assert_int_eq(mem_alloc(&m, RAM_GPA, sizes[i]), 0);
+		ck_assert_msg((uintptr_t)m.hva % (2u << 20) == 0, "size %#llx at %p",
+			      (unsigned long long)sizes[i], (void *)m.hva);
+		m.hva[sizes[i] - 1] = 1;	/* the last byte is mapped */
+		mem_free(&m);
+	}
+}
+END_TEST
+
 START_TEST(ptr_inside)
 {
 	assert_ptr(RAM_GPA, 1, 0);
@@ -267,8 +285,9 @@ int main(void)
 	Suite *s = suite_create("mem+mmio");
 	TCase *mem, *mmio;
 
-	mem = UNIT_TCASE(s, "mem", ram_is_zeroed_and_writable, ptr_inside, ptr_past_the_end,
-			 ptr_below_base, ptr_zero_length, ptr_overflow);
+	mem = UNIT_TCASE(s, "mem", ram_is_zeroed_and_writable, ram_is_2mib_aligned,
+			 ptr_inside, ptr_past_the_end, ptr_below_base, ptr_zero_length,
+			 ptr_overflow);
 	tcase_add_checked_fixture(mem, mem_setup, mem_teardown);
 	mmio = UNIT_TCASE(s, "mmio", register_rejects_overlap, register_fills_up,
 			  dispatch_write_reaches_handler, dispatch_read_fills_data,
