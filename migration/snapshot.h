@@ -88,10 +88,18 @@ int snapshot_decode(const uint8_t *buf, size_t len, struct regset_list *l,
 int snapshot_apply(struct vm *vm, const struct regset_list *l, enum vcpu_time time,
 		   const struct regset_list *host, char *err, size_t len);
 
+/* Where a save's time went, microseconds: reading the board's and the
+ * devices' state, writing RAM, writing the state file and installing. */
+struct snapshot_split {
+	uint64_t collect_us, memory_us, state_us;
+};
+
 /* Save the VM, which the caller has paused (vm_pause), as @dir, created or
  * replacing an old snapshot there (see the top of this file). The guest
- * stays paused. 0, or -errno with a message. */
-int snapshot_save(struct vm *vm, const char *dir, char *err, size_t errlen);
+ * stays paused. @split (may be NULL) gets the times. 0, or -errno with a
+ * message. */
+int snapshot_save(struct vm *vm, const char *dir, struct snapshot_split *split, char *err,
+		  size_t errlen);
 
 /* What a restore needs from its caller (the front end): */
 struct snapshot_restore_ops {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@ int mem_map_file(struct guest_mem *m, uint64_t gpa, uint64_t size, int fd)
 	m->hva = p;
 	m->gpa = gpa;
 	m->size = size;
+	m->from_file = 1;
 	return 0;
 }
 
@@ -79,6 +81,46 @@ void mem_dirty_mark(const struct guest_mem *m, const void *hva, uint64_t len)
 	/* Release: the data written before is visible to whoever sees the bit. */
 	for (uint64_t p = first; p <= last; p++)
 		__atomic_fetch_or(&bits[p / bpl], 1ul << (p % bpl), __ATOMIC_RELEASE);
+}
+
+/* pagemap: one 64-bit entry per page; bit 63 present, bit 62 swapped. */
+#define PM_IN_USE	(3ull << 62)
+#define PM_BATCH	512
+
+static int pagemap_read(int fd, uintptr_t va, uint64_t *e, size_t n)
+{
+	off_t at = (off_t)(va / (uintptr_t)sysconf(_SC_PAGESIZE) * sizeof(*e));
+	ssize_t got = pread(fd, e, n * sizeof(*e), at);
+
+	if (got < 0)
+		return -errno;
+	return got == (ssize_t)(n * sizeof(*e)) ? 0 : -EIO;
+}
+
+int mem_touched_map(const struct guest_mem *m, uint64_t chunk, uint8_t *map)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), pages = (m->size + page - 1) / page;
+	uint64_t e[PM_BATCH];
+	int fd, rc = 0;
+
+	if (m->from_file)
+		return -ENOTSUP;
+	if (!chunk || chunk % page)
+		return -EINVAL;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	memset(map, 0, (m->size + chunk - 1) / chunk);
+	for (uint64_t i = 0; !rc && i < pages; i += PM_BATCH) {
+		size_t n = pages - i < PM_BATCH ? pages - i : PM_BATCH;
+
+		rc = pagemap_read(fd, (uintptr_t)m->hva + i * page, e, n);
+		for (size_t j = 0; !rc && j < n; j++)
+			if (e[j] & PM_IN_USE)
+				map[(i + j) * page / chunk] = 1;
+	}
+	close(fd);
+	return rc;
 }
 
 int mem_dump(const struct guest_mem *m, const char *path)

@@ -16,6 +16,7 @@ struct guest_mem {
 	unsigned long *dirty;
 	unsigned dirty_shift;	/* log2 of the page size of that bitmap */
 	unsigned long *dirty_buf;	/* owned storage of that bitmap */
+	int from_file;		/* mem_map_file(): untouched pages hold file data */
 };
 
 /* Map @size bytes of zeroed RAM for guest address @gpa, at a host address
@@ -31,6 +32,13 @@ int mem_map_file(struct guest_mem *m, uint64_t gpa, uint64_t size, int fd);
 /* Host pointer to [@gpa, @gpa + @len) or NULL if any byte of it lies
  * outside guest RAM (overflow included). @len 0 is allowed. */
 void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* Which @chunk-byte pieces of RAM the host ever gave a page (resident or
+ * swapped out): @map[i] is 1 for piece i, 0 where every page of it is
+ * still untouched anonymous memory, which reads as zeroes. From
+ * /proc/self/pagemap, so nothing is faulted in. @chunk is a multiple of
+ * the page size. -ENOTSUP for RAM mapped from a file, else -errno. */
+int mem_touched_map(const struct guest_mem *m, uint64_t chunk, uint8_t *map);
 
 /* Write all of guest RAM to a new file @path (a test hook: two RAM
  * images of a migrated guest must be equal). -errno. */

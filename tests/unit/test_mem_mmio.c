@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tests/unit/unit.h"
 
@@ -66,6 +67,30 @@ START_TEST(ram_is_2mib_aligned)
 		m.hva[sizes[i] - 1] = 1;	/* the last byte is mapped */
 		mem_free(&m);
 	}
+}
+END_TEST
+
+/* Only pieces with a page the guest touched are marked, and asking does
+ * not touch the others; RAM mapped from a file cannot be told apart. */
+START_TEST(touched_map_marks_written_pieces)
+{
+	const uint64_t piece = 64 << 10, size = 4ull << 20;
+	struct guest_mem m = { 0 };
+	uint8_t map[64];
+
+	ck_assert_int_eq(mem_alloc(&m, RAM_GPA, size), 0);
+	madvise(m.hva, size, MADV_NOHUGEPAGE);	/* a huge page would fill 32 pieces */
+	m.hva[3 * piece + 5] = 1;
+	m.hva[size - 1] = 1;
+	ck_assert_int_eq(mem_touched_map(&m, piece, map), 0);
+	for (unsigned i = 0; i < size / piece; i++)
+		ck_assert_msg(map[i] == (i == 3 || i == size / piece - 1), "piece %u: %u", i, map[i]);
+	ck_assert_int_eq(mem_touched_map(&m, piece, map), 0);
+	ck_assert_uint_eq(map[4], 0);
+	ck_assert_int_eq(mem_touched_map(&m, 1000, map), -EINVAL);
+	m.from_file = 1;
+	ck_assert_int_eq(mem_touched_map(&m, piece, map), -ENOTSUP);
+	mem_free(&m);
 }
 END_TEST
 
@@ -286,6 +311,7 @@ int main(void)
 	TCase *mem, *mmio;
 
 	mem = UNIT_TCASE(s, "mem", ram_is_zeroed_and_writable, ram_is_2mib_aligned,
+			 touched_map_marks_written_pieces,
 			 ptr_inside, ptr_past_the_end, ptr_below_base, ptr_zero_length,
 			 ptr_overflow);
 	tcase_add_checked_fixture(mem, mem_setup, mem_teardown);

@@ -125,6 +125,7 @@ static json_t *cmd_migrate_abort(struct vm *vm, const struct api_request *req)
 static json_t *cmd_snapshot(struct vm *vm, const struct api_request *req)
 {
 	const char *dir = req->path;
+	struct snapshot_split t;
 	char err[1024];
 	int64_t ns = 0;
 	int rc;
@@ -132,10 +133,12 @@ static json_t *cmd_snapshot(struct vm *vm, const struct api_request *req)
 	if (!vm->paused && (ns = vm_pause(vm)) < 0)
 		return reply_error("cannot pause: %s", strerror((int)-ns));
 	vm->paused = 1;
-	rc = snapshot_save(vm, dir, err, sizeof(err));
+	rc = snapshot_save(vm, dir, &t, err, sizeof(err));
 	if (rc)
 		return reply_error("snapshot failed, the guest stays paused: %s", err);
-	return json_pack("{s:b, s:s, s:I}", "ok", 1, "path", dir, "pause_us", (json_int_t)(ns / 1000));
+	return json_pack("{s:b, s:s, s:I, s:I, s:I, s:I}", "ok", 1, "path", dir,
+			 "pause_us", (json_int_t)(ns / 1000), "collect_us", (json_int_t)t.collect_us,
+			 "memory_us", (json_int_t)t.memory_us, "state_us", (json_int_t)t.state_us);
 }
 
 /* ---- migrate: answers over time, on the connection it keeps ---- */
