@@ -34,7 +34,9 @@ static const char *const common_calls[] = {
 static const char *const device_calls[] = {
 	"epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_pwait2", "pread64",
 	"pwrite64", "preadv", "pwritev", "preadv2", "pwritev2", "fdatasync", "fsync",
-	"fallocate", NULL,
+	"fallocate",
+	"io_uring_enter",	/* virtio-blk's ring, made at start-up */
+	NULL,
 };
 
 /* A vCPU: KVM_RUN, and device models behind MMIO exits (the watchdog's

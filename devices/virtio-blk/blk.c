@@ -1,4 +1,5 @@
 #include "devices/virtio-blk/blk.h"
+#include "devices/virtio-blk/uring.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -32,8 +33,8 @@ struct blk {
 	uint64_t sectors;		/* capacity */
 	char id[VIRTIO_BLK_ID_BYTES];	/* NUL-padded */
 	struct virtio_backend be;	/* blk_backend with this disk's features */
-	struct virtq_chain chain;	/* the request being served */
-	struct iovec iov[VIRTQ_MAX_SEGS];
+	struct uring *ring;		/* NULL: preadv/pwritev, one at a time */
+	struct blk_slot *slot;		/* BLK_BATCH requests being served */
 };
 
 /* A request being served. "rd" is the chain's device-readable part (the
@@ -46,6 +47,17 @@ struct req {
 	uint64_t rd_len;	/* readable bytes after the header */
 	uint64_t wr_len;	/* writable bytes before the status byte */
 	uint32_t written;	/* data bytes given to the guest */
+	struct iovec *iov;	/* scratch for mapping the chain's bytes */
+	unsigned cnt;		/* entries of iov that hold an IN/OUT's data */
+};
+
+/* One request of a batch: its chain, its I/O, its outcome. About 32 KiB. */
+struct blk_slot {
+	struct virtq_chain chain;
+	struct iovec iov[VIRTQ_MAX_SEGS];
+	struct req r;
+	uint8_t status;
+	int queued;		/* its I/O is on the ring */
 };
 
 /* ---- Segments as byte streams ---- */
@@ -75,12 +87,12 @@ static unsigned iov_map(struct iovec *iov, const struct virtq_seg *seg, unsigned
 
 static unsigned map_rd(struct req *r, uint64_t skip, uint64_t len)
 {
-	return iov_map(r->b->iov, r->c->seg, r->c->nread, skip, len);
+	return iov_map(r->iov, r->c->seg, r->c->nread, skip, len);
 }
 
 static unsigned map_wr(struct req *r, uint64_t skip, uint64_t len)
 {
-	return iov_map(r->b->iov, r->c->seg + r->c->nread, r->c->nwrite, skip, len);
+	return iov_map(r->iov, r->c->seg + r->c->nread, r->c->nwrite, skip, len);
 }
 
 /* Copy the @cnt entries of @iov to (@to_iov) or from @buf. */
@@ -99,12 +111,12 @@ static void iov_copy(const struct iovec *iov, unsigned cnt, void *buf, int to_io
 /* Copy out @len readable bytes at @off, wherever the segments split them. */
 static void req_read(struct req *r, uint64_t off, void *buf, size_t len)
 {
-	iov_copy(r->b->iov, map_rd(r, off, len), buf, 0);
+	iov_copy(r->iov, map_rd(r, off, len), buf, 0);
 }
 
 static void req_write(struct req *r, uint64_t off, const void *buf, size_t len)
 {
-	iov_copy(r->b->iov, map_wr(r, off, len), (void *)buf, 1);
+	iov_copy(r->iov, map_wr(r, off, len), (void *)buf, 1);
 }
 
 /* ---- Host I/O ---- */
@@ -229,29 +241,46 @@ static int data_ok(const struct req *r, uint64_t len)
 	       range_ok(r->b, r->sector, len / BLK_SECTOR);
 }
 
-static uint8_t blk_read(struct req *r)
+static int is_data(const struct req *r)
 {
-	unsigned cnt;
+	return r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT;
+}
 
-	if (r->rd_len || !data_ok(r, r->wr_len))
-		return VIRTIO_BLK_S_IOERR;
-	cnt = map_wr(r, 0, r->wr_len);
-	if (io_all(r->b->fd, r->b->iov, cnt, r->sector * BLK_SECTOR, 0))
-		return VIRTIO_BLK_S_IOERR;
-	r->written = r->wr_len;
+/* Check an IN or OUT and map its data into r->iov (r->cnt entries). */
+static uint8_t data_map(struct req *r)
+{
+	if (r->type == VIRTIO_BLK_T_IN) {
+		if (r->rd_len || !data_ok(r, r->wr_len))
+			return VIRTIO_BLK_S_IOERR;
+		r->cnt = map_wr(r, 0, r->wr_len);
+	} else {
+		if (r->b->readonly || r->wr_len || !data_ok(r, r->rd_len))
+			return VIRTIO_BLK_S_IOERR;
+		r->cnt = map_rd(r, HDR, r->rd_len);
+	}
 	return VIRTIO_BLK_S_OK;
 }
 
-static uint8_t blk_write(struct req *r)
+/* The mapped IN or OUT from byte @done on, here and now: all of it, or
+ * what the ring left (a short count, or an error to retry once). */
+static uint8_t data_finish(struct req *r, uint64_t done)
 {
-	unsigned cnt;
+	struct iovec *iov = r->iov;
+	unsigned cnt = r->cnt;
+	int write = r->type == VIRTIO_BLK_T_OUT;
 
-	if (r->b->readonly || r->wr_len || !data_ok(r, r->rd_len))
+	iov_advance(&iov, &cnt, done);
+	if (io_all(r->b->fd, iov, cnt, (off_t)(r->sector * BLK_SECTOR + done), write))
 		return VIRTIO_BLK_S_IOERR;
-	cnt = map_rd(r, HDR, r->rd_len);
-	if (io_all(r->b->fd, r->b->iov, cnt, r->sector * BLK_SECTOR, 1))
-		return VIRTIO_BLK_S_IOERR;
+	r->written = write ? 0 : (uint32_t)r->wr_len;
 	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_data(struct req *r)
+{
+	uint8_t st = data_map(r);
+
+	return st ? st : data_finish(r, 0);
 }
 
 static uint8_t blk_flush(struct req *r)
@@ -306,9 +335,8 @@ static uint8_t blk_do(struct req *r)
 {
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
-		return blk_read(r);
 	case VIRTIO_BLK_T_OUT:
-		return blk_write(r);
+		return blk_data(r);
 	case VIRTIO_BLK_T_FLUSH:
 		return blk_flush(r);
 	case VIRTIO_BLK_T_GET_ID:
@@ -331,42 +359,112 @@ static void req_header(struct req *r)
 	r->rd_len = r->c->read_len - HDR;
 }
 
-/* Serve b->chain and give it back on queue @q. -EIO if it cannot be
- * completed (no status byte) or the queue broke. */
-static int blk_serve(struct virtio_dev *d, struct blk *b, unsigned q)
+/* The ring's word on a slot: whatever it did not do is done here. */
+static void slot_done(void *tag, int64_t res, void *ctx)
 {
-	const struct virtq_chain *c = &b->chain;
-	struct req r = { .b = b, .c = c };
-	uint8_t status = VIRTIO_BLK_S_IOERR;
+	struct blk_slot *s = tag;
 
-	if (!c->write_len)
-		return -EIO;
-	r.wr_len = c->write_len - 1;
-	if (c->read_len >= HDR) {
-		req_header(&r);
-		status = blk_do(&r);
+	(void)ctx;
+	s->queued = 0;
+	s->status = data_finish(&s->r, res < 0 ? 0 : (uint64_t)res);
+}
+
+/* Run what is on the ring. A ring that fails is dropped: its requests
+ * fail, and the disk goes on with preadv/pwritev. */
+static void blk_drain(struct blk *b)
+{
+	if (!b->ring || !uring_queued(b->ring) || !uring_run(b->ring, slot_done, NULL))
+		return;
+	for (unsigned i = 0; i < BLK_BATCH; i++)
+		if (b->slot[i].queued) {
+			b->slot[i].queued = 0;
+			b->slot[i].status = VIRTIO_BLK_S_IOERR;
+		}
+	uring_close(b->ring);
+	b->ring = NULL;
+}
+
+/* Start slot @s's request (its chain has a status byte): reads and writes
+ * go on the ring, the rest is served at once, after what is on the ring
+ * (a FLUSH covers the writes taken before it). */
+static void slot_start(struct blk *b, struct blk_slot *s)
+{
+	struct req *r = &s->r;
+
+	*r = (struct req){ .b = b, .c = &s->chain, .iov = s->iov,
+			   .wr_len = s->chain.write_len - 1 };
+	s->queued = 0;
+	s->status = VIRTIO_BLK_S_IOERR;
+	if (s->chain.read_len < HDR)
+		return;
+	req_header(r);
+	if (!is_data(r) || !b->ring) {
+		blk_drain(b);
+		s->status = blk_do(r);
+		return;
 	}
-	req_write(&r, r.wr_len, &status, 1);
+	s->status = data_map(r);
+	if (!s->status)
+		s->queued = !uring_queue(b->ring, b->fd, r->iov, r->cnt, r->sector * BLK_SECTOR,
+					 r->type == VIRTIO_BLK_T_OUT, s);
+	if (!s->status && !s->queued)
+		s->status = data_finish(r, 0);
+}
+
+/* Give slot @s back on queue @q with its status. -EIO if the queue broke. */
+static int slot_end(struct virtio_dev *d, unsigned q, struct blk_slot *s)
+{
+	const struct virtq_chain *c = &s->chain;
+
+	req_write(&s->r, s->r.wr_len, &s->status, 1);
 	virtq_mark_written(&d->vq[q], c->seg, c->nread + c->nwrite, c->read_len + c->write_len);
-	return virtq_push(&d->vq[q], c->head, r.written + 1) ? -EIO : 0;
+	return virtq_push(&d->vq[q], c->head, s->r.written + 1) ? -EIO : 0;
+}
+
+/* Take up to BLK_BATCH requests, start them all, wait for the ring, and
+ * give them back in the order taken. The number taken, or -EIO if a chain
+ * had no status byte (it cannot be completed; those before it are) or the
+ * queue broke. */
+static int blk_batch(struct virtio_dev *d, struct blk *b, unsigned q, unsigned *budget,
+		     uint64_t *bytes)
+{
+	unsigned n = 0;
+	int rc = 0;
+
+	while (n < BLK_BATCH && *budget && *bytes < BLK_KICK_BYTES &&
+	       (rc = virtq_pop(&d->vq[q], &b->slot[n].chain)) > 0) {
+		struct blk_slot *s = &b->slot[n];
+
+		*bytes += s->chain.read_len + s->chain.write_len;
+		(*budget)--;
+		if (!s->chain.write_len) {
+			rc = -EIO;
+			break;
+		}
+		slot_start(b, s);
+		n++;
+	}
+	blk_drain(b);
+	for (unsigned i = 0; i < n; i++)
+		if (slot_end(d, q, &b->slot[i]))
+			return -EIO;
+	return rc < 0 ? -EIO : (int)n;
 }
 
 /* At most VIRTIO_KICK_BUDGET requests, or the first requests that reach
- * BLK_KICK_BYTES of buffers, per kick: then come back. */
+ * BLK_KICK_BYTES of buffers, per kick, BLK_BATCH at a time: then come
+ * back. */
 static void blk_kick(struct virtio_dev *d, unsigned q)
 {
 	struct blk *b = d->priv;
 	unsigned budget = VIRTIO_KICK_BUDGET;
 	uint64_t bytes = 0;
-	int rc = 0;
+	int n;
 
-	while (budget && bytes < BLK_KICK_BYTES && (rc = virtq_pop(&d->vq[q], &b->chain)) > 0) {
-		bytes += b->chain.read_len + b->chain.write_len;
-		budget--;
-		if ((rc = blk_serve(d, b, q)))
-			break;
-	}
-	if (rc < 0)
+	do
+		n = blk_batch(d, b, q, &budget, &bytes);
+	while (n == BLK_BATCH && budget && bytes < BLK_KICK_BYTES);
+	if (n < 0)
 		virtio_dev_broken(d);
 	else if (!budget || bytes >= BLK_KICK_BYTES)
 		virtio_dev_rekick(d, q);
@@ -455,6 +553,17 @@ const struct virtio_backend *blk_backend_of(const struct blk *b)
 uint64_t blk_capacity(const struct blk *b)
 {
 	return b->sectors;
+}
+
+int blk_uses_uring(const struct blk *b)
+{
+	return b->ring != NULL;
+}
+
+void blk_no_uring(struct blk *b)
+{
+	uring_close(b->ring);
+	b->ring = NULL;
 }
 
 /* ---- Opening ---- */
@@ -558,6 +667,15 @@ int blk_open(const char *path, int readonly, struct blk **out, char *err, size_t
 		blk_close(b);
 		return rc;
 	}
+	b->slot = calloc(BLK_BATCH, sizeof(*b->slot));
+	if (!b->slot) {
+		blk_close(b);
+		return fail(err, errlen, path, -ENOMEM, "%s", strerror(ENOMEM));
+	}
+	/* Without io_uring (an old or locked-down kernel) requests are served
+	 * one at a time with preadv/pwritev: slower, the same results. */
+	if (uring_open(&b->ring, BLK_BATCH))
+		b->ring = NULL;
 	make_id(b, path);
 	make_backend(b);
 	*out = b;
@@ -568,8 +686,10 @@ void blk_close(struct blk *b)
 {
 	if (!b)
 		return;
+	uring_close(b->ring);
 	if (b->fd >= 0)
 		close(b->fd);
+	free(b->slot);
 	free(b);
 }
 

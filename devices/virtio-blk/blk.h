@@ -1,6 +1,6 @@
 /* virtio-blk device backend (virtio 1.x, one request queue): a raw disk
- * image or a host block device, served with preadv/pwritev straight from
- * and into the guest's buffers. Portable: no KVM, no PCI; the backend only
+ * image or a host block device, read and written straight from and into
+ * the guest's buffers. Portable: no KVM, no PCI; the backend only
  * sees its struct virtio_dev (devices/virtio/virtio.h), whose priv is the
  * struct blk from blk_open().
  *
@@ -12,15 +12,19 @@
  *    backend with this disk's features added (VIRTIO_BLK_F_RO when
  *    read-only, DISCARD and WRITE_ZEROES when writable). The transport adds
  *    VIRTIO_F_VERSION_1.
- *  - Requests are completed synchronously on the device thread, in order,
- *    one chain at a time: each popped chain is pushed before the next pop;
- *    one kick serves at most VIRTIO_KICK_BUDGET of them (or BLK_KICK_BYTES).
- *    So once virtio_dev_stop() has returned nothing is in flight (the
- *    queue's last_avail equals its used_idx) and every completed write is
- *    in the file (durably so after the guest's FLUSH). Snapshots rely on
- *    this. The one exception is a chain without a status byte: it cannot be
- *    completed, the device asks for a reset (virtio_dev_broken()) and stops
- *    serving the queue until the next kick.
+ *  - Requests are taken BLK_BATCH at a time: the reads and writes among
+ *    them go to the disk together through io_uring (devices/virtio-blk/
+ *    uring.h; preadv/pwritev one by one where the kernel has no io_uring),
+ *    the others (FLUSH, DISCARD, ...) are served once those before them
+ *    are done, and the batch is given back, in the order taken, before
+ *    the next is taken. One kick serves at most VIRTIO_KICK_BUDGET
+ *    requests (or BLK_KICK_BYTES). So once virtio_dev_stop() has returned
+ *    nothing is in flight (the queue's last_avail equals its used_idx) and
+ *    every completed write is in the file (durably so after the guest's
+ *    FLUSH). Snapshots rely on this. The one exception is a chain without
+ *    a status byte: it cannot be completed, the device asks for a reset
+ *    (virtio_dev_broken()) and stops serving the queue until the next
+ *    kick.
  *  - config() only reads what blk_open() set: any thread may call it.
  *  - No guest input crashes or hangs the VMM: bad requests get
  *    VIRTIO_BLK_S_IOERR (VIRTIO_BLK_S_UNSUPP for unknown types), bad chains
@@ -38,6 +42,8 @@
 #define BLK_SECTOR		512
 /* Data segments of one request: the queue size less header and status. */
 #define BLK_SEG_MAX		(BLK_QUEUE_MAX - 2)
+/* Requests in flight at once (taken from the queue, then submitted). */
+#define BLK_BATCH		32
 /* Buffer bytes after which one kick stops taking requests (virtio.h). */
 #define BLK_KICK_BYTES		(16u << 20)
 /* Largest discard or write-zeroes range, in sectors (1 GiB). */
@@ -55,6 +61,11 @@ void blk_close(struct blk *b);
 
 /* Disk size in BLK_SECTOR sectors. */
 uint64_t blk_capacity(const struct blk *b);
+
+/* Whether reads and writes go through io_uring; blk_no_uring() makes them
+ * use preadv/pwritev (both paths must give the same results: tests). */
+int blk_uses_uring(const struct blk *b);
+void blk_no_uring(struct blk *b);
 
 #define BLK_MAX_DISKS		8	/* per VM */
 

@@ -6,3 +6,7 @@ done
 for m in seqread seqwrite randread randwrite; do
 	iobench /dev/vda "$m" 256 "$secs" | sed 's/^iobench /ITSY-BENCH-IO guest /'
 done
+# 32 requests in flight (randread-qd32, randwrite-qd32).
+for m in randread randwrite; do
+	iobench /dev/vda "$m" 256 "$secs" 32 | sed 's/^iobench /ITSY-BENCH-IO guest /'
+done

@@ -3,9 +3,11 @@
  * emulated host (against the disk image) and in the guest (against the
  * virtio disk), so the two can be compared as a ratio.
  *
- *   iobench FILE MODE SPAN_MB SECONDS
+ *   iobench FILE MODE SPAN_MB SECONDS [DEPTH]
  *     MODE: seqread | seqwrite   1 MiB blocks, prints MB/s
  *           randread | randwrite 4 KiB blocks at random offsets, prints IOPS
+ *     DEPTH: requests in flight (threads, each with its own offsets),
+ *           default 1; the MODE printed is then e.g. randread-qd32
  *
  * I/O is O_DIRECT where the file allows it (not on tmpfs), within the first
  * SPAN_MB MiB of FILE, for about SECONDS. Writes end with fdatasync, inside
@@ -16,6 +18,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,9 @@ struct run {
 	uint64_t blocks;	/* in the span */
 	double seconds;
 	uint8_t *buf;
+	uint64_t seed;
+	long long ops;		/* a thread's result */
+	double elapsed;
 };
 
 static double now(void)
@@ -70,7 +76,7 @@ static int one_io(struct run *r, uint64_t index)
 /* Returns the operations done in about r->seconds, or -1 on an I/O error. */
 static long long run_io(struct run *r, double *elapsed)
 {
-	uint64_t seed = 0x9e3779b97f4a7c15ull, i = 0;
+	uint64_t seed = r->seed, i = 0;
 	double start = now();
 	long long ops = 0;
 
@@ -85,6 +91,44 @@ static long long run_io(struct run *r, double *elapsed)
 	if (r->write && fdatasync(r->fd))
 		return -1;
 	*elapsed = now() - start;
+	return ops;
+}
+
+static void *thread_io(void *arg)
+{
+	struct run *r = arg;
+
+	r->ops = run_io(r, &r->elapsed);
+	return NULL;
+}
+
+/* @depth copies of @r at once, each with its own buffer and offsets;
+ * the operations of all, in *@elapsed (the longest). */
+static long long run_depth(const struct run *r, int depth, double *elapsed)
+{
+	struct run t[64];
+	pthread_t id[64];
+	long long ops = 0;
+
+	for (int i = 0; i < depth; i++) {
+		t[i] = *r;
+		t[i].seed = r->seed + 0x1000193ull * (uint64_t)i;
+		if (posix_memalign((void **)&t[i].buf, 4096, r->block))
+			return -1;
+		memset(t[i].buf, 0xa5, r->block);
+		if (pthread_create(&id[i], NULL, thread_io, &t[i]))
+			return -1;
+	}
+	*elapsed = 0;
+	for (int i = 0; i < depth; i++) {
+		pthread_join(id[i], NULL);
+		if (t[i].ops < 0)
+			ops = -1;
+		else if (ops >= 0)
+			ops += t[i].ops;
+		*elapsed = t[i].elapsed > *elapsed ? t[i].elapsed : *elapsed;
+		free(t[i].buf);
+	}
 	return ops;
 }
 
@@ -104,12 +148,15 @@ static int parse_mode(const char *m, struct run *r)
 
 int main(int argc, char **argv)
 {
-	struct run r = { 0 };
+	struct run r = { .seed = 0x9e3779b97f4a7c15ull };
+	int depth = argc == 6 ? atoi(argv[5]) : 1;
 	double elapsed = 0;
+	char mode[32];
 	long long ops;
 
-	if (argc != 5 || parse_mode(argv[2], &r) || atoi(argv[3]) <= 0 || atof(argv[4]) <= 0) {
-		fprintf(stderr, "usage: iobench FILE seqread|seqwrite|randread|randwrite SPAN_MB SECONDS\n");
+	if ((argc != 5 && argc != 6) || parse_mode(argv[2], &r) || atoi(argv[3]) <= 0 ||
+	    atof(argv[4]) <= 0 || depth < 1 || depth > 64) {
+		fprintf(stderr, "usage: iobench FILE seqread|seqwrite|randread|randwrite SPAN_MB SECONDS [DEPTH 1-64]\n");
 		return 2;
 	}
 	r.blocks = ((uint64_t)atoi(argv[3]) << 20) / r.block;
@@ -119,15 +166,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(r.buf, 0xa5, r.block);
-	ops = run_io(&r, &elapsed);
+	ops = depth > 1 ? run_depth(&r, depth, &elapsed) : run_io(&r, &elapsed);
 	if (ops < 0) {
 		fprintf(stderr, "iobench: %s: I/O error: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
+	snprintf(mode, sizeof(mode), depth > 1 ? "%s-qd%d" : "%s", argv[2], depth);
 	if (r.random)
-		printf("iobench %s %.0f IOPS %s\n", argv[2], ops / elapsed, r.direct ? "direct" : "buffered");
+		printf("iobench %s %.0f IOPS %s\n", mode, ops / elapsed, r.direct ? "direct" : "buffered");
 	else
-		printf("iobench %s %.1f MB/s %s\n", argv[2], ops * (double)r.block / elapsed / 1e6,
+		printf("iobench %s %.1f MB/s %s\n", mode, ops * (double)r.block / elapsed / 1e6,
 		       r.direct ? "direct" : "buffered");
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -111,11 +112,30 @@ static void fill(uint64_t gpa, size_t len, unsigned seed)
 
 /* ---- Device ---- */
 
+/* Every test runs twice: with the disk's io_uring, and with preadv and
+ * pwritev (blk_no_uring()); both must give the same results. */
+static int no_uring;
+
+/* Whether this kernel lets a process have an io_uring at all. */
+static int kernel_has_uring(void)
+{
+	struct io_uring ring;
+
+	if (io_uring_queue_init(4, &ring, 0))
+		return 0;
+	io_uring_queue_exit(&ring);
+	return 1;
+}
+
 static void dev_open(int readonly)
 {
 	char err[256];
 
 	ck_assert_int_eq(blk_open(disk, readonly, &b, err, sizeof(err)), 0);
+	if (no_uring)
+		blk_no_uring(b);
+	else
+		ck_assert_int_eq(blk_uses_uring(b), kernel_has_uring());
 	ck_assert_int_eq(virtio_dev_init(&d, blk_backend_of(b), b, &mem), 0);
 	d.tp = &tp;
 	d.features = blk_backend_of(b)->features | F(VIRTIO_F_VERSION_1);
@@ -148,6 +168,12 @@ static void setup(void)
 	make_file(disk, SECTORS * SEC);
 	ck_assert_int_eq(mem_alloc(&mem, BASE, RAM), 0);
 	dev_open(0);
+}
+
+static void setup_no_uring(void)
+{
+	no_uring = 1;
+	setup();
 }
 
 static void teardown(void)
@@ -735,6 +761,49 @@ START_TEST(batch_one_interrupt)
 }
 END_TEST
 
+/* One kick: writes, a FLUSH among them, then reads; each gets its status
+ * and the used ring gives them back in the order they were offered. */
+START_TEST(mixed_batch_in_order)
+{
+	static const uint32_t type[] = { VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH,
+					 VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_IN };
+	const uint16_t n = sizeof(type) / sizeof(type[0]);
+	uint16_t head[sizeof(type) / sizeof(type[0])], next = 0;
+
+	fill(DATA, 3 * SEC, 21);
+	fill(DATA + 3 * SEC, SEC, 22);
+	file_io(90 * SEC, bytes(DATA + 3 * SEC), SEC, 1);
+	memset(bytes(DATA + 3 * SEC), 0, SEC);
+	for (uint16_t i = 0; i < n; i++) {
+		int in = type[i] == VIRTIO_BLK_T_IN;
+
+		head[i] = next;
+		put_hdr(HDRS + i * HDR, type[i], in ? 90 : 60 + i);
+		*bytes(STAT + i) = 0xee;
+		if (type[i] == VIRTIO_BLK_T_FLUSH) {
+			CHAIN(next, { HDRS + i * HDR, HDR, R }, { STAT + i, 1, W });
+			next += 2;
+		} else {
+			CHAIN(next, { HDRS + i * HDR, HDR, R },
+			      { DATA + (i < 2 ? i : i - 1) * SEC, SEC, in }, { STAT + i, 1, W });
+			next += 3;
+		}
+	}
+	kick();
+	ck_assert_uint_eq(used_idx(), n);
+	for (uint16_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(le32toh(used()->ring[i].id), head[i]);
+		ck_assert_uint_eq(le32toh(used()->ring[i].len), type[i] == VIRTIO_BLK_T_IN ? SEC + 1 : 1);
+		ck_assert_uint_eq(*bytes(STAT + i), VIRTIO_BLK_S_OK);
+	}
+	assert_file(60 * SEC, DATA, 2 * SEC);
+	assert_file(63 * SEC, DATA + 2 * SEC, SEC);
+	assert_file(90 * SEC, DATA + 3 * SEC, SEC);
+	ck_assert_int_eq(interrupts, 1);
+	ck_assert_int_eq(resets, 0);
+}
+END_TEST
+
 START_TEST(event_idx)
 {
 	__virtio16 *used_event = &avail()->ring[QSZ];
@@ -830,23 +899,37 @@ START_TEST(open_small_err_buffer)
 }
 END_TEST
 
+/* The test cases, with @setup_fn as their fixture; @sfx ends their names
+ * (@set: 0 or 1, which of the two calls). */
+static void add_cases(Suite *s, unsigned set, const char *sfx, void (*setup_fn)(void))
+{
+	static char all[2][6][32];	/* Check keeps the names: one set per call */
+	static const char *const base[] = { "config", "rw", "other", "bad", "queue", "open" };
+	char (*names)[32] = all[set];
+	TCase *tc[6];
+
+	for (unsigned i = 0; i < 6; i++)
+		snprintf(names[i], sizeof(names[i]), "%s%s", base[i], sfx);
+	tc[0] = UNIT_TCASE(s, names[0], config_contents, features_read_write,
+			   features_read_only);
+	tc[1] = UNIT_TCASE(s, names[1], write_read_back, header_split, header_with_data,
+			   multi_segment, indirect_request, beyond_capacity, partial_sector,
+			   read_only, read_past_eof);
+	tc[2] = UNIT_TCASE(s, names[2], flush, get_id, unknown_type, discard, write_zeroes,
+			   large_disk);
+	tc[3] = UNIT_TCASE(s, names[3], malformed_with_status, no_status_byte, looping_chain);
+	tc[4] = UNIT_TCASE(s, names[4], batch_one_interrupt, mixed_batch_in_order, event_idx);
+	tc[5] = UNIT_TCASE(s, names[5], open_missing, open_directory, open_odd_size, open_locked,
+			   open_small_err_buffer);
+	for (unsigned i = 0; i < 6; i++)
+		tcase_add_checked_fixture(tc[i], setup_fn, teardown);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("virtio_blk");
-	TCase *tc[6];
 
-	tc[0] = UNIT_TCASE(s, "config", config_contents, features_read_write,
-			   features_read_only);
-	tc[1] = UNIT_TCASE(s, "rw", write_read_back, header_split, header_with_data,
-			   multi_segment, indirect_request, beyond_capacity, partial_sector,
-			   read_only, read_past_eof);
-	tc[2] = UNIT_TCASE(s, "other", flush, get_id, unknown_type, discard, write_zeroes,
-			   large_disk);
-	tc[3] = UNIT_TCASE(s, "bad", malformed_with_status, no_status_byte, looping_chain);
-	tc[4] = UNIT_TCASE(s, "queue", batch_one_interrupt, event_idx);
-	tc[5] = UNIT_TCASE(s, "open", open_missing, open_directory, open_odd_size, open_locked,
-			   open_small_err_buffer);
-	for (unsigned i = 0; i < 6; i++)
-		tcase_add_checked_fixture(tc[i], setup, teardown);
+	add_cases(s, 0, "", setup);
+	add_cases(s, 1, "-preadv", setup_no_uring);
 	return unit_run(s);
 }
