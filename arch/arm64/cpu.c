@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 
-#define CORE_REG(name) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-			(offsetof(struct kvm_regs, name) / sizeof(uint32_t)))
 #define REG_MPIDR_EL1	ARM64_SYS_REG(3, 0, 0, 0, 5)
 
 static int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg)
@@ -52,12 +50,12 @@ int cpu_read_mpidr(struct vcpu *v, uint64_t *mpidr)
 
 int cpu_set_entry(struct vcpu *v, uint64_t entry, uint64_t dtb)
 {
-	int rc = set_reg(v, CORE_REG(regs.pc), entry);
+	int rc = set_reg(v, CPU_CORE_REG(regs.pc), entry);
 
 	if (!rc)
-		rc = set_reg(v, CORE_REG(regs.regs[0]), dtb);
+		rc = set_reg(v, CPU_CORE_REG(regs.regs[0]), dtb);
 	for (int i = 1; i <= 3 && !rc; i++)
-		rc = set_reg(v, CORE_REG(regs.regs[i]), 0);
+		rc = set_reg(v, CPU_CORE_REG(regs.regs[i]), 0);
 	return rc;
 }
 
@@ -106,10 +104,10 @@ int cpu_counter_offset(struct vcpu *v, uint64_t *offset)
 int cpu_describe(struct vcpu *v, char *buf, unsigned len)
 {
 	uint64_t pc, pstate;
-	int rc = get_reg(v, CORE_REG(regs.pc), &pc);
+	int rc = get_reg(v, CPU_CORE_REG(regs.pc), &pc);
 
 	if (!rc)
-		rc = get_reg(v, CORE_REG(regs.pstate), &pstate);
+		rc = get_reg(v, CPU_CORE_REG(regs.pstate), &pstate);
 	if (!rc)
 		snprintf(buf, len, "pc=0x%016llx pstate=0x%08llx (EL%llu)",
 			 (unsigned long long)pc, (unsigned long long)pstate,

@@ -2,7 +2,14 @@
 #ifndef ITSY_ARM64_CPU_H
 #define ITSY_ARM64_CPU_H
 
+#include <linux/kvm.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* The ONE_REG id of a 64-bit member of struct kvm_regs, e.g. regs.pc or
+ * regs.regs[n]. */
+#define CPU_CORE_REG(name) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			    (offsetof(struct kvm_regs, name) / sizeof(uint32_t)))
 
 struct kvm;
 struct vcpu;

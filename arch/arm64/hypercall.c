@@ -1,6 +1,7 @@
 #include "arch/arm64/hypercall.h"
 #include "arch/arm64/board.h"
 #include "arch/arm64/compat.h"
+#include "arch/arm64/cpu.h"
 #include "arch/arm64/idreg.h"
 #include "arch/arm64/impl.h"
 #include "arch/arm64/vcpu_state.h"
@@ -13,8 +14,6 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 
-#define XREG(n)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-		 (offsetof(struct kvm_regs, regs.regs[n]) / sizeof(uint32_t)))
 
 static struct arm64_vm *arm(struct vm *vm)
 {
@@ -26,12 +25,12 @@ static int answer(struct vcpu *v)
 {
 	struct arm64_vm *a = arm(v->vm);
 	uint64_t arg1 = 0, ret[4];
-	int rc = vcpu_state_one_reg(v, KVM_GET_ONE_REG, XREG(1), &arg1);
+	int rc = vcpu_state_one_reg(v, KVM_GET_ONE_REG, CPU_CORE_REG(regs.regs[1]), &arg1);
 
 	if (!rc)
 		rc = impl_answer(a->impl, a->nimpl, (uint32_t)v->run->hypercall.nr, arg1, ret);
 	for (unsigned i = 0; !rc && i < 4; i++)
-		rc = vcpu_state_one_reg(v, KVM_SET_ONE_REG, XREG(i), &ret[i]);
+		rc = vcpu_state_one_reg(v, KVM_SET_ONE_REG, CPU_CORE_REG(regs.regs[i]), &ret[i]);
 	return rc;
 }
 
