@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define SIG_KICK SIGUSR1
 
@@ -234,4 +236,56 @@ void vcpus_resume(struct vm *vm)
 	b->pause_req = 0;
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
+}
+
+/* ---- the same work on every vCPU, in parallel ---- */
+
+#define EACH_THREADS_MAX	16
+
+struct each {
+	struct vm *vm;
+	int (*fn)(struct vcpu *v, void *ctx);
+	void *ctx;
+	unsigned next;		/* the next vCPU to take, atomically */
+	int *rc;		/* per vCPU */
+};
+
+static void *each_worker(void *arg)
+{
+	struct each *e = arg;
+	unsigned i;
+
+	while ((i = __atomic_fetch_add(&e->next, 1, __ATOMIC_RELAXED)) < e->vm->ncpus)
+		e->rc[i] = e->fn(&e->vm->vcpus[i], e->ctx);
+	return NULL;
+}
+
+static unsigned each_threads(unsigned ncpus)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = online > 0 ? (unsigned)online : 1;
+
+	n = n < ncpus ? n : ncpus;
+	return n < EACH_THREADS_MAX ? n : EACH_THREADS_MAX;
+}
+
+int vcpus_each(struct vm *vm, int (*fn)(struct vcpu *v, void *ctx), void *ctx)
+{
+	struct each e = { vm, fn, ctx, 0, calloc(vm->ncpus ? vm->ncpus : 1, sizeof(int)) };
+	pthread_t t[EACH_THREADS_MAX];
+	unsigned n = 0, want = each_threads(vm->ncpus);
+	int rc = 0;
+
+	if (!e.rc)
+		return -ENOMEM;
+	/* A thread that cannot be made is no loss: the others take its share. */
+	while (n + 1 < want && !pthread_create(&t[n], NULL, each_worker, &e))
+		n++;
+	each_worker(&e);
+	while (n)
+		pthread_join(t[--n], NULL);
+	for (unsigned i = 0; !rc && i < vm->ncpus; i++)
+		rc = e.rc[i];
+	free(e.rc);
+	return rc;
 }

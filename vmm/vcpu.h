@@ -40,4 +40,12 @@ int vcpus_start(struct vm *vm);
 uint64_t vcpus_pause(struct vm *vm);
 void vcpus_resume(struct vm *vm);
 
+/* Run @fn(vcpu, @ctx) for every vCPU, spread over up to one thread per
+ * online host CPU (the caller's is one of them): for per-vCPU register
+ * work such as a restore, whose ioctls KVM serves each vCPU apart. The
+ * vCPU threads must not be running. Returns the result of the
+ * lowest-numbered vCPU that failed, 0 if none. It makes threads: call it
+ * before the process is confined (sandbox.h). */
+int vcpus_each(struct vm *vm, int (*fn)(struct vcpu *v, void *ctx), void *ctx);
+
 #endif

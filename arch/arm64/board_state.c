@@ -165,6 +165,47 @@ static int check_its_tables(struct vm *vm, const struct regset *its, const struc
 	return rc;
 }
 
+/* What each vCPU's restore needs, and where it says what went wrong. */
+struct vcpu_job {
+	const struct regset_list *in;
+	const struct regset *ids;
+	enum vcpu_time time;
+	uint64_t ticks;
+	char (*err)[256];	/* one per vCPU */
+};
+
+static int restore_one(struct vcpu *v, void *ctx)
+{
+	struct vcpu_job *j = ctx;
+	const struct regset *s = regset_list_findf(j->in, "vcpu.%u", v->id);
+
+	if (!s) {
+		snprintf(j->err[v->id], sizeof(j->err[v->id]), "section 'vcpu.%u' is missing", v->id);
+		return -EINVAL;
+	}
+	return vcpu_state_restore(v, s, j->ids, j->time, j->ticks, j->err[v->id],
+				  sizeof(j->err[v->id]));
+}
+
+/* Every vCPU's registers, the vCPUs side by side: some hundred ONE_REG
+ * writes each, and the destination's restore is migration downtime. */
+static int restore_vcpus(struct vm *vm, const struct regset_list *in, const struct regset *ids,
+			 enum vcpu_time time, uint64_t ticks, char *err, size_t errlen)
+{
+	static char msgs[MEMMAP_MAX_CPUS][256];	/* one restore at a time */
+	struct vcpu_job j = { in, ids, time, ticks, msgs };
+	int rc;
+
+	memset(msgs, 0, sizeof(msgs));
+	rc = vcpus_each(vm, restore_one, &j);
+	for (unsigned i = 0; rc && i < vm->ncpus; i++)
+		if (msgs[i][0]) {
+			snprintf(err, errlen, "%s", msgs[i]);
+			break;
+		}
+	return rc;
+}
+
 int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time time,
 		  uint64_t elapsed_ns, char *err, size_t errlen)
 {
@@ -192,13 +233,7 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 	 * and vCPU timer state refers to interrupts the GIC must know. */
 	if (!rc)
 		rc = gic_state_restore(&arm(vm)->gic, vm->ncpus, arm(vm)->mpidr, &gs, err, errlen);
-	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
-		const struct regset *v = regset_list_findf(in, "vcpu.%u", i);
-
-		rc = v ? vcpu_state_restore(&vm->vcpus[i], v, ids, time, ticks, err, errlen) : -EINVAL;
-		if (!v)
-			snprintf(err, errlen, "section 'vcpu.%u' is missing", i);
-	}
+	rc = rc ? rc : restore_vcpus(vm, in, ids, time, ticks, err, errlen);
 	/* Why after the vCPUs: their firmware bitmap says whether the guest
 	 * was offered the calls; and before they run (KVM's filter). */
 	if (!rc && (rc = hypercall_serve(vm, regset_list_findf(in, COMPAT_IMPL, 0))))
