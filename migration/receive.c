@@ -31,6 +31,9 @@ struct incoming {
 	uint64_t data_pages, zero_pages;
 	unsigned passes;
 	uint64_t decode_ns, attach_ns, apply_ns;	/* the restore's steps */
+	/* The final pass: pages after the last PASS_END, and the time from
+	 * its first frame to the state (what the source's pause waits on). */
+	uint64_t final_pages, final_first_ns, final_ns;
 	struct regset_list host;	/* this host's profile, probed on vm */
 	const char *step;	/* what failed */
 	char err[1024];		/* why */
@@ -161,10 +164,13 @@ static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 	int rc;
 
 	while (!(rc = wire_recv(&in->w, &type, state, slen))) {
-		if (type == WIRE_STATE)
+		if (type == WIRE_STATE) {
+			in->final_ns = in->final_first_ns ? clock_ns() - in->final_first_ns : 0;
 			return 0;
+		}
 		if (type == WIRE_PASS_END) {
 			in->passes++;
+			in->final_pages = in->final_first_ns = 0;
 			continue;
 		}
 		if (type == WIRE_ERROR) {
@@ -184,6 +190,9 @@ static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 			return fail(in, rc, "guest memory");
 		in->data_pages += data;
 		in->zero_pages += zero;
+		in->final_pages += data + zero;
+		if (!in->final_first_ns)
+			in->final_first_ns = clock_ns();
 	}
 	return fail(in, rc, "receiving memory");
 }
@@ -315,10 +324,11 @@ int receive_guest(struct vm *vm, const struct receive_opts *o, int lfd,
 		return -EIO;
 	}
 	log_msg("the guest arrived: %llu pages with data, %llu zero, %u passes; restore: "
-		"decode %llu us, devices %llu us, state %llu us",
+		"decode %llu us, devices %llu us, state %llu us; final pass: %llu pages in %llu us",
 		(unsigned long long)in.data_pages, (unsigned long long)in.zero_pages, in.passes,
 		(unsigned long long)in.decode_ns / 1000, (unsigned long long)in.attach_ns / 1000,
-		(unsigned long long)in.apply_ns / 1000);
+		(unsigned long long)in.apply_ns / 1000, (unsigned long long)in.final_pages,
+		(unsigned long long)in.final_ns / 1000);
 	fd = in.w.fd;
 	wire_free(&in.w);
 	close(fd);
