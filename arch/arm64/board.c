@@ -326,7 +326,7 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 		rc = cpu_set_entry(&vm->vcpus[0], b.layout.kernel, b.layout.dtb);
 	/* A new guest's needs are what its vCPUs show before they first run;
 	 * a restored one's are recorded by board_restore(). */
-	if (!rc && !restore && (rc = board_record_needs(vm, NULL)))
+	if (!rc && !restore && (rc = board_record_needs(vm, NULL, NULL)))
 		log_msg("cannot read the new vCPUs' registers: %s", strerror(-rc));
 	return rc;
 }

@@ -72,8 +72,9 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 		  uint64_t elapsed_ns, char *err, size_t errlen);
 
 /* Record the guest's needs (below) now; @idregs: the ID registers it saw
- * at boot, or NULL to take vCPU 0's current ones. -errno. */
-int board_record_needs(struct vm *vm, const struct regset *idregs);
+ * at boot, or NULL to take vCPU 0's current ones; @vcpu0: vCPU 0's
+ * registers as just restored, or NULL to read them from KVM. -errno. */
+int board_record_needs(struct vm *vm, const struct regset *idregs, const struct regset *vcpu0);
 
 /* The guest's needs (abi, vcpu.0, guest.idregs) as of its creation or
  * restore, for a migration's compatibility check. */
