@@ -21,10 +21,12 @@
  *    requests (or BLK_KICK_BYTES). So once virtio_dev_stop() has returned
  *    nothing is in flight (the queue's last_avail equals its used_idx) and
  *    every completed write is in the file (durably so after the guest's
- *    FLUSH). Snapshots rely on this. The one exception is a chain without
- *    a status byte: it cannot be completed, the device asks for a reset
- *    (virtio_dev_broken()) and stops serving the queue until the next
- *    kick.
+ *    FLUSH). Snapshots rely on this. The exceptions are a chain without a
+ *    status byte (it cannot be completed) and a queue that breaks while a
+ *    batch is taken (the chains taken before cannot be given back on a
+ *    broken queue, though their I/O was done): the device asks for a
+ *    reset (virtio_dev_broken()), which drops them, and stops serving
+ *    the queue until the next kick.
  *  - config() only reads what blk_open() set: any thread may call it.
  *  - No guest input crashes or hangs the VMM: bad requests get
  *    VIRTIO_BLK_S_IOERR (VIRTIO_BLK_S_UNSUPP for unknown types), bad chains

@@ -483,6 +483,14 @@ static void check_call(struct dev *x, unsigned q)
 		done.len[i] = le32toh(u.len);
 		done.id[i] = le32toh(u.id);
 	}
+	/* blk takes a batch of chains before it gives any back (blk.h): a
+	 * queue that breaks while a batch is taken keeps the chains taken
+	 * before (the reset drops them), and their writes may be on the disk. */
+	if (x == &devs[BLK] && vq->broken && !pre.broken && s->n) {
+		s->stuck += s->n;
+		s->n = 0;
+		memset(disk_known, 0, sizeof(disk_known));
+	}
 	require((uint16_t)(vq->last_avail - vq->used_idx) == s->n + s->stuck);
 	require(s->n <= (x == &devs[NET] && q == NET_RXQ ? NET_RX_HELD : 0));
 	used_ok = mark_clean(vq, s) && !changed;
