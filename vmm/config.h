@@ -33,6 +33,7 @@ struct run_config {
 	uint64_t mem;			/* bytes */
 	enum kernel_format kernel_format;
 	int pmu;
+	int no_pvtime;			/* --no-pvtime: no PV stolen time */
 	int watchdog;			/* arm the watchdog at power-on */
 	enum console_kind console;	/* where the terminal is connected */
 	/* In the order they are plugged: PCI slot 1, 2, ... */

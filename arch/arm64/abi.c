@@ -12,7 +12,6 @@ typedef unsigned long long ull;
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 #define TEXT		0	/* the stored length of a text value: any */
 #define TYPER2_NASSGICAP	(1u << 8)	/* the only GICD_TYPER2 bit KVM lets change */
-#define PVTIME_REVISION		0	/* the stolen-time structure revision (pvtime.rst) */
 
 /* A refusal: the sentence into @err, -EINVAL. */
 #define REFUSE(err, len, ...)	(snprintf((err), (len), __VA_ARGS__), -EINVAL)
@@ -29,8 +28,7 @@ static const struct abi_entry table[] = {
 	{ .key = ABI_NCPUS, .name = "ncpus", .label = "vCPUs", .len = 4,
 	  .source = ABI_SRC_VCPUS, .cmp = ABI_CMP_EQUAL_VM, .pool = ABI_POOL_DROP },
 	{ .key = ABI_PVTIME_REV, .name = "pvtime_rev", .label = "PV stolen-time structure revision",
-	  .len = 4, .source = ABI_SRC_CONST, .arg = PVTIME_REVISION, .cmp = ABI_CMP_EQUAL,
-	  .pool = ABI_POOL_EQUAL },
+	  .len = 4, .source = ABI_SRC_PVTIME, .cmp = ABI_CMP_EQUAL_NEEDED, .pool = ABI_POOL_SAME },
 	{ .key = ABI_GITS_IIDR, .name = "gits_iidr", .label = "GITS_IIDR",
 	  .field = "ITS table ABI revision", .len = 8, .source = ABI_SRC_ITS_REG, .arg = GITS_IIDR,
 	  .cmp = ABI_CMP_REV_AT_MOST, .pool = ABI_POOL_LOWEST_REV, .print = ABI_HEX, .width = 8,

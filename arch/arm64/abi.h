@@ -57,7 +57,8 @@ enum abi_source {
 	ABI_SRC_IPA_BITS,	/* the IPA size the memory map asks of KVM */
 	ABI_SRC_COUNTER_FREQ,	/* CNTFRQ_EL0 */
 	ABI_SRC_VCPUS,		/* the VM's vCPU count */
-	ABI_SRC_CONST,		/* @arg: what itsy offers (the PV-time revision) */
+	ABI_SRC_PVTIME,		/* measured: the stolen-time Revision KVM writes (a
+				 * guest's record: only if it has stolen time) */
 	ABI_SRC_ITS_REG,	/* the ITS register at offset @arg */
 	ABI_SRC_DIST_REG,	/* the distributor register at offset @arg */
 	ABI_SRC_DIST_REVS,	/* probed: the revisions of @pair KVM lets userspace set */
@@ -69,6 +70,7 @@ enum abi_source {
 enum abi_cmp {
 	ABI_CMP_NONE,		/* not: information, or a host's property */
 	ABI_CMP_EQUAL,		/* the same, when the host states one */
+	ABI_CMP_EQUAL_NEEDED,	/* the same; a host without one is refused */
 	ABI_CMP_EQUAL_VM,	/* the same, but for a profile (it is for any VM) */
 	ABI_CMP_REV_AT_MOST,	/* the revision field at most the host's */
 	ABI_CMP_REV_ACCEPTED,	/* a revision in the host's @pair mask (none: its own or below) */

@@ -1,4 +1,5 @@
 #include "arch/arm64/board.h"
+#include "arch/arm64/abi.h"
 #include "arch/arm64/profile.h"
 #include "arch/arm64/boot.h"
 #include "arch/arm64/cpu.h"
@@ -81,6 +82,37 @@ static int create_ram(struct vm *vm, uint64_t size, int memory_fd)
 		return fail(rc, "cannot allocate %s of guest RAM: %s", "--mem");
 	rc = kvm_set_memory(&vm->kvm, 0, base, size, vm->ram.hva);
 	return rc ? fail(rc, "%s: %s", "KVM_SET_USER_MEMORY_REGION") : 0;
+}
+
+/* This host's stolen-time revision, measured now: the measure makes a
+ * VM, which only start-up may do (pvtime.h); then the region, where KVM
+ * has stolen time. */
+static int create_pvtime(struct vm *vm)
+{
+	struct arm64_vm *a = vm->arch;
+	uint32_t rev;
+	int rc = pvtime_host_revision(&rev);
+
+	if (rc == -ENOTSUP)
+		return 0;
+	if (rc)
+		return fail(rc, "cannot measure the %s structure's revision: %s", "PV stolen-time");
+	rc = pvtime_create(vm, &a->pvtime);
+	return rc ? fail(rc, "cannot map the %s region: %s", "PV stolen-time") : 0;
+}
+
+/* A new guest gets stolen time unless told not to, or its pool profile
+ * lacks it (then a host of the pool has none to give). */
+static int enable_pvtime(struct vm *vm, const struct run_config *cfg)
+{
+	struct arm64_vm *a = vm->arch;
+	const struct regset *pool = cfg->profile ? regset_list_findf(cfg->profile, "abi", 0) : NULL;
+	int rc;
+
+	if (cfg->no_pvtime || !a->pvtime.hva || (cfg->profile && !regset_has(pool, ABI_PVTIME_REV)))
+		return 0;
+	rc = pvtime_enable(vm, &a->pvtime);
+	return rc ? fail(rc, "cannot give the vCPUs %s: %s", "PV stolen time") : 0;
 }
 
 static int open_input(const char *what, const char *path, struct loader_file *f)
@@ -298,6 +330,8 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 	vm->arch = a;	/* kept for the save/restore of its state */
 	if (!rc)
 		rc = create_ram(vm, cfg->mem, memory_fd);
+	if (!rc)
+		rc = create_pvtime(vm);
 	if (!rc && !restore)
 		rc = load_images(vm, cfg, &b);
 	if (!rc)
@@ -313,6 +347,10 @@ int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
 	/* After the profile: it may offer the target-implementation calls. */
 	if (!rc && !restore && (rc = hypercall_serve(vm, profile_impls(cfg->profile))))
 		log_msg("cannot answer the guest's target-implementation calls: %s", strerror(-rc));
+	/* Before the vCPUs first run (KVM takes each IPA once); a restored
+	 * guest's are registered with its saved structures (board_restore). */
+	if (!rc && !restore)
+		rc = enable_pvtime(vm, cfg);
 	/* The PMU interrupt is wired into an initialised vGIC. */
 	if (!rc && cfg->pmu)
 		rc = init_pmus(vm);

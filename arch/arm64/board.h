@@ -13,6 +13,7 @@
 #include "arch/arm64/gic.h"
 #include "arch/arm64/impl.h"
 #include "arch/arm64/memmap.h"
+#include "arch/arm64/pvtime.h"
 #include "arch/arm64/vcpu_state.h"
 #include "vmm/regset.h"
 
@@ -39,6 +40,7 @@ struct arm64_vm {
 	 * (arch/arm64/hypercall.h). */
 	struct impl_cpu impl[COMPAT_IMPL_MAX];
 	unsigned nimpl;
+	struct pvtime pvtime;	/* PV stolen time (arch/arm64/pvtime.h) */
 };
 
 /* Build the VM. With @memory_fd >= 0 it is a restore: guest RAM is that

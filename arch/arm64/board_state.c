@@ -7,6 +7,8 @@
 #include "arch/arm64/its_table.h"
 #include "arch/arm64/compat.h"
 #include "arch/arm64/profile.h"
+#include "arch/arm64/pvtime.h"
+#include "arch/arm64/pvtime_state.h"
 #include "vmm/clock.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
@@ -89,6 +91,7 @@ int board_save(struct vm *vm, struct regset_list *out, char *err, size_t errlen)
 			snprintf(err, errlen, "vCPU %u: reading its registers: %s", i, strerror(-rc));
 		rc = rc ? rc : move_into(out, &s, "vcpu.%u", i);
 	}
+	rc = rc ? rc : pvtime_save(vm, &arm(vm)->pvtime, out);
 	regset_free(&s);
 	if (rc && !err[0])
 		snprintf(err, errlen, "saving the arm64 state: %s", strerror(-rc));
@@ -243,6 +246,11 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 	t[1] = clock_ns();
 	rc = rc ? rc : restore_vcpus(vm, in, ids, time, ticks, err, errlen);
 	t[2] = clock_ns();
+	/* Before the vCPUs run, and before the needs below (its revision is
+	 * one): a guest that had stolen time has it here too. */
+	if (!rc && regset_list_findf(in, PVTIME_SECTION, 0))
+		rc = pvtime_restore(vm, &arm(vm)->pvtime, regset_list_findf(in, PVTIME_SECTION, 0),
+				    err, errlen);
 	/* Why after the vCPUs: their firmware bitmap says whether the guest
 	 * was offered the calls; and before they run (KVM's filter). */
 	if (!rc && (rc = hypercall_serve(vm, regset_list_findf(in, COMPAT_IMPL, 0))))

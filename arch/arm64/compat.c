@@ -138,6 +138,20 @@ static int check_equal(const struct abi_entry *e, const struct regset *g, const 
 		      abi_format(e, h, hv, sizeof(hv)));
 }
 
+/* A value the guest depends on: a host without it cannot take the guest. */
+static int check_equal_needed(const struct abi_entry *e, const struct regset *g,
+			      const struct regset *h, char *err, size_t len)
+{
+	char gv[64];
+
+	if (!regset_has(g, e->key))
+		return 0;
+	if (regset_has(h, e->key))
+		return check_equal(e, g, h, err, len);
+	return refuse(err, len, "%s: the guest has %s, this host has none (its KVM lacks the "
+		      "feature)", e->label, abi_format(e, g, gv, sizeof(gv)));
+}
+
 /* KVM reads (ITS table) layouts up to its own revision. */
 static int check_rev_at_most(const struct abi_entry *e, const struct regset *g,
 			     const struct regset *h, char *err, size_t len)
@@ -185,6 +199,8 @@ static int check_value(const struct abi_entry *e, const struct regset *g, const 
 		return profile ? 0 : check_equal(e, g, h, err, len);
 	case ABI_CMP_EQUAL:
 		return check_equal(e, g, h, err, len);
+	case ABI_CMP_EQUAL_NEEDED:
+		return check_equal_needed(e, g, h, err, len);
 	case ABI_CMP_REV_AT_MOST:
 		return check_rev_at_most(e, g, h, err, len);
 	case ABI_CMP_REV_ACCEPTED:

@@ -12,6 +12,7 @@
 #include "arch/arm64/gic_state.h"
 #include "arch/arm64/its_table.h"
 #include "arch/arm64/memmap.h"
+#include "arch/arm64/pvtime_state.h"
 #include "arch/arm64/vcpu_state.h"
 #include "vmm/mem.h"
 #include "vmm/regset.h"
@@ -171,6 +172,19 @@ static const char *mp_state_name(uint64_t s)
 	return s < sizeof(names) / sizeof(names[0]) && names[s] ? names[s] : "unknown";
 }
 
+/* vCPU @i's stolen-time structure, if the guest has stolen time: where
+ * it is and what KVM last wrote into it. */
+static void pvtime_json(const struct regset_list *l, unsigned i, json_t *o)
+{
+	const struct regset *p = regset_list_findf(l, PVTIME_SECTION, 0);
+
+	if (!p || !regset_has(p, PVT_STOLEN + i))
+		return;
+	inspect_set_hex(o, "pvtime_ipa", regset_uint_or0(p, PVT_BASE) + (uint64_t)i * PVTIME_STRIDE, 8);
+	inspect_set_int(o, "pvtime_revision", regset_uint_or0(p, PVT_REV + i));
+	inspect_set_int(o, "stolen_ns", regset_uint_or0(p, PVT_STOLEN + i));
+}
+
 static json_t *vcpus_json(const struct regset_list *l, unsigned n, char *err, size_t len, int *rc)
 {
 	json_t *a = json_array();
@@ -194,6 +208,7 @@ static json_t *vcpus_json(const struct regset_list *l, unsigned n, char *err, si
 		inspect_set_int(o, "el", ps >> 2 & 3);
 		json_object_set_new(o, "mp_state", json_string(mp_state_name(mp)));
 		inspect_set_int(o, "mp_state_value", mp);
+		pvtime_json(l, i, o);
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -638,6 +653,10 @@ static void print_board(json_t *root)
 			printf("  vCPU %lld  MPIDR %s  PC %s  PSTATE %s (EL%lld)  %s\n", inspect_int(e, "index"),
 			       inspect_str(e, "mpidr"), inspect_str(e, "pc"), inspect_str(e, "pstate"), inspect_int(e, "el"),
 			       inspect_str(e, "mp_state"));
+		if (json_object_get(e, "pvtime_ipa"))
+			printf("    stolen time %lld ns (structure at %s, revision %lld)\n",
+			       inspect_int(e, "stolen_ns"), inspect_str(e, "pvtime_ipa"),
+			       inspect_int(e, "pvtime_revision"));
 	}
 	print_impls(json_object_get(root, "implementations"));
 	printf("GIC:\n");

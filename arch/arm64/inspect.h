@@ -22,7 +22,8 @@ struct guest_mem;
  *           the table says (registers as hex strings), and
  *           "its_table_abi_rev" (GITS_IIDR's revision);
  *  "source": the saving host: "kernel", "page_size", "ipa_bits" of "abi";
- *  "vcpus": [{index, mpidr, pc, pstate, el, mp_state}];
+ *  "vcpus": [{index, mpidr, pc, pstate, el, mp_state; with PV stolen
+ *           time also pvtime_ipa, pvtime_revision, stolen_ns}];
  *  "implementations": [{midr, revidr, aidr}], the target implementations
  *           the guest is told of (arch/arm64/impl.h), when it is;
  *  "gic":   {gicd_ctlr, spis, spis_enabled, spis_pending, enabled_spis,

@@ -15,6 +15,7 @@ static const struct memmap_region memmap[MM_COUNT] = {
 	[MM_RTC]	= { "rtc",		0x09010000, KiB(4) },
 	[MM_WDOG_CONTROL] = { "wdog-control",	0x09020000, KiB(4) },
 	[MM_WDOG_REFRESH] = { "wdog-refresh",	0x09030000, KiB(4) },
+	[MM_PVTIME]	= { "pvtime",		0x09100000, KiB(64) },
 	[MM_PCI_MMIO32]	= { "pci-mmio32",	0x10000000, MiB(752) },
 	[MM_PCI_ECAM]	= { "pci-ecam",		0x3f000000, MEMMAP_PCI_BUSES * MiB(1) },
 	[MM_RAM]	= { "ram",		GiB(1),	    GiB(255) },

@@ -15,6 +15,9 @@ enum memmap_id {
 	MM_RTC,		/* pl031 */
 	MM_WDOG_CONTROL,	/* SBSA generic watchdog, control frame */
 	MM_WDOG_REFRESH,	/* SBSA generic watchdog, refresh frame */
+	MM_PVTIME,	/* PV stolen-time structures, 64 bytes per vCPU: normal
+			 * memory of its own memslot, outside the DT's memory
+			 * node so that Linux never allocates it */
 	MM_PCI_MMIO32,	/* PCI non-prefetchable 32-bit BAR window */
 	MM_PCI_ECAM,	/* PCIe ECAM config space, buses 0..MEMMAP_PCI_BUSES-1 */
 	MM_RAM,		/* guest RAM; size is the most RAM the map can hold */

@@ -5,6 +5,7 @@
 #include "arch/arm64/cpu.h"
 #include "arch/arm64/gic_state.h"
 #include "arch/arm64/idreg.h"
+#include "arch/arm64/pvtime.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
@@ -110,15 +111,29 @@ static uint64_t probe_dirty_caps(struct vm *vm)
 	return caps;
 }
 
+/* The stolen-time revision: this host's, or with @host 0 the guest's,
+ * which it has only with stolen time (then it is this host's). */
+static int pvtime_rev(struct vm *vm, int host, uint64_t *v)
+{
+	struct arm64_vm *a = vm->arch;
+	uint32_t rev;
+
+	if (!(host || a->pvtime.on) || pvtime_host_revision(&rev))
+		return -ENOENT;
+	*v = rev;
+	return 0;
+}
+
 /* @s: the values read before @e (the table reads a pair's register first). */
-static int read_uint(struct vm *vm, const struct abi_entry *e, const struct regset *s, uint64_t *v)
+static int read_uint(struct vm *vm, const struct abi_entry *e, const struct regset *s, int host,
+		     uint64_t *v)
 {
 	switch (e->source) {
 	case ABI_SRC_PAGE_SIZE:		*v = (uint64_t)sysconf(_SC_PAGESIZE); return 0;
 	case ABI_SRC_IPA_BITS:		*v = memmap_ipa_bits(); return 0;
 	case ABI_SRC_COUNTER_FREQ:	*v = cpu_counter_freq(); return 0;
 	case ABI_SRC_VCPUS:		*v = vm->ncpus; return 0;
-	case ABI_SRC_CONST:		*v = e->arg; return 0;
+	case ABI_SRC_PVTIME:		return pvtime_rev(vm, host, v);
 	case ABI_SRC_DIRTY_CAPS:	*v = probe_dirty_caps(vm); return 0;
 	case ABI_SRC_ITS_REG:		return its_read(vm, e->arg, v);
 	case ABI_SRC_DIST_REG:		return dist_read(vm, e->arg, v);
@@ -129,7 +144,7 @@ static int read_uint(struct vm *vm, const struct abi_entry *e, const struct regs
 	return -EINVAL;
 }
 
-static int read_value(struct vm *vm, const struct abi_entry *e, struct regset *s)
+static int read_value(struct vm *vm, const struct abi_entry *e, struct regset *s, int host)
 {
 	struct utsname u;
 	uint64_t v = 0;
@@ -139,7 +154,7 @@ static int read_value(struct vm *vm, const struct abi_entry *e, struct regset *s
 		uname(&u);
 		return regset_put(s, e->key, u.release, strlen(u.release));
 	}
-	rc = read_uint(vm, e, s, &v);
+	rc = read_uint(vm, e, s, host, &v);
 	if (rc == -ENOENT || (rc && (e->flags & ABI_OPTIONAL)))
 		return 0;	/* not on this host */
 	return rc ? -EIO : regset_put_uint(s, e->key, v, e->len);
@@ -153,7 +168,7 @@ int profile_read_abi(struct vm *vm, struct regset *out, int host)
 
 	for (size_t i = 0; !rc && i < n; i++)
 		if (host || !(t[i].flags & ABI_HOST_ONLY))
-			rc = read_value(vm, &t[i], out);
+			rc = read_value(vm, &t[i], out, host);
 	return rc;
 }
 

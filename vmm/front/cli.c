@@ -14,7 +14,7 @@
 /* The machine's own options; the devices' come from their kinds
  * (devices/kind.h), with values 256 + the kind's index. */
 enum { OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_FORMAT, OPT_PMU,
-       OPT_WATCHDOG, OPT_CONSOLE, OPT_API, OPT_PROFILE, OPT_SECCOMP, OPT_KIND = 256 };
+       OPT_NO_PVTIME, OPT_WATCHDOG, OPT_CONSOLE, OPT_API, OPT_PROFILE, OPT_SECCOMP, OPT_KIND = 256 };
 
 struct machine_option {
 	const char *name, *syntax;
@@ -29,6 +29,7 @@ static const struct machine_option machine_options[] = {
 	{ "mem", "SIZE", OPT_MEM },
 	{ "kernel-format", "image|raw", OPT_FORMAT },
 	{ "pmu", NULL, OPT_PMU },
+	{ "no-pvtime", NULL, OPT_NO_PVTIME },
 	{ "watchdog", NULL, OPT_WATCHDOG },
 	{ "console", "serial|virtio", OPT_CONSOLE },
 	{ "api-socket", "PATH", OPT_API },
@@ -155,6 +156,7 @@ static int set_option(int opt, const char *arg, const struct config_limits *lim,
 	case OPT_INITRD:  c->initrd = arg; return 0;
 	case OPT_CMDLINE: c->cmdline = arg; return 0;
 	case OPT_PMU:     c->pmu = 1; return 0;
+	case OPT_NO_PVTIME: c->no_pvtime = 1; return 0;
 	case OPT_WATCHDOG: c->watchdog = 1; return 0;
 	case OPT_CONSOLE: return parse_console(arg, c, err, len);
 	case OPT_API:     c->api_socket = arg; return 0;
