@@ -30,6 +30,9 @@ int config_state_save(const struct run_config *c, struct regset *s)
 	rc = rc ? rc : regset_put_uint(s, CFG_PMU, c->pmu, 1);
 	rc = rc ? rc : regset_put_uint(s, CFG_WATCHDOG, c->watchdog, 1);
 	rc = rc ? rc : regset_put_uint(s, CFG_CONSOLE, c->console, 1);
+	/* Only with SVE: a guest without writes what itsy wrote before SVE. */
+	if (!rc && c->sve_vl > 0)
+		rc = regset_put_uint(s, CFG_SVE_VL, (uint64_t)c->sve_vl, 4);
 	rc = rc ? rc : regset_put_uint(s, CFG_NDEVICES, c->ndevices, 4);
 	for (unsigned i = 0; !rc && i < c->ndevices; i++) {
 		rc = put_str(s, CFG_DEV_KIND + i, c->devices[i].kind);
@@ -149,13 +152,17 @@ static int load_v1(const struct regset *s, struct run_config *c, char *err, size
 int config_state_load(const struct regset *s, unsigned version, struct run_config *c,
 		      char *err, size_t len)
 {
+	uint64_t sve;
+
 	memset(c, 0, sizeof(*c));
 	c->cpus = (unsigned)get_uint(s, CFG_CPUS);
 	c->mem = get_uint(s, CFG_MEM);
 	c->pmu = !!get_uint(s, CFG_PMU);
 	c->watchdog = !!get_uint(s, CFG_WATCHDOG);
 	c->console = get_uint(s, CFG_CONSOLE) == CONSOLE_VIRTIO ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
-	if (!c->cpus || c->cpus > MEMMAP_MAX_CPUS || !c->mem)
+	sve = get_uint(s, CFG_SVE_VL);
+	c->sve_vl = sve ? (int)sve : CONFIG_SVE_OFF;	/* absent: a guest without SVE */
+	if (!c->cpus || c->cpus > MEMMAP_MAX_CPUS || !c->mem || sve % 128 || sve > CONFIG_SVE_VL_MAX)
 		return fail(err, len, "section 'config': values out of range");
 	if (version == 1)
 		return load_v1(s, c, err, len);

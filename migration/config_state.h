@@ -17,6 +17,7 @@
 
 enum config_state_key {
 	CFG_CPUS = 1, CFG_MEM = 2, CFG_PMU = 3, CFG_WATCHDOG = 4, CFG_CONSOLE = 6,
+	CFG_SVE_VL = 0x11,	/* the longest SVE vector length, bits; absent or 0: no SVE */
 	CFG_NDEVICES = 0x10,				/* version 2 */
 	CFG_DEV_KIND = 0x300, CFG_DEV_ARG = 0x340,	/* + device index, version 2 */
 	/* Version 1 only: */

@@ -105,7 +105,7 @@ int snapshot_save(struct vm *vm, const char *dir, struct snapshot_split *split, 
 struct snapshot_restore_ops {
 	/* Build the VM from @cfg (the machine builder's; @memory_fd as for
 	 * board_create()). */
-	int (*build)(struct vm *vm, const struct run_config *cfg, int memory_fd);
+	int (*build)(struct vm *vm, struct run_config *cfg, int memory_fd);
 	/* Change the saved config before the build (e.g. disk paths given
 	 * on the command line), or NULL. 0, or -errno with a message. */
 	int (*prepare)(struct run_config *cfg, void *ctx, char *err, size_t len);

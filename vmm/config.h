@@ -13,6 +13,10 @@
 enum kernel_format { KERNEL_IMAGE, KERNEL_RAW };
 enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
+#define CONFIG_SVE_HOST		0
+#define CONFIG_SVE_OFF		(-1)
+#define CONFIG_SVE_VL_MAX	2048	/* bits, the architecture's longest */
+
 #define CONFIG_MAX_DEVICES	16
 #define CONFIG_ARG_MAX		255	/* bytes of a device's option value */
 
@@ -34,6 +38,10 @@ struct run_config {
 	enum kernel_format kernel_format;
 	int pmu;
 	int no_pvtime;			/* --no-pvtime: no PV stolen time */
+	/* SVE: the longest vector length in bits (--sve-vl), CONFIG_SVE_HOST
+	 * for the host's longest, CONFIG_SVE_OFF for none. The board puts in
+	 * what the guest got (arch/arm64/board.h). */
+	int sve_vl;
 	int watchdog;			/* arm the watchdog at power-on */
 	enum console_kind console;	/* where the terminal is connected */
 	/* In the order they are plugged: PCI slot 1, 2, ... */

@@ -8,6 +8,7 @@
 #include "arch/arm64/hypercall.h"
 #include "arch/arm64/image.h"
 #include "arch/arm64/memmap.h"
+#include "arch/arm64/sve.h"
 #include "devices/pci/host.h"
 #include "devices/rtc/rtc.h"
 #include "devices/serial/serial.h"
@@ -206,9 +207,55 @@ static int load_images(struct vm *vm, const struct run_config *cfg, struct boot 
 	return rc;
 }
 
-static int create_vcpus(struct vm *vm, unsigned n, int pmu, uint64_t *mpidr)
+/* Whether the guest gets SVE, and with which longest length: as asked,
+ * or as its pool profile says (the lengths every host of the pool has up
+ * to a common longest; none when a host lacks SVE). Fills in
+ * cfg->sve_vl where it was left to the host. */
+static int plan_sve(struct vm *vm, struct run_config *cfg)
 {
-	int rc = 0;
+	const struct regset *p = cfg->profile ? regset_list_findf(cfg->profile, "vcpu.0", 0) : NULL;
+	uint32_t n;
+	const uint8_t *vls = p ? regset_get(p, KVM_REG_ARM64_SVE_VLS, &n) : NULL;
+	unsigned top = 0;
+
+	for (unsigned b = 0; vls && b < n * 8; b++)
+		top = vls[b / 8] >> (b % 8) & 1 ? b + 1 : top;
+	if (cfg->profile && cfg->sve_vl == CONFIG_SVE_HOST)
+		cfg->sve_vl = top ? (int)top * 128 : CONFIG_SVE_OFF;
+	if (cfg->sve_vl == CONFIG_SVE_OFF || sve_supported(&vm->kvm))
+		return 0;
+	if (cfg->sve_vl == CONFIG_SVE_HOST) {
+		cfg->sve_vl = CONFIG_SVE_OFF;
+		return 0;
+	}
+	log_msg("SVE: the guest needs vector lengths up to %d bits; this host's KVM has no SVE",
+		cfg->sve_vl);
+	return -EINVAL;
+}
+
+/* One vCPU: made, initialised, its SVE lengths set (the first vCPU
+ * settles a length left to the host; the others take the same). */
+static int create_vcpu(struct vm *vm, unsigned i, struct run_config *cfg, uint64_t *mpidr)
+{
+	char err[300];
+	int rc = vcpu_create(vm, &vm->vcpus[i], i);
+
+	rc = rc ? rc : cpu_init(&vm->kvm, &vm->vcpus[i], cfg->pmu, cfg->sve_vl != CONFIG_SVE_OFF);
+	if (!rc && cfg->sve_vl != CONFIG_SVE_OFF && (rc = sve_finalize(&vm->vcpus[i], &cfg->sve_vl,
+								     err, sizeof(err)))) {
+		log_msg("vCPU %u: %s", i, err);
+		return rc;
+	}
+	rc = rc ? rc : cpu_read_mpidr(&vm->vcpus[i], &mpidr[i]);
+	if (rc)
+		log_msg("vCPU %u: %s", i, strerror(-rc));
+	return rc;
+}
+
+static int create_vcpus(struct vm *vm, struct run_config *cfg, uint64_t *mpidr)
+{
+	unsigned n = cfg->cpus;
+	int pmu = cfg->pmu, rc = plan_sve(vm, cfg);
 
 	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
@@ -219,13 +266,7 @@ static int create_vcpus(struct vm *vm, unsigned n, int pmu, uint64_t *mpidr)
 	}
 	/* In index order: vCPU i gets redistributor i, on every host. */
 	for (unsigned i = 0; i < n && !rc; i++) {
-		rc = vcpu_create(vm, &vm->vcpus[i], i);
-		if (!rc)
-			rc = cpu_init(&vm->kvm, &vm->vcpus[i], pmu);
-		if (!rc)
-			rc = cpu_read_mpidr(&vm->vcpus[i], &mpidr[i]);
-		if (rc)
-			log_msg("vCPU %u: %s", i, strerror(-rc));
+		rc = create_vcpu(vm, i, cfg, mpidr);
 		vm->ncpus = i + 1;
 	}
 	vm->describe_vcpu = cpu_describe;
@@ -318,24 +359,28 @@ static int write_fdt(struct vm *vm, const struct run_config *cfg,
 	return rc;
 }
 
-int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd)
+int board_create(struct vm *vm, struct run_config *cfg, int memory_fd)
 {
 	struct arm64_vm *a = calloc(1, sizeof(*a));
 	uint64_t *mpidr = a ? a->mpidr : NULL;
 	struct boot b = { 0 };
 	char err[512];
 	int restore = memory_fd >= 0 || memory_fd == BOARD_MEMORY_INCOMING;
-	int rc = a ? create_vm(vm) : -ENOMEM;
+	int rc;
 
+	/* Why first: the measure makes a VM of its own, on another thread,
+	 * while this one makes the guest's and reads its files. */
+	pvtime_measure_start();
+	rc = a ? create_vm(vm) : -ENOMEM;
 	vm->arch = a;	/* kept for the save/restore of its state */
 	if (!rc)
 		rc = create_ram(vm, cfg->mem, memory_fd);
-	if (!rc)
-		rc = create_pvtime(vm);
 	if (!rc && !restore)
 		rc = load_images(vm, cfg, &b);
 	if (!rc)
-		rc = create_vcpus(vm, cfg->cpus, cfg->pmu, mpidr);
+		rc = create_pvtime(vm);
+	if (!rc)
+		rc = create_vcpus(vm, cfg, mpidr);
 	/* The vGIC comes after every vCPU exists, and before any runs. */
 	if (!rc)
 		rc = create_gic(vm);

@@ -46,8 +46,10 @@ struct arm64_vm {
 /* Build the VM. With @memory_fd >= 0 it is a restore: guest RAM is that
  * file, mapped privately, and no kernel, initrd or device tree is loaded
  * (the state is written afterwards with board_restore()). With
- * BOARD_MEMORY_INCOMING the same, on fresh RAM. */
-int board_create(struct vm *vm, const struct run_config *cfg, int memory_fd);
+ * BOARD_MEMORY_INCOMING the same, on fresh RAM. What was left to the host
+ * is filled in @cfg as the guest got it (sve_vl), so that the saved
+ * configuration builds the same guest elsewhere. */
+int board_create(struct vm *vm, struct run_config *cfg, int memory_fd);
 
 /* The board's own devices (UART, RTC, watchdog) and the PCIe host bridge:
  * board_create() makes them, but for BOARD_MEMORY_INCOMING (the builder

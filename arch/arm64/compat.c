@@ -342,6 +342,43 @@ static int check_impl(uint64_t id, uint64_t g, uint64_t h, const struct regset *
 		      (unsigned long long)h);
 }
 
+#define VLS_MAX_BYTES	64	/* KVM_REG_ARM64_SVE_VLS: 8 words */
+
+/* Bit @b of the little-endian bitmap @p. */
+static unsigned vls_bit(const uint8_t *p, unsigned b)
+{
+	return p[b / 8] >> (b % 8) & 1;
+}
+
+/* The highest bit set in @p (@len bytes) plus one: the longest length in
+ * quadwords. */
+static unsigned vls_top(const uint8_t *p, uint32_t len)
+{
+	unsigned top = 0;
+
+	for (unsigned b = 0; b < len * 8; b++)
+		top = vls_bit(p, b) ? b + 1 : top;
+	return top;
+}
+
+/* The SVE vector lengths: a guest's Z and P registers are as long as its
+ * longest, and KVM gives a vCPU only the host's lengths up to a longest
+ * one: the host's up to the guest's longest must be the guest's. */
+static int check_sve_vls(const uint8_t *g, uint32_t glen, const uint8_t *h, uint32_t hlen,
+			 char *err, size_t errlen)
+{
+	char gt[200], ht[200];
+	unsigned top = vls_top(g, glen), b = 0;
+
+	while (glen == hlen && glen <= VLS_MAX_BYTES && b < top && vls_bit(g, b) == vls_bit(h, b))
+		b++;
+	if (glen == hlen && top && b == top)
+		return 0;
+	return refuse(err, errlen, "SVE vector lengths (KVM_REG_ARM64_SVE_VLS): the guest has %s, "
+		      "this host gives %s", idreg_sve_vls_text(g, glen, gt, sizeof(gt)),
+		      idreg_sve_vls_text(h, hlen, ht, sizeof(ht)));
+}
+
 static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct regset *idregs,
 		     const struct regset *vcpu, const struct regset *host, const struct regset *hw,
 		     char *err, size_t errlen)
@@ -357,6 +394,8 @@ static int check_reg(uint64_t id, const uint8_t *val, uint32_t len, const struct
 			       "KVM does not", reg_both(id, name, sizeof(name)),
 			       (unsigned long long)g);
 	h = le_value(hval, hlen);
+	if (id == KVM_REG_ARM64_SVE_VLS)
+		return check_sve_vls(val, len, hval, hlen, err, errlen);
 	if (vcpu_reg_is_id(id)) {
 		/* The guest relies on what it saw at boot, not on what a later
 		 * host added since. */
@@ -918,6 +957,33 @@ static unsigned first_host(const struct pool *c, unsigned from, uint64_t id, int
 	return i;
 }
 
+/* The SVE lengths a guest of the pool may have: as KVM gives a vCPU a
+ * host's lengths up to a longest one, those every host has, up to the
+ * first length that some host has and another lacks. */
+static int pool_sve_vls(const struct pool *c, const uint8_t *val, uint32_t len, struct regset *out)
+{
+	uint8_t v[VLS_MAX_BYTES] = { 0 };
+	unsigned top = 0, any, all;
+	uint32_t n;
+
+	for (unsigned b = 0; len <= sizeof(v) && b < len * 8; b++) {
+		any = 0, all = 1;
+		for (unsigned i = 0; i < c->n; i++) {
+			unsigned bit = vls_bit(regset_get(host_set(c, i, "vcpu.0"), KVM_REG_ARM64_SVE_VLS, &n), b);
+
+			any |= bit, all &= bit;
+		}
+		if (any != all)
+			break;
+		if (all)
+			v[b / 8] |= (uint8_t)(1u << (b % 8)), top = b + 1;
+	}
+	if (top < vls_top(val, len))
+		pool_note(c, "SVE vector lengths: up to %u bits, the longest below which every host has "
+			  "the same", top * 128);
+	return top ? regset_put(out, KVM_REG_ARM64_SVE_VLS, v, len) : 0;
+}
+
 static int pool_reg(const struct pool *c, uint64_t id, const uint8_t *val, uint32_t len,
 		    struct regset *out)
 {
@@ -932,6 +998,8 @@ static int pool_reg(const struct pool *c, uint64_t id, const uint8_t *val, uint3
 				      vcpu_reg_name(id, name, sizeof(name)),
 				      host_label(c, 0, l0, sizeof(l0)), len,
 				      host_label(c, i, li, sizeof(li)), n);
+	if (id == KVM_REG_ARM64_SVE_VLS)
+		return pool_sve_vls(c, val, len, out);
 	if (len == 8 && vcpu_reg_is_id(id)) {
 		rc = pool_idreg(c, id, &v);
 		return rc ? rc : regset_put_uint(out, id, v, 8);

@@ -29,7 +29,7 @@ static int set_reg(struct vcpu *v, uint64_t id, uint64_t val)
 	return vcpu_ioctl(v, KVM_SET_ONE_REG, &r);
 }
 
-int cpu_init(const struct kvm *k, struct vcpu *v, int pmu)
+int cpu_init(const struct kvm *k, struct vcpu *v, int pmu, int sve)
 {
 	struct kvm_vcpu_init init = { 0 };
 
@@ -40,6 +40,8 @@ int cpu_init(const struct kvm *k, struct vcpu *v, int pmu)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
 	if (pmu)
 		init.features[0] |= 1u << KVM_ARM_VCPU_PMU_V3;
+	if (sve)
+		init.features[0] |= 1u << KVM_ARM_VCPU_SVE;
 	return vcpu_ioctl(v, KVM_ARM_VCPU_INIT, &init);
 }
 

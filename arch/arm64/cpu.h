@@ -14,9 +14,11 @@
 struct kvm;
 struct vcpu;
 
-/* KVM_ARM_VCPU_INIT with PSCI 0.2+; every vCPU but the boot one starts
- * powered off (the guest starts it with PSCI CPU_ON, handled by KVM). */
-int cpu_init(const struct kvm *k, struct vcpu *v, int pmu);
+/* KVM_ARM_VCPU_INIT with PSCI 0.2+, and PMUv3 and SVE if asked (SVE is
+ * then finalized by sve_finalize, arch/arm64/sve.h); every vCPU but the
+ * boot one starts powered off (the guest starts it with PSCI CPU_ON,
+ * handled by KVM). */
+int cpu_init(const struct kvm *k, struct vcpu *v, int pmu, int sve);
 
 int cpu_read_mpidr(struct vcpu *v, uint64_t *mpidr);
 

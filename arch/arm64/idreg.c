@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -214,4 +215,18 @@ int idreg_bit_lookup(uint64_t id, const char *name)
 		if (idreg_bit_name(id, b) && !strcmp(idreg_bit_name(id, b), name))
 			return (int)b;
 	return -ENOENT;
+}
+
+const char *idreg_sve_vls_text(const void *vls, size_t n, char *buf, size_t len)
+{
+	const uint8_t *p = vls;
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (unsigned vq = 1; vq <= n * 8 && at < len; vq++)
+		if (p[(vq - 1) / 8] >> ((vq - 1) % 8) & 1)
+			at += (size_t)snprintf(buf + at, len - at, "%s%u", at ? " " : "", vq * 128);
+	if (at < len)
+		snprintf(buf + at, len - at, "%s", at ? " bits" : "no SVE");
+	return buf;
 }

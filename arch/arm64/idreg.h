@@ -13,6 +13,7 @@
 #ifndef ITSY_ARM64_IDREG_H
 #define ITSY_ARM64_IDREG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* How a 4-bit ID field orders its values. Most count up (0 = absent);
@@ -62,5 +63,10 @@ const char *idreg_bit_name(uint64_t id, unsigned b);
 
 /* The index of @id's bit named @name, or -ENOENT. */
 int idreg_bit_lookup(uint64_t id, const char *name);
+
+/* The SVE vector lengths of a KVM_REG_ARM64_SVE_VLS value (@n bytes at
+ * @vls: little-endian words, bit vq - 1 for vq * 128 bits) for a person:
+ * "128 256 512 bits", or "no SVE"; into @buf. */
+const char *idreg_sve_vls_text(const void *vls, size_t n, char *buf, size_t len);
 
 #endif

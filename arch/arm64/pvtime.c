@@ -10,6 +10,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@ static int probe_on(struct vm *vm, uint8_t *mem, uint32_t *rev)
 		rc = -ENOTSUP;
 	rc = rc ? rc : kvm_set_memory(&vm->kvm, 0, PROBE_GPA, PROBE_SIZE, mem);
 	rc = rc ? rc : vcpu_create(vm, &v, 0);
-	rc = rc ? rc : cpu_init(&vm->kvm, &v, 0);
+	rc = rc ? rc : cpu_init(&vm->kvm, &v, 0, 0);
 	rc = rc ? rc : cpu_set_entry(&v, PROBE_GPA, 0);
 	rc = rc ? rc : set_ipa(&v, PROBE_GPA + PROBE_ST);
 	rc = rc ? rc : run_to_poweroff(&v);
@@ -107,17 +108,39 @@ static int measure(uint32_t *rev)
 	return rc;
 }
 
+/* The measure, once per process: on a thread of its own from
+ * pvtime_measure_start(), else where it is first asked for. */
+static struct {
+	pthread_t thread;
+	int started, done, result;
+	uint32_t rev;
+} m;
+
+static void *measure_thread(void *arg)
+{
+	(void)arg;
+	m.result = measure(&m.rev);
+	return NULL;
+}
+
+void pvtime_measure_start(void)
+{
+	if (!m.started && !m.done)
+		m.started = !pthread_create(&m.thread, NULL, measure_thread, NULL);
+}
+
 int pvtime_host_revision(uint32_t *rev)
 {
-	static int done, result;
-	static uint32_t measured;
-
-	if (!done) {
-		result = measure(&measured);
-		done = 1;
+	if (m.started) {
+		pthread_join(m.thread, NULL);
+		m.started = 0;
+		m.done = 1;
+	} else if (!m.done) {
+		m.result = measure(&m.rev);
+		m.done = 1;
 	}
-	*rev = measured;
-	return result;
+	*rev = m.rev;
+	return m.result;
 }
 
 /* ---- a guest's region ---- */

@@ -33,6 +33,11 @@ struct pvtime {
  * where KVM has no KVM_CAP_STEAL_TIME or wrote nothing, else -errno. */
 int pvtime_host_revision(uint32_t *rev);
 
+/* Start that measure on a thread of its own, to be taken by the first
+ * pvtime_host_revision(): it costs a VM, which the caller's start-up can
+ * overlap (reading the kernel and initrd). Main thread, start-up only. */
+void pvtime_measure_start(void);
+
 /* Map the region and hand it to KVM, where it has stolen time (else
  * p->hva stays NULL and this returns 0). -errno. */
 int pvtime_create(struct vm *vm, struct pvtime *p);

@@ -3,6 +3,7 @@
 # NETCHK, IRQ virtio...) plus the guest's view of its CPU:
 #   CPUFEATS <words>     once: the "Features" line of /proc/cpuinfo
 #   CPUFEAT <md5>        every 5 s: the md5 of that line (as read then)
+#   SVE n ok vl=BITS     with SVE, about every second (tests/payload/svecheck.c)
 #   CPUIMPL <n>          once: how many CPU implementations the kernel was
 #                        told it may run on (KVM's DISCOVER_IMPL hypercalls,
 #                        arch/arm64/impl.h), or nothing if it was not told
@@ -30,6 +31,9 @@ echo "CPUFEATS $(feats)"
 echo "CPUIMPL $(dmesg | sed -n 's/.*Number of target implementation CPUs is \([0-9]*\).*/\1/p' | head -n 1)"
 echo "CPUFEAT $(fsum)"
 sh /tests/migrate-work.sh &
+# With SVE, its registers hold patterns checked every round (svecheck:
+# SVE n ok vl=BITS, SVEBAD ...).
+grep -qw sve /proc/cpuinfo && svecheck &
 
 # The host's token, empty if none (or no answer).
 token() {

@@ -21,6 +21,9 @@
 #          no NIC)
 #      IRQ virtio N     the ITS MSI interrupts of the virtio devices so far,
 #          all CPUs summed
+#      STEAL N          the steal column of /proc/stat (1/100 s): with PV
+#          stolen time (pvtime=yes in the MIGWORK line) it must never go
+#          back, whatever host the guest is on
 # MIGWORK ready is printed once everything is started. Runs until the VM
 # is ended (about an hour at most).
 mw=192,0 mnet=10.0.9.15,10.0.9.1 blocks=32
@@ -96,7 +99,15 @@ irqs() {
 	} END { print s + 0 }'
 }
 
-echo "MIGWORK ready mb=$mb rate=$rate memwriters=${nmw:-1} disk=${disk:-none} nic=${dev:-none} me=$me host=$host"
+# /proc/stat's steal, in 1/100 s.
+steal() {
+	set -- $(head -n 1 /proc/stat)
+	echo "$9"
+}
+pv=no
+dmesg | grep -q 'stolen time PV' && pv=yes
+
+echo "MIGWORK ready pvtime=$pv mb=$mb rate=$rate memwriters=${nmw:-1} disk=${disk:-none} nic=${dev:-none} me=$me host=$host"
 n=0
 while [ $n -lt 1800 ]; do
 	n=$((n + 1))
@@ -109,5 +120,6 @@ while [ $n -lt 1800 ]; do
 		echo "NETCHK BAD n=$n"
 	fi
 	echo "IRQ virtio $(irqs)"
+	echo "STEAL $(steal)"
 	sleep 1
 done

@@ -61,6 +61,7 @@ where_is_guest() {
 # Before a migration from the source: where its console is, and its figures.
 mark_source() {
 	MARK=$(nlines "$SRC_OUT") C0=$(last_num COUNTER "$SRC_OUT") I0=$(last_num 'IRQ virtio' "$SRC_OUT")
+	STEAL0=$(last_num STEAL "$SRC_OUT")
 }
 
 # A failed migration: ctl exit status 1, its message has REGEX, the source

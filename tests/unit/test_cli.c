@@ -88,6 +88,26 @@ START_TEST(defaults)
 }
 END_TEST
 
+/* SVE and PV stolen time: on unless told (the host decides the
+ * longest SVE length unless --sve-vl pins one). */
+START_TEST(sve_and_pvtime)
+{
+	ck_assert_int_eq(run("--kernel", kernel, NULL), 0);
+	ck_assert_int_eq(cfg.sve_vl, CONFIG_SVE_HOST);
+	ck_assert_int_eq(cfg.no_pvtime, 0);
+	ck_assert_int_eq(run("--kernel", kernel, "--sve-vl", "512", "--no-pvtime", NULL), 0);
+	ck_assert_int_eq(cfg.sve_vl, 512);
+	ck_assert_int_eq(cfg.no_pvtime, 1);
+	ck_assert_int_eq(run("--kernel", kernel, "--sve-vl", "off", NULL), 0);
+	ck_assert_int_eq(cfg.sve_vl, CONFIG_SVE_OFF);
+	ck_assert_int_eq(run("--kernel", kernel, "--sve-vl", "384", NULL), 0);
+	ck_assert_int_eq(run("--kernel", kernel, "--sve-vl", "200", NULL), -EINVAL);
+	assert_error("--sve-vl '200'");
+	ck_assert_int_eq(run("--kernel", kernel, "--sve-vl", "4096", NULL), -EINVAL);
+	ck_assert_int_eq(run("--kernel", kernel, "--sve-vl", "", NULL), -EINVAL);
+}
+END_TEST
+
 START_TEST(equals_syntax_and_limits)
 {
 	ck_assert_int_eq(run("--kernel=x", "--kernel", kernel, "--cpus=64", "--mem=255G", NULL), 0);
@@ -329,7 +349,7 @@ int main(void)
 			mem_rejected, cpus_rejected, missing_kernel_file, missing_initrd_file,
 			kernel_required, unknown_option, option_without_value, stray_argument,
 			kernel_format, parse_twice, disks, nics, mixed_order,
-			vsock_and_console);
+			vsock_and_console, sve_and_pvtime);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	UNIT_TCASE(s, "size", sizes, bad_sizes, negative_size_after_blank);
 	return unit_run(s);

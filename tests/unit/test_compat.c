@@ -117,6 +117,30 @@ START_TEST(vcpu_count_must_match)
 }
 END_TEST
 
+/* KVM_REG_ARM64_SVE_VLS with the lengths of @vqs (a bit per quadword:
+ * bit 0 = 128 bits) in @l's vcpu.0. */
+static void put_vls(struct regset_list *l, uint8_t vqs)
+{
+	uint8_t v[64] = { vqs };
+
+	regset_put(set(l, "vcpu.0"), KVM_REG_ARM64_SVE_VLS, v, sizeof(v));
+}
+
+/* A guest's SVE lengths must be the host's up to the guest's longest:
+ * KVM gives a vCPU no other set. */
+START_TEST(sve_lengths_are_the_hosts_up_to_the_longest)
+{
+	put_vls(&guest, 0x3);		/* 128 256 */
+	put_vls(&host, 0xb);		/* 128 256 512 */
+	ck_assert_int_eq(compat_check(&guest, &host, err, sizeof(err)), 0);
+	put_vls(&host, 0x1);		/* 128 */
+	refused_with("SVE vector lengths (KVM_REG_ARM64_SVE_VLS): the guest has 128 256 bits, "
+		     "this host gives 128 bits", NULL);
+	put_vls(&host, 0x9);		/* 128 512: no 256 */
+	refused_with("this host gives 128 512 bits", NULL);
+}
+END_TEST
+
 /* The guest's stolen-time structure is written by KVM in its revision:
  * a host writing another, or none (no KVM_CAP_STEAL_TIME), cannot take
  * it; a guest without stolen time goes anywhere. */
@@ -521,6 +545,33 @@ START_TEST(pool_needs_equal_page_size)
 }
 END_TEST
 
+/* A pool's SVE lengths: every host's up to the first that some host
+ * lacks; none when one host has no SVE (the register is dropped). */
+static uint8_t pool_vls0(void)
+{
+	uint32_t n;
+	const uint8_t *v = regset_get(set(&pool, "vcpu.0"), KVM_REG_ARM64_SVE_VLS, &n);
+
+	ck_assert_ptr_nonnull(v);
+	return v[0];
+}
+
+START_TEST(pool_sve_lengths)
+{
+	put_vls(&rich, 0xb);		/* 128 256 512 */
+	put_vls(&old, 0x3);		/* 128 256 */
+	ck_assert_msg(intersect(&rich, &old, NULL) == 0, "%s", err);
+	ck_assert_uint_eq(pool_vls0(), 0x3);
+	noted("SVE vector lengths: up to 256 bits");
+	put_vls(&old, 0x9);		/* 128 512 */
+	ck_assert_msg(intersect(&rich, &old, NULL) == 0, "%s", err);
+	ck_assert_uint_eq(pool_vls0(), 0x1);
+	drop_key(set(&old, "vcpu.0"), KVM_REG_ARM64_SVE_VLS);
+	ck_assert_msg(intersect(&rich, &old, NULL) == 0, "%s", err);
+	ck_assert(!regset_has(set(&pool, "vcpu.0"), KVM_REG_ARM64_SVE_VLS));
+}
+END_TEST
+
 START_TEST(pool_picks_gicd_revision_all_accept)
 {
 	/* rich accepts 1..3 (0xe), old 2..3 (0xc): 3, both accept. */
@@ -838,7 +889,8 @@ int main(void)
 	Suite *s = suite_create("compat");
 	TCase *tc = UNIT_TCASE(s, "check", same_host_is_accepted, page_size_must_match,
 			       counter_frequency_must_match, vcpu_count_must_match,
-			       pvtime_revision_must_match, newer_its_table_layout_is_refused,
+			       pvtime_revision_must_match, sve_lengths_are_the_hosts_up_to_the_longest,
+			       newer_its_table_layout_is_refused,
 			       gicd_revision_must_be_settable, typer2_only_in_writable_bits,
 			       typer2_vsgi_goes_one_way,
 			       id_register_lacking_a_feature_is_refused,
@@ -854,7 +906,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tc = UNIT_TCASE(s, "pool", pool_takes_each_field_at_its_lowest, pool_of_one_host_is_that_host,
 			pool_drops_registers_some_host_lacks, pool_ands_writable_masks,
-			pool_needs_hosts_that_can_lower, pool_needs_equal_page_size,
+			pool_needs_hosts_that_can_lower, pool_needs_equal_page_size, pool_sve_lengths,
 			pool_picks_gicd_revision_all_accept, pool_gits_and_typer2,
 			pool_keeps_unknown_abi_values_all_share,
 			pool_firmware_registers, pool_signed_fields_count_0xf_lowest, pool_of_pools,

@@ -149,6 +149,32 @@ START_TEST(v2_literal_keys)
 }
 END_TEST
 
+/* The guest's longest SVE length goes with it; a guest without SVE
+ * writes no key (its section is what itsy wrote before SVE), and an old
+ * section without one is a guest without SVE. A bad length is refused. */
+START_TEST(sve_length)
+{
+	struct run_config c = { .cpus = 1, .mem = 128ull << 20, .sve_vl = 256 };
+	struct regset *s = regset_list_add(&l, "config", CONFIG_STATE_VERSION);
+
+	ck_assert_int_eq(config_state_save(&c, s), 0);
+	ck_assert_uint_eq(regset_uint_or0(s, 0x11), 256);
+	ck_assert_int_eq(config_state_load(s, 2, &got, err, sizeof(err)), 0);
+	ck_assert_int_eq(got.sve_vl, 256);
+	regset_free(s);
+	regset_init(s);
+	c.sve_vl = CONFIG_SVE_OFF;
+	ck_assert_int_eq(config_state_save(&c, s), 0);
+	ck_assert(!regset_has(s, 0x11));
+	ck_assert_int_eq(config_state_load(s, 2, &got, err, sizeof(err)), 0);
+	ck_assert_int_eq(got.sve_vl, CONFIG_SVE_OFF);
+	ck_assert_int_eq(regset_put_uint(s, 0x11, 200, 4), 0);
+	ck_assert_int_eq(config_state_load(s, 2, &got, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(regset_put_uint(s, 0x11, 4096, 4), 0);
+	ck_assert_int_eq(config_state_load(s, 2, &got, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
 /* A hostile file: each fault is named, none is taken. */
 START_TEST(v2_refuses)
 {
@@ -181,7 +207,7 @@ int main(void)
 {
 	Suite *s = suite_create("config_state");
 	TCase *tc = UNIT_TCASE(s, "config", v2_round_trip, v1_loads_in_its_order, v1_bad_counts,
-			       v2_literal_keys, v2_refuses);
+			       v2_literal_keys, v2_refuses, sve_length);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	return unit_run(s);

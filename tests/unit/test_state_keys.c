@@ -72,7 +72,7 @@ static const struct key virtio_pci_queue[] = {
 /* "config" */
 static const struct key config[] = {
 	KEY(CFG_CPUS, 1), KEY(CFG_MEM, 2), KEY(CFG_PMU, 3), KEY(CFG_WATCHDOG, 4),
-	KEY(CFG_CONSOLE, 6), KEY(CFG_NDEVICES, 0x10),
+	KEY(CFG_CONSOLE, 6), KEY(CFG_NDEVICES, 0x10), KEY(CFG_SVE_VL, 0x11),
 	KEY(CFG_DEV_KIND, 0x300), KEY(CFG_DEV_ARG, 0x340),
 	/* version 1 */
 	KEY(CFG_RNG, 5), KEY(CFG_VSOCK, 7), KEY(CFG_NDISKS, 8), KEY(CFG_NNICS, 9),

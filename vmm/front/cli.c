@@ -14,7 +14,7 @@
 /* The machine's own options; the devices' come from their kinds
  * (devices/kind.h), with values 256 + the kind's index. */
 enum { OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_FORMAT, OPT_PMU,
-       OPT_NO_PVTIME, OPT_WATCHDOG, OPT_CONSOLE, OPT_API, OPT_PROFILE, OPT_SECCOMP, OPT_KIND = 256 };
+       OPT_NO_PVTIME, OPT_SVE_VL, OPT_WATCHDOG, OPT_CONSOLE, OPT_API, OPT_PROFILE, OPT_SECCOMP, OPT_KIND = 256 };
 
 struct machine_option {
 	const char *name, *syntax;
@@ -30,6 +30,7 @@ static const struct machine_option machine_options[] = {
 	{ "kernel-format", "image|raw", OPT_FORMAT },
 	{ "pmu", NULL, OPT_PMU },
 	{ "no-pvtime", NULL, OPT_NO_PVTIME },
+	{ "sve-vl", "BITS|off", OPT_SVE_VL },
 	{ "watchdog", NULL, OPT_WATCHDOG },
 	{ "console", "serial|virtio", OPT_CONSOLE },
 	{ "api-socket", "PATH", OPT_API },
@@ -121,6 +122,23 @@ static int check_mem(uint64_t mem, const struct config_limits *lim, char *err, s
 }
 
 /* --console virtio also adds the virtio-console device. */
+/* --sve-vl: the longest vector length, a multiple of 128 bits, or "off". */
+static int parse_sve_vl(const char *arg, struct run_config *c, char *err, size_t len)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (!strcmp(arg, "off")) {
+		c->sve_vl = CONFIG_SVE_OFF;
+		return 0;
+	}
+	if (end == arg || *end || v < 128 || v > CONFIG_SVE_VL_MAX || v % 128)
+		return fail(err, len, "--sve-vl '%s': expected 'off' or a vector length in bits, "
+			    "a multiple of 128 from 128 to %d", arg, CONFIG_SVE_VL_MAX);
+	c->sve_vl = (int)v;
+	return 0;
+}
+
 static int parse_console(const char *arg, struct run_config *c, char *err, size_t len)
 {
 	if (!strcmp(arg, "serial") || !strcmp(arg, "virtio")) {
@@ -157,6 +175,7 @@ static int set_option(int opt, const char *arg, const struct config_limits *lim,
 	case OPT_CMDLINE: c->cmdline = arg; return 0;
 	case OPT_PMU:     c->pmu = 1; return 0;
 	case OPT_NO_PVTIME: c->no_pvtime = 1; return 0;
+	case OPT_SVE_VL:  return parse_sve_vl(arg, c, err, len);
 	case OPT_WATCHDOG: c->watchdog = 1; return 0;
 	case OPT_CONSOLE: return parse_console(arg, c, err, len);
 	case OPT_API:     c->api_socket = arg; return 0;

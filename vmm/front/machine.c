@@ -66,7 +66,7 @@ int machine_attach(struct vm *vm, const struct run_config *cfg)
 	return rc ? rc : attach_devices(vm, cfg);
 }
 
-int machine_build(struct vm *vm, const struct run_config *cfg, int memory_fd)
+int machine_build(struct vm *vm, struct run_config *cfg, int memory_fd)
 {
 	int rc = board_create(vm, cfg, memory_fd);
 

@@ -20,7 +20,7 @@ int machine_check(const struct run_config *cfg, char *err, size_t len);
 /* The board, then, unless @memory_fd is BOARD_MEMORY_INCOMING (whose
  * devices come at the hand-over, with machine_attach()), the devices.
  * @memory_fd as for board_create(). */
-int machine_build(struct vm *vm, const struct run_config *cfg, int memory_fd);
+int machine_build(struct vm *vm, struct run_config *cfg, int memory_fd);
 
 /* The board's own devices and the configuration's, on a VM built with
  * BOARD_MEMORY_INCOMING (a migration's hand-over). */
