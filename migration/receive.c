@@ -136,7 +136,7 @@ static int build(struct incoming *in)
 	in->vm->cfg = &in->cfg;
 	rc = board_create(in->vm, &in->cfg, BOARD_MEMORY_INCOMING);
 	if (rc)
-		snprintf(in->err, sizeof(in->err), "the VM could not be built here (see above)");
+		snprintf(in->err, sizeof(in->err), "refused: the VM could not be built here: %s", log_last());
 	return rc ? fail(in, rc, "building the VM") : 0;
 }
 

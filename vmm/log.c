@@ -4,12 +4,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static __thread char last[512];
+
 static void vlog(const char *fmt, va_list ap)
 {
+	va_list again;
+
+	va_copy(again, ap);
+	vsnprintf(last, sizeof(last), fmt, again);
+	va_end(again);
 	/* The terminal may be in raw mode: end lines with CR LF. */
 	fputs("itsy: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputs("\r\n", stderr);
+}
+
+const char *log_last(void)
+{
+	return last;
 }
 
 void log_msg(const char *fmt, ...)

@@ -414,9 +414,11 @@ void profile_print(const struct regset_list *p, FILE *out)
 	uint64_t key;
 	const uint8_t *val;
 	uint32_t n;
-	char name[64];
+	char name[64], vls[200];
 
 	abi_print(regset_list_findf(p, "abi", 0), out, "");
+	val = v ? regset_get(v, KVM_REG_ARM64_SVE_VLS, &n) : NULL;
+	fprintf(out, "%-35s %s\n", "SVE vector lengths", val ? idreg_sve_vls_text(val, n, vls, sizeof(vls)) : "no SVE");
 	fprintf(out, "%-35s %u\n", "vCPU registers", v ? v->count : 0);
 	while (v && regset_next(v, &pos, &key, &val, &n)) {
 		int fw = vcpu_reg_is_fw(key);

@@ -52,6 +52,7 @@ sve_ok() {
 	return 1
 }
 
+echo "ITSY-INFO sve-host: $("$ITSY" host-profile 2>&1 | grep -m1 'SVE vector lengths')"
 ARGS="--kernel $KERNEL --initrd $INITRD --mem 192M"
 start sve-guest "$S1" run $ARGS --cmdline "$GUEST_CMDLINE itsy.run=svecheck"
 if sve_ok "$OUT" 0 "" "$PID"; then
