@@ -92,8 +92,12 @@ static int measure(uint32_t *rev)
 	struct vm *vm = calloc(1, sizeof(*vm));
 	uint8_t *mem = mmap(NULL, PROBE_SIZE, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int rc = vm && mem != MAP_FAILED ? kvm_open(&vm->kvm) : -ENOMEM;
+	int rc = -ENOMEM;
 
+	if (vm) {
+		vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
+		rc = mem != MAP_FAILED ? kvm_open(&vm->kvm) : -ENOMEM;
+	}
 	if (!rc) {
 		write_probe(mem);
 		rc = probe_on(vm, mem, rev);

@@ -44,6 +44,8 @@ window() {
 hog_on() { taskset -c "$CPU" sh -c 'while :; do :; done' & HOG=$!; }
 hog_off() { kill "$HOG" 2>/dev/null; wait "$HOG" 2>/dev/null; }
 
+echo "ITSY-INFO pvtime: $("$ITSY" host-profile 2>&1 | grep -m1 'PV stolen-time')"
+
 # --- off: no PV time when asked not to ---
 start pvtime-off run --kernel "$KERNEL" --initrd "$INITRD" --mem 192M \
 	--cmdline "$GUEST_CMDLINE itsy.run=steal" --no-pvtime
