@@ -6,6 +6,7 @@
 #include "arch/arm64/fdt.h"
 #include "arch/arm64/gic.h"
 #include "arch/arm64/hypercall.h"
+#include "arch/arm64/idreg.h"
 #include "arch/arm64/image.h"
 #include "arch/arm64/memmap.h"
 #include "arch/arm64/sve.h"
@@ -216,12 +217,10 @@ static int load_images(struct vm *vm, const struct run_config *cfg, struct boot 
 static int plan_sve(struct vm *vm, struct run_config *cfg)
 {
 	const struct regset *p = cfg->profile ? regset_list_findf(cfg->profile, "vcpu.0", 0) : NULL;
-	uint32_t n;
+	uint32_t n = 0;
 	const uint8_t *vls = p ? regset_get(p, KVM_REG_ARM64_SVE_VLS, &n) : NULL;
-	unsigned top = 0;
+	unsigned top = vls ? idreg_sve_vls_longest(vls, n) : 0;
 
-	for (unsigned b = 0; vls && b < n * 8; b++)
-		top = vls[b / 8] >> (b % 8) & 1 ? b + 1 : top;
 	if (cfg->profile && cfg->sve_vl == CONFIG_SVE_HOST)
 		cfg->sve_vl = top ? (int)top * 128 : CONFIG_SVE_OFF;
 	if (cfg->sve_vl == CONFIG_SVE_OFF || sve_supported(&vm->kvm))

@@ -350,17 +350,6 @@ static unsigned vls_bit(const uint8_t *p, unsigned b)
 	return p[b / 8] >> (b % 8) & 1;
 }
 
-/* The highest bit set in @p (@len bytes) plus one: the longest length in
- * quadwords. */
-static unsigned vls_top(const uint8_t *p, uint32_t len)
-{
-	unsigned top = 0;
-
-	for (unsigned b = 0; b < len * 8; b++)
-		top = vls_bit(p, b) ? b + 1 : top;
-	return top;
-}
-
 /* The SVE vector lengths: a guest's Z and P registers are as long as its
  * longest, and KVM gives a vCPU only the host's lengths up to a longest
  * one: the host's up to the guest's longest must be the guest's. */
@@ -368,7 +357,7 @@ static int check_sve_vls(const uint8_t *g, uint32_t glen, const uint8_t *h, uint
 			 char *err, size_t errlen)
 {
 	char gt[200], ht[200];
-	unsigned top = vls_top(g, glen), b = 0;
+	unsigned top = idreg_sve_vls_longest(g, glen), b = 0;
 
 	while (glen == hlen && glen <= VLS_MAX_BYTES && b < top && vls_bit(g, b) == vls_bit(h, b))
 		b++;
@@ -978,7 +967,7 @@ static int pool_sve_vls(const struct pool *c, const uint8_t *val, uint32_t len, 
 		if (all)
 			v[b / 8] |= (uint8_t)(1u << (b % 8)), top = b + 1;
 	}
-	if (top < vls_top(val, len))
+	if (top < idreg_sve_vls_longest(val, len))
 		pool_note(c, "SVE vector lengths: up to %u bits, the longest below which every host has "
 			  "the same", top * 128);
 	return top ? regset_put(out, KVM_REG_ARM64_SVE_VLS, v, len) : 0;

@@ -217,6 +217,16 @@ int idreg_bit_lookup(uint64_t id, const char *name)
 	return -ENOENT;
 }
 
+unsigned idreg_sve_vls_longest(const void *vls, size_t n)
+{
+	const uint8_t *p = vls;
+	unsigned top = 0;
+
+	for (unsigned vq = 1; vq <= n * 8; vq++)
+		top = p[(vq - 1) / 8] >> ((vq - 1) % 8) & 1 ? vq : top;
+	return top;
+}
+
 const char *idreg_sve_vls_text(const void *vls, size_t n, char *buf, size_t len)
 {
 	const uint8_t *p = vls;

@@ -69,4 +69,7 @@ int idreg_bit_lookup(uint64_t id, const char *name);
  * "128 256 512 bits", or "no SVE"; into @buf. */
 const char *idreg_sve_vls_text(const void *vls, size_t n, char *buf, size_t len);
 
+/* The longest of those lengths, in quadwords (128 bits); 0: none. */
+unsigned idreg_sve_vls_longest(const void *vls, size_t n);
+
 #endif
