@@ -68,15 +68,9 @@ else
 fi
 rm -rf "$SNAP"
 
-if ! mig_receive pmu-dst "127.0.0.1:7831" --secret-file "$SECRET"; then
-	fail pmu-migrate "$WHY" "$RCV_ERR"
-	stop_vm "$pid" "$S2"
-	exit 0
-fi
 before=$(last_count "$OUT")
-mig_migrate pmu-mig "$S2" "127.0.0.1:7831" 600 --secret-file "$SECRET"
-if [ "$CTL_RC" -ne 0 ]; then
-	fail pmu-migrate "ctl migrate: $(describe_rc "$CTL_RC")" "$CTL" "$RCV_ERR"
+if ! mig_local pmu "$S2" 7831 "$SECRET"; then
+	fail pmu-migrate "$WHY" ${CTL:+"$CTL"} "$RCV_ERR"
 elif pmu_ok "$RCV_OUT" 0 "$before" "$RCV_PID"; then
 	pass pmu-migrate
 else

@@ -84,14 +84,8 @@ else
 fi
 rm -rf "$SNAP"
 
-if ! mig_receive sve-dst "127.0.0.1:7832" --secret-file "$SECRET"; then
-	fail sve-migrate "$WHY" "$RCV_ERR"
-	stop_vm "$PID" "$S2"
-	exit 0
-fi
-mig_migrate sve-mig "$S2" "127.0.0.1:7832" 600 --secret-file "$SECRET"
-if [ "$CTL_RC" -ne 0 ]; then
-	fail sve-migrate "ctl migrate: $(describe_rc "$CTL_RC")" "$CTL" "$RCV_ERR"
+if ! mig_local sve "$S2" 7832 "$SECRET"; then
+	fail sve-migrate "$WHY" ${CTL:+"$CTL"} "$RCV_ERR"
 elif sve_ok "$RCV_OUT" 0 "$PIN" "$RCV_PID"; then
 	pass sve-migrate
 else
