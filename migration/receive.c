@@ -134,9 +134,11 @@ static int build(struct incoming *in)
 	if (rc)
 		return fail(in, rc, "the guest's configuration");
 	in->vm->cfg = &in->cfg;
+	log_last_clear();
 	rc = board_create(in->vm, &in->cfg, BOARD_MEMORY_INCOMING);
 	if (rc)
-		snprintf(in->err, sizeof(in->err), "refused: the VM could not be built here: %s", log_last());
+		snprintf(in->err, sizeof(in->err), "refused: the VM could not be built here: %s",
+			 log_last()[0] ? log_last() : strerror(-rc));
 	return rc ? fail(in, rc, "building the VM") : 0;
 }
 

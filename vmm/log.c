@@ -24,6 +24,11 @@ const char *log_last(void)
 	return last;
 }
 
+void log_last_clear(void)
+{
+	last[0] = 0;
+}
+
 void log_msg(const char *fmt, ...)
 {
 	va_list ap;

@@ -8,10 +8,11 @@
 #include <stdnoreturn.h>
 
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The last message log_msg() wrote in this thread ("" if none): what
- * start-up code logged before it failed, for a caller that must tell a
- * peer why (a migration's destination). */
+/* The last message log_msg() wrote in this thread since log_last_clear()
+ * ("" if none): what start-up code logged before it failed, for a caller
+ * that must tell a peer why (a migration's destination). */
 const char *log_last(void);
+void log_last_clear(void);
 /* The sentence into @err (@len bytes, cut to fit), and @rc back: how code
  * below main tells its caller what went wrong, for the caller to report. */
 int log_err(char *err, size_t len, int rc, const char *fmt, ...)

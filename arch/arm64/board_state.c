@@ -219,7 +219,7 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 {
 	static struct regset rd[MEMMAP_MAX_CPUS], cp[MEMMAP_MAX_CPUS];
 	const struct regset *dist = regset_list_findf(in, "gic.dist", 0), *its = regset_list_findf(in, "its", 0);
-	const struct regset *ids = regset_list_findf(in, COMPAT_IDREGS, 0);
+	const struct regset *ids = regset_list_findf(in, COMPAT_IDREGS, 0), *pv;
 	uint64_t ticks = (uint64_t)((unsigned __int128)elapsed_ns * cpu_counter_freq() / 1000000000u);
 	struct gic_saved gs = { (struct regset *)dist, rd, cp, (struct regset *)its };
 	uint64_t t[3];
@@ -248,9 +248,8 @@ int board_restore(struct vm *vm, const struct regset_list *in, enum vcpu_time ti
 	t[2] = clock_ns();
 	/* Before the vCPUs run, and before the needs below (its revision is
 	 * one): a guest that had stolen time has it here too. */
-	if (!rc && regset_list_findf(in, PVTIME_SECTION, 0))
-		rc = pvtime_restore(vm, &arm(vm)->pvtime, regset_list_findf(in, PVTIME_SECTION, 0),
-				    err, errlen);
+	if (!rc && (pv = regset_list_findf(in, PVTIME_SECTION, 0)))
+		rc = pvtime_restore(vm, &arm(vm)->pvtime, pv, err, errlen);
 	/* Why after the vCPUs: their firmware bitmap says whether the guest
 	 * was offered the calls; and before they run (KVM's filter). */
 	if (!rc && (rc = hypercall_serve(vm, regset_list_findf(in, COMPAT_IMPL, 0))))

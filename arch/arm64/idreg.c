@@ -217,24 +217,28 @@ int idreg_bit_lookup(uint64_t id, const char *name)
 	return -ENOENT;
 }
 
+/* Whether length @vq (quadwords, from 1) is in the VLS bitmap @p. */
+static int vq_present(const uint8_t *p, unsigned vq)
+{
+	return p[(vq - 1) / 8] >> ((vq - 1) % 8) & 1;
+}
+
 unsigned idreg_sve_vls_longest(const void *vls, size_t n)
 {
-	const uint8_t *p = vls;
 	unsigned top = 0;
 
 	for (unsigned vq = 1; vq <= n * 8; vq++)
-		top = p[(vq - 1) / 8] >> ((vq - 1) % 8) & 1 ? vq : top;
+		top = vq_present(vls, vq) ? vq : top;
 	return top;
 }
 
 const char *idreg_sve_vls_text(const void *vls, size_t n, char *buf, size_t len)
 {
-	const uint8_t *p = vls;
 	size_t at = 0;
 
 	buf[0] = 0;
 	for (unsigned vq = 1; vq <= n * 8 && at < len; vq++)
-		if (p[(vq - 1) / 8] >> ((vq - 1) % 8) & 1)
+		if (vq_present(vls, vq))
 			at += (size_t)snprintf(buf + at, len - at, "%s%u", at ? " " : "", vq * 128);
 	if (at < len)
 		snprintf(buf + at, len - at, "%s", at ? " bits" : "no SVE");

@@ -121,7 +121,6 @@ static int check_mem(uint64_t mem, const struct config_limits *lim, char *err, s
 	return 0;
 }
 
-/* --console virtio also adds the virtio-console device. */
 /* --sve-vl: the longest vector length, a multiple of 128 bits, or "off". */
 static int parse_sve_vl(const char *arg, struct run_config *c, char *err, size_t len)
 {
@@ -139,6 +138,7 @@ static int parse_sve_vl(const char *arg, struct run_config *c, char *err, size_t
 	return 0;
 }
 
+/* --console virtio also adds the virtio-console device. */
 static int parse_console(const char *arg, struct run_config *c, char *err, size_t len)
 {
 	if (!strcmp(arg, "serial") || !strcmp(arg, "virtio")) {
