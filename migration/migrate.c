@@ -3,11 +3,13 @@
 #include "arch/arm64/compat.h"
 #include "arch/arm64/profile.h"
 #include "migration/config_state.h"
+#include "migration/disk_copy.h"
 #include "migration/pages.h"
 #include "migration/snapshot.h"
 #include "migration/stream.h"
 #include "migration/wire.h"
 #include "vmm/clock.h"
+#include "vmm/device.h"
 #include "vmm/dirty.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
@@ -42,6 +44,8 @@ struct mig {
 	int logging, paused, released;
 	int go_sent;			/* the destination may be running the guest */
 	unsigned long *todo;		/* pages to send next */
+	struct disk_out disks;		/* --with-disks */
+	int disks_logging, disks_all_sent;
 	struct pages_batch batch;
 	struct migrate_progress p;
 	uint64_t start_ns, pause_ns;
@@ -214,12 +218,36 @@ static int wire_fail(struct mig *m, int rc, const char *doing)
 	return fail(m, rc, "%s: %s", doing, m->w.err[0] ? m->w.err : strerror(-rc));
 }
 
+static int send_disk_frame(void *ctx, const uint8_t *p, size_t len)
+{
+	struct mig *m = ctx;
+
+	return wire_send(&m->w, WIRE_DISK, p, len);
+}
+
+/* --with-disks: log what the guest writes from now on, so that whatever
+ * changes after a chunk went is sent again. */
+static int start_disks(struct mig *m)
+{
+	int n = devices_log_disks(m->vm, m->disks.log, DISK_COPY_MAX);
+
+	if (n < 0)
+		return fail(m, n, "cannot log the disks' writes (see the log)");
+	m->disks.n = (unsigned)n;
+	m->disks_logging = 1;
+	return disk_out_init(&m->disks, send_disk_frame, m) ? fail(m, -ENOMEM, "out of memory") : 0;
+}
+
 static int send_begin(struct mig *m)
 {
 	struct regset_list l = { 0 };
 	struct regset *cfg = regset_list_add(&l, "config", CONFIG_STATE_VERSION);
 	int rc = cfg ? config_state_save(m->vm->cfg, cfg) : -ENOMEM;
 
+	if (!rc && m->o.with_disks && (rc = start_disks(m)))
+		return rc;
+	if (!rc && m->o.with_disks)
+		rc = disk_out_describe(&m->disks, &l);
 	rc = rc ? rc : send_list(m, WIRE_BEGIN, &l);
 	regset_list_free(&l);
 	return rc ? wire_fail(m, rc, "sending the guest's configuration") : 0;
@@ -318,13 +346,38 @@ static int start_logging(struct mig *m)
 	return 0;
 }
 
+/* The disks' part of a pass: all their data in the first, then what
+ * changed. */
+static int send_disks(struct mig *m)
+{
+	char why[300] = "";
+	int rc;
+
+	if (!m->disks_logging)
+		return 0;
+	rc = m->disks_all_sent ? disk_out_send(&m->disks, why, sizeof(why)) :
+	     disk_out_first(&m->disks, why, sizeof(why));
+	m->disks_all_sent = 1;
+	m->p.disk_bytes = m->disks.bytes_sent;
+	return rc ? fail(m, rc, "%s", m->w.err[0] ? m->w.err : why) : 0;
+}
+
+/* What is left to send: dirty pages and changed disk chunks. */
+static uint64_t dirty_bytes(const struct mig *m)
+{
+	return m->p.dirty_pages * m->p.page_size + m->p.disk_dirty_bytes;
+}
+
 /* One pass: send what is marked, then mark what changed meanwhile. */
 static int precopy_pass(struct mig *m)
 {
 	uint64_t t0 = clock_ns(), b0 = m->w.bytes_sent, ms;
 	int64_t dirty;
-	int rc = send_marked(m);
+	int rc = send_disks(m);
 
+	if (rc)
+		return rc;
+	rc = send_marked(m);
 	rc = rc ? rc : end_pass(m);
 	if (rc)
 		return wire_fail(m, rc, "sending guest memory");
@@ -335,9 +388,9 @@ static int precopy_pass(struct mig *m)
 	if (dirty < 0)
 		return fail(m, (int)dirty, "reading the dirty log: %s", strerror((int)-dirty));
 	m->p.dirty_pages = (uint64_t)dirty;
+	m->p.disk_dirty_bytes = m->disks_logging ? disk_out_collect(&m->disks) : 0;
 	m->p.expected_downtime_ms = MIGRATE_FINAL_FIXED_MS +
-		(uint64_t)(dirty * (double)m->p.page_size / 1000.0 /
-			   (m->p.rate_mbps > 0 ? m->p.rate_mbps : 1));
+		(uint64_t)(dirty_bytes(m) / 1000.0 / (m->p.rate_mbps > 0 ? m->p.rate_mbps : 1));
 	publish(m, 0);
 	return 0;
 }
@@ -348,7 +401,7 @@ static int ready_for_final(const struct mig *m, uint64_t before)
 {
 	uint64_t ms = m->p.expected_downtime_ms, budget = m->o.max_downtime_ms;
 
-	return ms <= budget && (ms * 10 <= budget || m->p.dirty_pages * 4 > before * 3);
+	return ms <= budget && (ms * 10 <= budget || dirty_bytes(m) * 4 > before * 3);
 }
 
 /* Pass after pass until the rest fits the budget; give up when the
@@ -361,12 +414,12 @@ static int precopy(struct mig *m)
 
 	phase(m, "precopy");
 	for (m->p.pass = 0; !rc; m->p.pass++) {
-		before = m->p.pass ? m->p.dirty_pages : m->log.npages;
+		before = m->p.pass ? dirty_bytes(m) : m->log.npages * m->p.page_size;
 		rc = precopy_pass(m);
 		if (rc || ready_for_final(m, before))
 			return rc;
-		if (m->p.dirty_pages * 10 < best * 9)
-			best = m->p.dirty_pages, stalled = 0;
+		if (dirty_bytes(m) * 10 < best * 9)
+			best = dirty_bytes(m), stalled = 0;
 		else if (++stalled >= STALLED_PASSES || m->p.pass + 1 >= MAX_PASSES)
 			return fail(m, -ETIMEDOUT, "did not converge: after %u passes %llu pages "
 				    "(%.1f MiB) are still dirty at %.1f MB/s, expected downtime %llu ms "
@@ -399,6 +452,15 @@ static int send_state(struct mig *m)
 		return fail(m, rc, "saving the guest's state: %s", why);
 	}
 	m->t_saved = clock_ns();
+	/* Why now: the disks were flushed when the devices paused, so their
+	 * last changes are in the files and nothing writes them any more. */
+	if (m->disks_logging) {
+		disk_out_collect(&m->disks);
+		if ((rc = send_disks(m))) {
+			regset_list_free(&l);
+			return rc;
+		}
+	}
 	/* Why after the collect: saving the ITS and pending tables wrote
 	 * guest RAM, and KVM logged those pages. */
 	dirty = dirty_collect(&m->log, m->todo);
@@ -565,6 +627,11 @@ static void cleanup(struct mig *m, int rc)
 		devices_log_dirty(m->vm, NULL);
 		dirty_stop(&m->log);
 	}
+	if (m->disks_logging)	/* why first: the devices stop marking, then it goes */
+		devices_log_disks(m->vm, NULL, 0);
+	for (unsigned d = 0; d < m->disks.n; d++)
+		disk_log_free(&m->disks.log[d]);
+	disk_out_free(&m->disks);
 	wire_free(&m->w);
 	if (m->fd >= 0)
 		close(m->fd);

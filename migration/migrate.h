@@ -9,11 +9,13 @@
  *     the guest is paused or any of its memory leaves the host.
  *  3. Pre-copy: log dirty pages (vmm/dirty.h), send all of RAM, then what
  *     changed, pass after pass, until what is left fits the downtime
- *     budget. Passes that stop shrinking give up instead.
+ *     budget. Passes that stop shrinking give up instead. With
+ *     --with-disks, each pass sends the disks' changes before RAM's
+ *     (the first pass: all their data), and the budget counts both.
  *  4. Final pass: pause (vCPUs, then devices: disks flushed), save the
- *     state (GIC pending and ITS tables go into RAM), then the pages
- *     dirtied since the last pass, which include those tables; then the
- *     state itself.
+ *     state (GIC pending and ITS tables go into RAM), then the disks'
+ *     last changes, then the pages dirtied since the last pass, which
+ *     include those tables; then the state itself.
  *  5. The destination restores and says READY; GO; it starts the guest
  *     and says RUNNING; only then does this process end, with status 0.
  * The hand-over is fenced, so the guest never runs on both hosts:
@@ -50,6 +52,9 @@ struct migrate_opts {
 	uint64_t max_downtime_ms;
 	uint8_t secret[32];		/* hash of the secret file */
 	int secured;			/* 0: --insecure */
+	/* --with-disks: the disks go too (migration/disk_copy.h), beside
+	 * RAM, pass after pass; the last changes in the final pass. */
+	int with_disks;
 };
 
 /* What a migration is doing (for progress lines and "status"). */
@@ -58,6 +63,8 @@ struct migrate_progress {
 					 * unresolved (held paused, see above), aborted */
 	unsigned pass;
 	uint64_t dirty_pages, page_size;
+	uint64_t disk_dirty_bytes;	/* --with-disks: changed since the last pass */
+	uint64_t disk_bytes;		/* --with-disks: disk payload sent so far */
 	double rate_mbps;		/* MB/s of the last pass */
 	uint64_t expected_downtime_ms;
 	uint64_t bytes_sent;

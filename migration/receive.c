@@ -2,6 +2,7 @@
 #include "arch/arm64/board.h"
 #include "arch/arm64/profile.h"
 #include "migration/config_state.h"
+#include "migration/disk_copy.h"
 #include "migration/migrate.h"
 #include "migration/pages.h"
 #include "migration/snapshot.h"
@@ -35,6 +36,8 @@ struct incoming {
 	 * its first frame to the state (what the source's pause waits on). */
 	uint64_t final_pages, final_first_ns, final_ns;
 	struct regset_list host;	/* this host's profile, probed on vm */
+	struct disk_in disks;		/* the source's --with-disks */
+	int with_disks;
 	const char *step;	/* what failed */
 	char err[1024];		/* why */
 };
@@ -111,6 +114,16 @@ static int fail(struct incoming *in, int rc, const char *what)
 	return rc;
 }
 
+/* The source's --with-disks: this host's disks, opened or created now,
+ * because the devices' checks and the VM need them to exist. */
+static int open_disks(struct incoming *in, const struct named_regset *d)
+{
+	in->with_disks = d != NULL;
+	if (!d)
+		return 0;
+	return disk_in_open(&in->disks, &d->set, d->version, &in->cfg, in->err, sizeof(in->err));
+}
+
 /* BEGIN: the guest's config; the VM is built from it. */
 static int build(struct incoming *in)
 {
@@ -128,9 +141,13 @@ static int build(struct incoming *in)
 		snprintf(in->err, sizeof(in->err), "no 'config' section"), rc = -EINVAL;
 	if (!rc)
 		rc = config_state_load(&c->set, c->version, &in->cfg, in->err, sizeof(in->err));
-	regset_list_free(&l);
 	if (!rc && in->o->prepare)
 		rc = in->o->prepare(&in->cfg, in->o->ctx, in->err, sizeof(in->err));
+	if (!rc)
+		rc = open_disks(in, regset_list_find(&l, DISK_COPY_SECTION));
+	regset_list_free(&l);
+	if (!rc && in->o->check)
+		rc = in->o->check(&in->cfg, in->err, sizeof(in->err));
 	if (rc)
 		return fail(in, rc, "the guest's configuration");
 	in->vm->cfg = &in->cfg;
@@ -175,6 +192,12 @@ static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 			in->final_pages = in->final_first_ns = 0;
 			continue;
 		}
+		if (type == WIRE_DISK && in->with_disks) {
+			rc = disk_in_apply(&in->disks, *state, *slen, in->err, sizeof(in->err));
+			if (rc)
+				return fail(in, rc, "the guest's disks");
+			continue;
+		}
 		if (type == WIRE_ERROR) {
 			snprintf(in->err, sizeof(in->err), "the source gave up: %.*s", (int)*slen,
 				 (const char *)*state);
@@ -199,6 +222,21 @@ static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 	return fail(in, rc, "receiving memory");
 }
 
+/* Test hook: ITSY_MIGRATE_DUMP_DISKS=DIR copies each disk as it arrived,
+ * at the hand-over, to DIR/dst-diskN.img (the source's disk, which it no
+ * longer writes, must equal it). */
+static void dump_disks(const struct incoming *in)
+{
+	const char *dir = getenv("ITSY_MIGRATE_DUMP_DISKS");
+	char path[512];
+
+	for (unsigned i = 0; dir && i < in->disks.n; i++) {
+		snprintf(path, sizeof(path), "%s/dst-disk%u.img", dir, i);
+		if (disk_in_copy(&in->disks, i, path))
+			log_msg("ITSY_MIGRATE_DUMP_DISKS: cannot write %s", path);
+	}
+}
+
 static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 {
 	struct regset_list l = { 0 };
@@ -207,6 +245,12 @@ static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 
 	in->decode_ns = clock_ns() - t;
 	t = clock_ns();
+	/* Why before attaching: the disks the devices open must hold all that
+	 * came, on stable storage, before the guest may run here. */
+	if (!rc && in->with_disks) {
+		dump_disks(in);
+		rc = disk_in_finish(&in->disks, in->err, sizeof(in->err));
+	}
 	/* Why now: the source let go of the disks, tap and vsock CID just
 	 * before it sent the state. */
 	if (!rc && (rc = in->o->attach(in->vm, &in->cfg)))
@@ -321,10 +365,15 @@ int receive_guest(struct vm *vm, const struct receive_opts *o, int lfd,
 	in.vm = vm;
 	in.o = o;
 	if (receive(&in, lfd, secret)) {
+		disk_in_abort(&in.disks);
 		log_msg("incoming migration failed, no guest runs here: %s: %s",
 			in.step ? in.step : "?", in.err);
 		return -EIO;
 	}
+	if (in.with_disks)
+		log_msg("the guest's disks arrived: %llu bytes of data, %llu bytes zeroed",
+			(unsigned long long)in.disks.data_bytes,
+			(unsigned long long)in.disks.zero_bytes);
 	log_msg("the guest arrived: %llu pages with data, %llu zero, %u passes; restore: "
 		"decode %llu us, devices %llu us, state %llu us; final pass: %llu pages in %llu us",
 		(unsigned long long)in.data_pages, (unsigned long long)in.zero_pages, in.passes,

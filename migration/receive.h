@@ -7,12 +7,16 @@
  *     authenticate is dropped and the wait goes on.
  *  2. BEGIN (the guest's config): build the VM on fresh RAM, then send
  *     this host's profile, probed on that very VM, for the source to judge.
- *  3. Pages, pass after pass, into guest RAM (bounds-checked).
- *  4. STATE: restore in the snapshot order (snapshot_apply), say READY.
+ *  3. Pages, pass after pass, into guest RAM (bounds-checked), and with
+ *     the source's --with-disks, disk contents into this host's disks
+ *     (the BEGIN's "disks" section: the --disk paths are opened, or
+ *     created, before the VM is built; migration/disk_copy.h).
+ *  4. STATE: the disks to stable storage (fdatasync); restore in the
+ *     snapshot order (snapshot_apply), say READY.
  *  5. GO: start the device threads, say RUNNING, then start the vCPUs. A
  *     destination that cannot say RUNNING never runs the guest.
  * Any failure before 5 ends this process with status 1 and the guest
- * untouched on the source. */
+ * untouched on the source; the disk files it created are removed. */
 #ifndef ITSY_RECEIVE_H
 #define ITSY_RECEIVE_H
 
@@ -32,6 +36,9 @@ struct receive_opts {
 	/* The guest's config arrived: change it before the VM is built (disk
 	 * paths given here), or NULL. 0, or -errno with a message. */
 	int (*prepare)(struct run_config *cfg, void *ctx, char *err, size_t len);
+	/* Then, once the disks that come with the guest were created, check
+	 * the config's devices here, or NULL. 0, or -errno with a message. */
+	int (*check)(const struct run_config *cfg, char *err, size_t len);
 	/* Make the config's devices (the machine builder's), at the hand-over. */
 	int (*attach)(struct vm *vm, const struct run_config *cfg);
 	/* The guest is restored, before READY: e.g. open the control socket.

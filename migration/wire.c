@@ -40,11 +40,12 @@ static const char *const type_names[] = {
 	[WIRE_PROFILE] = "profile", [WIRE_PAGES] = "pages", [WIRE_PASS_END] = "pass-end",
 	[WIRE_STATE] = "state", [WIRE_READY] = "ready", [WIRE_GO] = "go",
 	[WIRE_RUNNING] = "running", [WIRE_ERROR] = "error", [WIRE_OK] = "ok",
+	[WIRE_DISK] = "disk",
 };
 
 const char *wire_type_name(uint8_t type)
 {
-	if (type >= WIRE_HELLO && type <= WIRE_OK)
+	if (type >= WIRE_HELLO && type <= WIRE_LAST)
 		return type_names[type];
 	return "unknown";
 }
@@ -553,7 +554,7 @@ int wire_send(struct wire *w, uint8_t type, const void *payload, size_t len)
 
 	if (rc)
 		return rc;
-	if (type < WIRE_BEGIN || type > WIRE_OK)
+	if (type < WIRE_BEGIN || type > WIRE_LAST)
 		return wfail(w, -EINVAL, "cannot send a frame of type %u", type);
 	if (len > WIRE_MAX_PAYLOAD)
 		return wfail(w, -EMSGSIZE, "a %s frame of %zu bytes is above the limit of %u",
@@ -572,7 +573,7 @@ int wire_recv(struct wire *w, uint8_t *type, const uint8_t **payload, size_t *le
 
 	if (!rc)
 		rc = frame_recv(w, type, payload, len);
-	if (!rc && (*type < WIRE_BEGIN || *type > WIRE_OK))
+	if (!rc && (*type < WIRE_BEGIN || *type > WIRE_LAST))
 		rc = wfail(w, -EPROTO, "unexpected %s frame (type %u) from the peer",
 			   wire_type_name(*type), *type);
 	if (rc && rc != -ENOTCONN)

@@ -124,6 +124,8 @@ enum wire_type {
 	WIRE_RUNNING,
 	WIRE_ERROR,		/* payload: text, not NUL-terminated */
 	WIRE_OK,
+	WIRE_DISK,		/* disk contents (migration/disk_copy.h) */
+	WIRE_LAST = WIRE_DISK,
 };
 
 struct wire {
@@ -182,12 +184,12 @@ int wire_handshake(struct wire *w, int is_source, const uint8_t *secret);
  * only when accepting itself fails. */
 int wire_accept(struct wire *w, int lfd, const uint8_t *secret, void (*refused)(const char *why));
 
-/* Send one frame of @type (WIRE_BEGIN..WIRE_OK) with @len bytes of @payload
+/* Send one frame of @type (WIRE_BEGIN..WIRE_LAST) with @len bytes of @payload
  * (may be NULL when @len is 0). -EMSGSIZE above WIRE_MAX_PAYLOAD. */
 int wire_send(struct wire *w, uint8_t type, const void *payload, size_t len);
 
 /* Receive one authenticated (and, with a secret, decrypted) frame of a type
- * WIRE_BEGIN..WIRE_OK (others are -EPROTO). *payload points into w->buf and
+ * WIRE_BEGIN..WIRE_LAST (others are -EPROTO). *payload points into w->buf and
  * stays valid until the next receive on @w; it is non-NULL even when *len
  * is 0. */
 int wire_recv(struct wire *w, uint8_t *type, const uint8_t **payload, size_t *len);

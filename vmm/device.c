@@ -1,4 +1,5 @@
 #include "vmm/device.h"
+#include "vmm/disk_log.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -95,4 +96,29 @@ int devices_log_dirty(struct vm *vm, unsigned long *bits)
 		rc = rc ? rc : r;
 	}
 	return rc;
+}
+
+static int log_disk(struct device *d, struct disk_log *log)
+{
+	return d->ops->log_disk ? d->ops->log_disk(d->state, log) : -ENODEV;
+}
+
+int devices_log_disks(struct vm *vm, struct disk_log *logs, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < vm->ndevices; i++) {
+		int rc = logs ? (n < max ? log_disk(&vm->devices[i], &logs[n]) : -E2BIG) :
+			 log_disk(&vm->devices[i], NULL);
+
+		if (!rc && logs)
+			n++;
+		else if (rc && rc != -ENODEV && logs) {
+			log_msg("%s: cannot log its disk's writes: %s", vm->devices[i].id,
+				strerror(-rc));
+			devices_log_disks(vm, NULL, 0);
+			return rc;
+		}
+	}
+	return (int)n;
 }

@@ -15,6 +15,7 @@
 
 struct vm;
 struct regset;
+struct disk_log;
 
 struct device_ops {
 	const char *name;
@@ -36,6 +37,11 @@ struct device_ops {
 	 * pages in @bits while a migration runs (mem_dirty_mark's bitmap);
 	 * NULL stops it. */
 	int (*log_dirty)(void *state, unsigned long *bits);
+	/* A device with a disk (virtio-blk), for moving the disk with the
+	 * guest: with @log, describe the disk in it (disk_log_init: its fd and
+	 * size) and from then on mark in it every range the guest changes;
+	 * with NULL, stop (the caller frees the log after). -ENODEV: no disk. */
+	int (*log_disk)(void *state, struct disk_log *log);
 };
 
 #define DEVICE_ID_MAX	23
@@ -69,5 +75,10 @@ int devices_acquire(struct vm *vm);
 
 /* Every device's log_dirty(@bits); the first error. */
 int devices_log_dirty(struct vm *vm, unsigned long *bits);
+
+/* Start every disk's log (log_disk) into @logs, at most @max, in
+ * registration order, which is the disks' order in the config: how many,
+ * or -errno after stopping those started. With @logs NULL, stop them all. */
+int devices_log_disks(struct vm *vm, struct disk_log *logs, unsigned max);
 
 #endif

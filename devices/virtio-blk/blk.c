@@ -1,10 +1,12 @@
 #include "devices/virtio-blk/blk.h"
 #include "devices/virtio-blk/uring.h"
+#include "vmm/disk_log.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
@@ -35,6 +37,10 @@ struct blk {
 	struct virtio_backend be;	/* blk_backend with this disk's features */
 	struct uring *ring;		/* NULL: preadv/pwritev, one at a time */
 	struct blk_slot *slot;		/* BLK_BATCH requests being served */
+	/* While a migration moves the disk: what the guest changes is marked
+	 * here (after the change is in the file, see vmm/disk_log.h). */
+	pthread_mutex_t log_lock;
+	struct disk_log *log;		/* under log_lock; NULL: none */
 };
 
 /* A request being served. "rd" is the chain's device-readable part (the
@@ -305,6 +311,15 @@ static uint8_t blk_get_id(struct req *r)
 	return VIRTIO_BLK_S_OK;
 }
 
+/* Bytes [@off, @off + @len) changed (or may have: a failed write). */
+static void mark_written(struct blk *b, uint64_t off, uint64_t len)
+{
+	pthread_mutex_lock(&b->log_lock);
+	if (b->log)
+		disk_log_mark(b->log, off, len);
+	pthread_mutex_unlock(&b->log_lock);
+}
+
 /* DISCARD and WRITE_ZEROES: one range (max_*_seg is 1). */
 static uint8_t blk_range(struct req *r)
 {
@@ -328,6 +343,7 @@ static uint8_t blk_range(struct req *r)
 	rc = zero ? disk_zero(r->b, sector * BLK_SECTOR, nsec * BLK_SECTOR,
 			      le32toh(s.flags) & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) :
 		    disk_discard(r->b, sector * BLK_SECTOR, nsec * BLK_SECTOR);
+	mark_written(r->b, sector * BLK_SECTOR, nsec * BLK_SECTOR);
 	return rc ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
@@ -416,6 +432,9 @@ static int slot_end(struct virtio_dev *d, unsigned q, struct blk_slot *s)
 {
 	const struct virtq_chain *c = &s->chain;
 
+	/* Why here: the write is done (in the file) whatever its status. */
+	if (s->r.type == VIRTIO_BLK_T_OUT && !s->r.b->readonly)
+		mark_written(s->r.b, s->r.sector * BLK_SECTOR, s->r.rd_len);
 	req_write(&s->r, s->r.wr_len, &s->status, 1);
 	virtq_mark_written(&d->vq[q], c->seg, c->nread + c->nwrite, c->read_len + c->write_len);
 	return virtq_push(&d->vq[q], c->head, s->r.written + 1) ? -EIO : 0;
@@ -528,6 +547,20 @@ static int blk_acquire(struct virtio_dev *d)
 	return errno == EWOULDBLOCK ? -EBUSY : -errno;
 }
 
+/* A migration moves the disk (migration/disks.h). */
+static int blk_log_disk(struct virtio_dev *d, struct disk_log *log)
+{
+	struct blk *b = d->priv;
+	int rc = log ? disk_log_init(log, b->fd, b->sectors * BLK_SECTOR, DISK_LOG_SHIFT) : 0;
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&b->log_lock);
+	b->log = log;
+	pthread_mutex_unlock(&b->log_lock);
+	return 0;
+}
+
 const struct virtio_backend blk_backend = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
@@ -543,6 +576,7 @@ const struct virtio_backend blk_backend = {
 	.resume = blk_resume,
 	.release = blk_release,
 	.acquire = blk_acquire,
+	.log_disk = blk_log_disk,
 };
 
 const struct virtio_backend *blk_backend_of(const struct blk *b)
@@ -658,6 +692,8 @@ int blk_open(const char *path, int readonly, struct blk **out, char *err, size_t
 	if (!b)
 		return fail(err, errlen, path, -ENOMEM, "%s", strerror(ENOMEM));
 	b->readonly = !!readonly;
+	b->fd = -1;
+	pthread_mutex_init(&b->log_lock, NULL);
 	rc = disk_open(b, path, &st, err, errlen);
 	if (!rc)
 		rc = disk_lock(b, path, err, errlen);
@@ -689,6 +725,7 @@ void blk_close(struct blk *b)
 	uring_close(b->ring);
 	if (b->fd >= 0)
 		close(b->fd);
+	pthread_mutex_destroy(&b->log_lock);
 	free(b->slot);
 	free(b);
 }
@@ -709,6 +746,11 @@ static int disk_arg(const char *arg, char *path, size_t len, int *ro)
 	memcpy(path, arg, n);
 	path[n] = 0;
 	return 0;
+}
+
+int blk_arg_path(const char *arg, char *path, size_t len, int *ro)
+{
+	return disk_arg(arg, path, len, ro);
 }
 
 static int kind_check(const char *arg, char *err, size_t len)

@@ -71,6 +71,10 @@ void blk_no_uring(struct blk *b);
 
 #define BLK_MAX_DISKS		8	/* per VM */
 
+/* The path of a --disk value @arg ("PATH[,ro]") into @path, and whether it
+ * is read-only. -EINVAL for an empty or too long path. */
+int blk_arg_path(const char *arg, char *path, size_t len, int *ro);
+
 extern const struct virtio_backend blk_backend;
 /* --disk PATH[,ro] (devices/kind.h). */
 extern const struct device_kind blk_kind;

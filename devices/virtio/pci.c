@@ -581,6 +581,13 @@ static int vp_log_dirty(void *state, unsigned long *bits)
 	return vp->dev.be->log_dirty ? vp->dev.be->log_dirty(&vp->dev, bits) : 0;
 }
 
+static int vp_log_disk(void *state, struct disk_log *log)
+{
+	struct virtio_pci *vp = state;
+
+	return vp->dev.be->log_disk ? vp->dev.be->log_disk(&vp->dev, log) : -ENODEV;
+}
+
 static void vp_reset(void *state)
 {
 	finish_reset(state);
@@ -771,6 +778,7 @@ static const struct device_ops virtio_pci_ops = {
 	.name = "virtio-pci", .version = VP_STATE_VERSION, .reset = vp_reset,
 	.pause = vp_pause, .resume = vp_resume, .save = vp_save, .load = vp_load,
 	.release = vp_release, .acquire = vp_acquire, .log_dirty = vp_log_dirty,
+	.log_disk = vp_log_disk,
 };
 
 /* ---- creation ---- */

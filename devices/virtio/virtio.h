@@ -30,6 +30,8 @@
 
 struct virtio_dev;
 
+struct disk_log;
+
 struct virtio_backend {
 	const char *name;
 	uint16_t device_id;		/* VIRTIO_ID_* (linux/virtio_ids.h) */
@@ -63,6 +65,9 @@ struct virtio_backend {
 	/* Writes guest RAM outside the VMM (vhost): log them in @bits (a
 	 * bit per page from the start of RAM), or stop with NULL. Optional. */
 	int (*log_dirty)(struct virtio_dev *d, unsigned long *bits);
+	/* A disk: describe it in @log and mark in it what the guest writes
+	 * from now on, or stop with NULL (vmm/device.h's log_disk). Optional. */
+	int (*log_disk)(struct virtio_dev *d, struct disk_log *log);
 };
 
 /* What the transport does for the device. */

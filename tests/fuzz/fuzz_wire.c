@@ -187,7 +187,7 @@ static void run_wire(const uint8_t *data, size_t len)
 		rc = wire_recv(&w, &type, &payload, &plen);
 		if (rc)
 			break;
-		require(type >= WIRE_BEGIN && type <= WIRE_OK);
+		require(type >= WIRE_BEGIN && type <= WIRE_LAST);
 		require(payload == w.buf && plen <= WIRE_MAX_PAYLOAD);
 		require(plen + (w.secured ? WIRE_TAG_LEN : WIRE_MAC_LEN) <= w.cap);
 		if (type == WIRE_PAGES)

@@ -1050,7 +1050,7 @@ START_TEST(misuse)
 	ck_assert_int_eq(wire_send(&src.w, WIRE_HELLO, NULL, 0), -EINVAL);
 	ck_assert_int_eq(wire_send(&src.w, WIRE_AUTH, NULL, 0), -EINVAL);
 	ck_assert_int_eq(wire_send(&src.w, 0, NULL, 0), -EINVAL);
-	ck_assert_int_eq(wire_send(&src.w, WIRE_OK + 1, NULL, 0), -EINVAL);
+	ck_assert_int_eq(wire_send(&src.w, WIRE_LAST + 1, NULL, 0), -EINVAL);
 	ck_assert_int_eq(wire_send(&src.w, WIRE_OK, NULL, 3), -EINVAL);
 	ck_assert_int_eq(wire_send(&src.w, WIRE_OK, NULL, 0), 0);	/* not sticky */
 	ck_assert_int_eq(wire_expect(&dst.w, WIRE_OK, NULL, NULL), 0);
@@ -1064,8 +1064,9 @@ START_TEST(type_names)
 	ck_assert_str_eq(wire_type_name(WIRE_PAGES), "pages");
 	ck_assert_str_eq(wire_type_name(WIRE_PASS_END), "pass-end");
 	ck_assert_str_eq(wire_type_name(WIRE_OK), "ok");
+	ck_assert_str_eq(wire_type_name(WIRE_DISK), "disk");
 	ck_assert_str_eq(wire_type_name(0), "unknown");
-	ck_assert_str_eq(wire_type_name(WIRE_OK + 1), "unknown");
+	ck_assert_str_eq(wire_type_name(WIRE_LAST + 1), "unknown");
 	ck_assert_str_eq(wire_type_name(255), "unknown");
 }
 END_TEST

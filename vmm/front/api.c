@@ -82,12 +82,15 @@ static json_t *cmd_resume(struct vm *vm, const struct api_request *req)
 
 static json_t *progress_json(const struct migrate_progress *p)
 {
-	return json_pack("{s:s, s:i, s:I, s:f, s:f, s:I, s:I}", "phase", p->phase ? p->phase : "",
-			 "pass", (int)p->pass, "dirty_pages", (json_int_t)p->dirty_pages,
+	return json_pack("{s:s, s:i, s:I, s:f, s:f, s:I, s:I, s:I, s:I}", "phase",
+			 p->phase ? p->phase : "", "pass", (int)p->pass,
+			 "dirty_pages", (json_int_t)p->dirty_pages,
 			 "dirty_mib", p->dirty_pages * (double)p->page_size / 1048576.0,
 			 "rate_mbps", p->rate_mbps,
 			 "expected_downtime_ms", (json_int_t)p->expected_downtime_ms,
-			 "bytes_sent", (json_int_t)p->bytes_sent);
+			 "bytes_sent", (json_int_t)p->bytes_sent,
+			 "disk_dirty_bytes", (json_int_t)p->disk_dirty_bytes,
+			 "disk_bytes", (json_int_t)p->disk_bytes);
 }
 
 static json_t *cmd_status(struct vm *vm, const struct api_request *req)
@@ -168,10 +171,11 @@ static void report_migration(void *ctx, const struct migrate_progress *p, int fi
 		send_line(fd, json_pack("{s:b, s:s, s:b}", "ok", 0, "error", p->error,
 					"unresolved", migrate_held()));
 	else
-		send_line(fd, json_pack("{s:b, s:I, s:I, s:I, s:i, s:{s:I, s:I, s:I, s:I}}", "ok", 1,
-					"total_ms", (json_int_t)p->total_ms,
+		send_line(fd, json_pack("{s:b, s:I, s:I, s:I, s:I, s:i, s:{s:I, s:I, s:I, s:I}}",
+					"ok", 1, "total_ms", (json_int_t)p->total_ms,
 					"downtime_ms", (json_int_t)p->downtime_ms,
-					"bytes_sent", (json_int_t)p->bytes_sent, "passes", (int)p->pass + 1,
+					"bytes_sent", (json_int_t)p->bytes_sent,
+					"disk_bytes", (json_int_t)p->disk_bytes, "passes", (int)p->pass + 1,
 					"downtime_split_ms", "save", (json_int_t)p->save_ms,
 					"send", (json_int_t)p->send_ms, "restore", (json_int_t)p->restore_ms,
 					"go", (json_int_t)p->go_ms));
@@ -190,6 +194,7 @@ static json_t *migrate_opts_from(const struct api_request *req, struct migrate_o
 	if (!req->insecure && wire_secret_load(req->secret_file, o->secret, err, sizeof(err)))
 		return reply_error("%s", err);
 	o->secured = !req->insecure;
+	o->with_disks = req->with_disks;
 	return NULL;
 }
 
@@ -422,7 +427,7 @@ static int ctl_connect(const char *path)
 static const char ctl_usage[] =
 	"usage: itsy ctl --api-socket PATH pause|resume|status|quit|snapshot DIR\n"
 	"       itsy ctl --api-socket PATH migrate tcp:HOST:PORT [--max-downtime MS]\n"
-	"                [--secret-file PATH | --insecure]\n"
+	"                [--secret-file PATH | --insecure] [--with-disks]\n"
 	"       itsy ctl --api-socket PATH migrate-abort\n"
 	"  The secret file may also come from ITSY_MIGRATION_SECRET_FILE.\n"
 	"  migrate exits 0 once the guest runs on the destination, 1 when it runs\n"
@@ -471,6 +476,20 @@ static int next_line(int fd, struct line_reader *r, char *out, size_t len)
 	return 0;
 }
 
+/* "; disks: N MiB sent, M MiB changed" when disks move, else "". */
+static const char *disk_text(json_t *p)
+{
+	static char t[96];
+	long long sent = (long long)json_integer_value(json_object_get(p, "disk_bytes"));
+	long long dirty = (long long)json_integer_value(json_object_get(p, "disk_dirty_bytes"));
+
+	t[0] = 0;
+	if (sent || dirty)
+		snprintf(t, sizeof(t), "; disks: %.1f MiB sent, %.1f MiB changed",
+			 sent / 1048576.0, dirty / 1048576.0);
+	return t;
+}
+
 static void show_progress(json_t *p)
 {
 	const char *phase = json_string_value(json_object_get(p, "phase"));
@@ -479,11 +498,12 @@ static void show_progress(json_t *p)
 		printf("migrate: %s\n", phase ? phase : "?");
 	if (phase && !strcmp(phase, "precopy") && json_integer_value(json_object_get(p, "bytes_sent")))
 		printf("migrate: pass %lld: %lld pages dirty (%.1f MiB), %.1f MB/s, expected "
-		       "downtime %lld ms\n", (long long)json_integer_value(json_object_get(p, "pass")),
+		       "downtime %lld ms%s\n", (long long)json_integer_value(json_object_get(p, "pass")),
 		       (long long)json_integer_value(json_object_get(p, "dirty_pages")),
 		       json_real_value(json_object_get(p, "dirty_mib")),
 		       json_real_value(json_object_get(p, "rate_mbps")),
-		       (long long)json_integer_value(json_object_get(p, "expected_downtime_ms")));
+		       (long long)json_integer_value(json_object_get(p, "expected_downtime_ms")),
+		       disk_text(p));
 	fflush(stdout);
 }
 
@@ -495,12 +515,13 @@ static long long split(json_t *j, const char *what)
 static void show_done(json_t *j)
 {
 	printf("migrate: done: total %lld ms, downtime %lld ms, %lld bytes, %lld passes; "
-	       "split: save %lld, send %lld, restore %lld, go-ahead %lld (ms)\n",
+	       "split: save %lld, send %lld, restore %lld, go-ahead %lld (ms)%s\n",
 	       (long long)json_integer_value(json_object_get(j, "total_ms")),
 	       (long long)json_integer_value(json_object_get(j, "downtime_ms")),
 	       (long long)json_integer_value(json_object_get(j, "bytes_sent")),
 	       (long long)json_integer_value(json_object_get(j, "passes")),
-	       split(j, "save"), split(j, "send"), split(j, "restore"), split(j, "go"));
+	       split(j, "save"), split(j, "send"), split(j, "restore"), split(j, "go"),
+	       disk_text(j));
 }
 
 /* Progress lines until the last one; 0 if it says ok. */
@@ -561,7 +582,8 @@ static int migrate_request(int argc, char **argv, char *buf, size_t len)
 	static const struct option opts[] = {
 		{ "max-downtime", required_argument, NULL, 'd' },
 		{ "secret-file", required_argument, NULL, 's' },
-		{ "insecure", no_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
+		{ "insecure", no_argument, NULL, 'i' },
+		{ "with-disks", no_argument, NULL, 'w' }, { NULL, 0, NULL, 0 },
 	};
 	const char *secret = getenv("ITSY_MIGRATION_SECRET_FILE");
 	struct api_request r = { .command = API_MIGRATE };
@@ -577,6 +599,8 @@ static int migrate_request(int argc, char **argv, char *buf, size_t len)
 			secret = optarg;
 		else if (opt == 'i')
 			r.insecure = 1;
+		else if (opt == 'w')
+			r.with_disks = 1;
 		else
 			return -EINVAL;
 	}

@@ -20,7 +20,7 @@ static const struct {
 	[API_QUIT] = { "quit", 0, NO_MEMBERS },
 	[API_SNAPSHOT] = { "snapshot", 1, (const char *const[]){ "command", "path", NULL } },
 	[API_MIGRATE] = { "migrate", 1, (const char *const[]){ "command", "uri",
-		"max_downtime_ms", "secret_file", "insecure", NULL } },
+		"max_downtime_ms", "secret_file", "insecure", "with_disks", NULL } },
 	[API_MIGRATE_ABORT] = { "migrate-abort", 1, NO_MEMBERS },
 };
 
@@ -123,13 +123,14 @@ static int get_downtime(json_t *req, uint64_t *ms, char *err, size_t len)
 	return 0;
 }
 
-static int get_insecure(json_t *req, int *insecure, char *err, size_t len)
+/* An optional true or false member @name into *@out (0 when absent). */
+static int get_bool(json_t *req, const char *name, int *out, char *err, size_t len)
 {
-	json_t *v = json_object_get(req, "insecure");
+	json_t *v = json_object_get(req, name);
 
 	if (v && !json_is_boolean(v))
-		return fail(err, len, "\"insecure\" must be true or false");
-	*insecure = json_is_true(v);
+		return fail(err, len, "\"%s\" must be true or false", name);
+	*out = json_is_true(v);
 	return 0;
 }
 
@@ -141,7 +142,8 @@ static int parse_migrate(json_t *req, struct api_request *r, char *err, size_t l
 		rc = fail(err, len, "migrate needs a \"uri\" (tcp:HOST:PORT)");
 	rc = rc ? rc : get_downtime(req, &r->max_downtime_ms, err, len);
 	rc = rc ? rc : get_string(req, "secret_file", r->secret_file, API_PATH_MAX, err, len);
-	rc = rc ? rc : get_insecure(req, &r->insecure, err, len);
+	rc = rc ? rc : get_bool(req, "insecure", &r->insecure, err, len);
+	rc = rc ? rc : get_bool(req, "with_disks", &r->with_disks, err, len);
 	if (!rc && !r->secret_file[0] == !r->insecure)
 		rc = fail(err, len, "migrate needs a \"secret_file\", or \"insecure\": true%s",
 			  r->insecure ? " (not both)" : "");
@@ -216,6 +218,20 @@ static int valid(const struct api_request *r)
 	       !r->secret_file[0] != !r->insecure && r->max_downtime_ms <= INT64_MAX;
 }
 
+static json_t *migrate_json(const struct api_request *r, const char *name)
+{
+	json_t *j = r->insecure ?
+		json_pack("{s:s, s:s, s:I, s:b}", "command", name, "uri", r->uri,
+			  "max_downtime_ms", (json_int_t)r->max_downtime_ms, "insecure", 1) :
+		json_pack("{s:s, s:s, s:I, s:s}", "command", name, "uri", r->uri,
+			  "max_downtime_ms", (json_int_t)r->max_downtime_ms,
+			  "secret_file", r->secret_file);
+
+	if (j && r->with_disks)
+		json_object_set_new(j, "with_disks", json_true());
+	return j;
+}
+
 static json_t *to_json(const struct api_request *r)
 {
 	const char *name = commands[r->command].name;
@@ -224,12 +240,7 @@ static json_t *to_json(const struct api_request *r)
 		return json_pack("{s:s, s:s}", "command", name, "path", r->path);
 	if (r->command != API_MIGRATE)
 		return json_pack("{s:s}", "command", name);
-	if (r->insecure)
-		return json_pack("{s:s, s:s, s:I, s:b}", "command", name, "uri", r->uri,
-				 "max_downtime_ms", (json_int_t)r->max_downtime_ms, "insecure", 1);
-	return json_pack("{s:s, s:s, s:I, s:s}", "command", name, "uri", r->uri,
-			 "max_downtime_ms", (json_int_t)r->max_downtime_ms,
-			 "secret_file", r->secret_file);
+	return migrate_json(r, name);
 }
 
 int api_request_format(const struct api_request *r, char *buf, size_t len)

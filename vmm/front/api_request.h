@@ -50,6 +50,7 @@ struct api_request {
 	uint64_t max_downtime_ms;		/* migrate; 0: the default */
 	char secret_file[API_PATH_MAX + 1];	/* migrate; "" when insecure */
 	int insecure;				/* migrate without a secret */
+	int with_disks;				/* migrate the disks too */
 };
 
 /* Parse the request line at @line (@len bytes, without its newline).

@@ -103,7 +103,7 @@ static int guest_opt(int opt, const char *arg, struct guest_opts *g)
 
 /* The saved config as this host wants it: --disk paths replace the
  * recorded ones, in order. */
-static int prepare(struct run_config *cfg, void *ctx, char *err, size_t len)
+static int override(struct run_config *cfg, void *ctx, char *err, size_t len)
 {
 	const struct guest_opts *g = ctx;
 	int rc = config_override(cfg, "virtio-blk", g->disks, g->ndisks);
@@ -113,11 +113,17 @@ static int prepare(struct run_config *cfg, void *ctx, char *err, size_t len)
 			 config_count(cfg, "virtio-blk"));
 	else if (rc)
 		snprintf(err, len, "--disk: a path is too long");
-	if (!rc) {
+	if (!rc)
 		cfg->api_socket = g->api_socket;
-		rc = machine_check(cfg, err, len);
-	}
 	return rc;
+}
+
+/* A restore's: overridden, then its devices checked here. */
+static int prepare(struct run_config *cfg, void *ctx, char *err, size_t len)
+{
+	int rc = override(cfg, ctx, err, len);
+
+	return rc ? rc : machine_check(cfg, err, len);
 }
 
 /* A console and the VM's event fd, once confined as the options say. */
@@ -220,7 +226,8 @@ int cmd_receive(int argc, char **argv)
 {
 	static struct vm vm;
 	struct guest_opts g = { 0 };
-	struct receive_opts o = { .prepare = prepare, .attach = machine_attach,
+	struct receive_opts o = { .prepare = override, .check = machine_check,
+				  .attach = machine_attach,
 				  .ready = receive_ready, .ctx = &g };
 	uint8_t secret[WIRE_KEY_LEN];
 	struct run_config *cfg;
