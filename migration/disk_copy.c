@@ -1,7 +1,5 @@
 #include "migration/disk_copy.h"
-#include "devices/virtio-blk/blk.h"
 #include "migration/pages.h"
-#include "vmm/config.h"
 #include "vmm/le.h"
 #include "vmm/regset.h"
 
@@ -332,30 +330,17 @@ static int open_target(struct disk_target *t, char *err, size_t len)
 	return t->created ? 0 : open_existing(t, err, len);
 }
 
-/* The path of the @i-th disk of @cfg into @t. */
-static int target_path(const struct run_config *cfg, unsigned i, struct disk_target *t)
-{
-	unsigned k = 0;
-	int ro;
-
-	for (unsigned j = 0; j < cfg->ndevices; j++)
-		if (cfg->devices[j].kind && !strcmp(cfg->devices[j].kind, "virtio-blk") && k++ == i)
-			return blk_arg_path(cfg->devices[j].arg, t->path, sizeof(t->path), &ro);
-	return -ERANGE;
-}
-
 static int read_sizes(struct disk_in *in, const struct regset *s, uint32_t version,
-		      const struct run_config *cfg, char *err, size_t len)
+		      const char *const *paths, unsigned npaths, char *err, size_t len)
 {
 	uint64_t n;
 
 	if (version != DISK_COPY_VERSION)
 		return failf(err, len, -EPROTO, "disks: version %u, this build reads %u", version,
 			     DISK_COPY_VERSION);
-	if (regset_get_uint(s, K_COUNT, &n) || n > DISK_COPY_MAX ||
-	    n != config_count(cfg, "virtio-blk"))
+	if (regset_get_uint(s, K_COUNT, &n) || n > DISK_COPY_MAX || n != npaths)
 		return failf(err, len, -EINVAL, "disks: the count does not match the guest's %u disks",
-			     config_count(cfg, "virtio-blk"));
+			     npaths);
 	in->n = (unsigned)n;
 	for (unsigned i = 0; i < in->n; i++) {
 		uint64_t sz;
@@ -364,21 +349,22 @@ static int read_sizes(struct disk_in *in, const struct regset *s, uint32_t versi
 		if (regset_get_uint(s, K_SIZE + i, &sz) || !sz || sz % SECTOR || sz >> 62)
 			return failf(err, len, -EINVAL, "disks: disk %u has no valid size", i);
 		in->t[i].size = sz;
-		if (target_path(cfg, i, &in->t[i]))
+		if (!paths[i] || !paths[i][0] || strlen(paths[i]) >= sizeof(in->t[i].path))
 			return failf(err, len, -EINVAL, "disks: disk %u has no path", i);
+		strcpy(in->t[i].path, paths[i]);
 	}
 	return 0;
 }
 
 int disk_in_open(struct disk_in *in, const struct regset *s, uint32_t version,
-		 const struct run_config *cfg, char *err, size_t len)
+		 const char *const *paths, unsigned npaths, char *err, size_t len)
 {
 	int rc;
 
 	memset(in, 0, sizeof(*in));
 	for (unsigned i = 0; i < DISK_COPY_MAX; i++)
 		in->t[i].fd = -1;
-	rc = read_sizes(in, s, version, cfg, err, len);
+	rc = read_sizes(in, s, version, paths, npaths, err, len);
 	for (unsigned i = 0; !rc && i < in->n; i++)
 		rc = open_target(&in->t[i], err, len);
 	if (rc)
@@ -423,11 +409,14 @@ static int zero_range(int fd, uint64_t off, uint64_t len)
 static int apply_rec(struct disk_in *in, struct disk_target *t, const uint8_t *p, size_t left,
 		     size_t *used, char *err, size_t errlen)
 {
-	uint64_t off = le_get(p, 8), len = le_get(p + 8, 8);
-	uint32_t kind = (uint32_t)le_get(p + 16, 4);
+	uint64_t off, len;
+	uint32_t kind;
 	int rc;
 
-	if (left < DISK_REC_LEN || le_get(p + 20, 4) || kind > DISK_KIND_ZERO)
+	if (left < DISK_REC_LEN)	/* why first: the fields below are read from p */
+		return failf(err, errlen, -EINVAL, "a disk record cut short (%zu bytes)", left);
+	off = le_get(p, 8), len = le_get(p + 8, 8), kind = (uint32_t)le_get(p + 16, 4);
+	if (le_get(p + 20, 4) || kind > DISK_KIND_ZERO)
 		return failf(err, errlen, -EINVAL, "a bad disk record");
 	if (!len || off % SECTOR || len % SECTOR || off > t->size || len > t->size - off)
 		return failf(err, errlen, -EINVAL, "a disk record of %llu bytes at %llu is outside "

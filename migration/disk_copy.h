@@ -49,7 +49,6 @@
 
 struct regset;
 struct regset_list;
-struct run_config;
 
 /* Sends one WIRE_DISK payload. 0 or -errno. */
 typedef int (*disk_send_fn)(void *ctx, const uint8_t *p, size_t len);
@@ -103,14 +102,14 @@ struct disk_in {
 	uint64_t data_bytes, zero_bytes;	/* written and zeroed */
 };
 
-/* The "disks" section @s (@version) for the guest config @cfg, whose
- * virtio-blk paths are this host's: open each path, or create it when it
- * does not exist, and lock it (flock, as a disk in use is: so the
+/* The "disks" section @s (@version) for the guest's @npaths disks, whose
+ * paths on this host are @paths: open each, or create it when it does not
+ * exist, and lock it (flock, as a disk in use is: so the
  * source's own disk on this host is refused). An existing regular file
  * must have the disk's size, a block device at least that size. On
  * failure, what was created is removed. */
 int disk_in_open(struct disk_in *in, const struct regset *s, uint32_t version,
-		 const struct run_config *cfg, char *err, size_t len);
+		 const char *const *paths, unsigned npaths, char *err, size_t len);
 /* Write one WIRE_DISK payload into the targets. */
 int disk_in_apply(struct disk_in *in, const uint8_t *p, size_t len, char *err, size_t errlen);
 /* Every target to stable storage (fdatasync), then closed, so the disk

@@ -1,4 +1,5 @@
 #include "migration/receive.h"
+#include "devices/virtio-blk/blk.h"
 #include "arch/arm64/board.h"
 #include "arch/arm64/profile.h"
 #include "migration/config_state.h"
@@ -31,7 +32,7 @@ struct incoming {
 	const struct receive_opts *o;
 	uint64_t data_pages, zero_pages;
 	unsigned passes;
-	uint64_t decode_ns, attach_ns, apply_ns;	/* the restore's steps */
+	uint64_t decode_ns, disks_ns, attach_ns, apply_ns;	/* the restore's steps */
 	/* The final pass: pages after the last PASS_END, and the time from
 	 * its first frame to the state (what the source's pause waits on). */
 	uint64_t final_pages, final_first_ns, final_ns;
@@ -118,10 +119,24 @@ static int fail(struct incoming *in, int rc, const char *what)
  * because the devices' checks and the VM need them to exist. */
 static int open_disks(struct incoming *in, const struct named_regset *d)
 {
+	static char paths[DISK_COPY_MAX][4096];
+	const char *p[DISK_COPY_MAX];
+	unsigned n = 0;
+	int ro;
+
 	in->with_disks = d != NULL;
+	for (unsigned j = 0; d && j < in->cfg.ndevices && n < DISK_COPY_MAX; j++) {
+		const struct device_config *c = &in->cfg.devices[j];
+
+		if (!c->kind || strcmp(c->kind, blk_kind.name))
+			continue;
+		p[n] = blk_arg_path(c->arg, paths[n], sizeof(paths[n]), &ro) ? NULL : paths[n];
+		n++;
+	}
 	if (!d)
 		return 0;
-	return disk_in_open(&in->disks, &d->set, d->version, &in->cfg, in->err, sizeof(in->err));
+	return disk_in_open(&in->disks, &d->set, d->version, p, config_count(&in->cfg, blk_kind.name),
+			    in->err, sizeof(in->err));
 }
 
 /* BEGIN: the guest's config; the VM is built from it. */
@@ -251,6 +266,8 @@ static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 		dump_disks(in);
 		rc = disk_in_finish(&in->disks, in->err, sizeof(in->err));
 	}
+	in->disks_ns = clock_ns() - t;
+	t = clock_ns();
 	/* Why now: the source let go of the disks, tap and vsock CID just
 	 * before it sent the state. */
 	if (!rc && (rc = in->o->attach(in->vm, &in->cfg)))
@@ -371,9 +388,9 @@ int receive_guest(struct vm *vm, const struct receive_opts *o, int lfd,
 		return -EIO;
 	}
 	if (in.with_disks)
-		log_msg("the guest's disks arrived: %llu bytes of data, %llu bytes zeroed",
-			(unsigned long long)in.disks.data_bytes,
-			(unsigned long long)in.disks.zero_bytes);
+		log_msg("the guest's disks arrived: %llu bytes of data, %llu bytes zeroed; "
+			"written to stable storage in %llu us", (unsigned long long)in.disks.data_bytes,
+			(unsigned long long)in.disks.zero_bytes, (unsigned long long)in.disks_ns / 1000);
 	log_msg("the guest arrived: %llu pages with data, %llu zero, %u passes; restore: "
 		"decode %llu us, devices %llu us, state %llu us; final pass: %llu pages in %llu us",
 		(unsigned long long)in.data_pages, (unsigned long long)in.zero_pages, in.passes,

@@ -9,7 +9,8 @@
  *     payload get past the AEAD into the frame checks (and WIRE_PAGES
  *     payloads into pages_apply);
  *  3. as a WIRE_PAGES payload given straight to pages_apply, with 4 KiB and
- *     64 KiB pages.
+ *     64 KiB pages, and as a WIRE_DISK payload given to disk_in_apply on a
+ *     256 KiB disk (a memfd), which must never grow nor fail silently.
  * libsodium's randomness is replaced by a constant, so the destination's
  * nonce, and with it the keys, is known in advance. The destination uses
  * the fixed secret below, or none when the input's HELLO says it is
@@ -21,6 +22,7 @@
  * by its argument: streams captured from a source-role wire, each frame
  * opened again (decrypted in place, its tag left as it was), so that step 2
  * turns a seed back into the captured bytes (the writer checks it). */
+#include "migration/disk_copy.h"
 #include "migration/pages.h"
 #include "vmm/le.h"
 #include "migration/wire.h"
@@ -32,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define require(cond)	do { if (!(cond)) __builtin_trap(); } while (0)
@@ -163,6 +167,27 @@ static void apply_pages(const uint8_t *p, size_t len, uint32_t page_size)
 	require(data <= len / page_size && zero != ~0ull);
 }
 
+/* One disk of DISK_BYTES, a memfd made once. */
+#define DISK_BYTES	(256u << 10)
+static struct disk_in disk;
+
+static void apply_disk(const uint8_t *p, size_t len)
+{
+	char err[160] = "";
+	struct stat st;
+	int rc;
+
+	if (!disk.n) {
+		disk.n = 1;
+		disk.t[0].fd = memfd_create("fuzz-disk", 0);
+		disk.t[0].size = DISK_BYTES;
+		require(disk.t[0].fd >= 0 && !ftruncate(disk.t[0].fd, DISK_BYTES));
+	}
+	rc = disk_in_apply(&disk, p, len, err, sizeof(err));
+	require(rc == 0 || (rc < 0 && err[0]));
+	require(!fstat(disk.t[0].fd, &st) && st.st_size == DISK_BYTES);
+}
+
 /* Feed @len bytes of @data to a destination wire, as its peer. */
 static void run_wire(const uint8_t *data, size_t len)
 {
@@ -192,6 +217,8 @@ static void run_wire(const uint8_t *data, size_t len)
 		require(plen + (w.secured ? WIRE_TAG_LEN : WIRE_MAC_LEN) <= w.cap);
 		if (type == WIRE_PAGES)
 			apply_pages(payload, plen, 4096);
+		if (type == WIRE_DISK)
+			apply_disk(payload, plen);
 	}
 	require(rc < 0 && rc != -ETIMEDOUT && w.err[0]);
 	require(wire_recv(&w, &type, &payload, &plen) == rc && !payload && !plen);
@@ -216,6 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	free(copy);
 	apply_pages(data, len, 4096);
 	apply_pages(data, len, 65536);
+	apply_disk(data, len);
 	return 0;
 }
 
@@ -270,7 +298,26 @@ static void send_pages(struct wire *w)
 	pages_free(&b);
 }
 
-enum { SEED_PAGES = 1, SEED_ERROR = 2 };
+/* A WIRE_DISK frame: data, then a zero range, on disk 0. */
+static void send_disk(struct wire *w)
+{
+	static uint8_t f[DISK_HDR_LEN + 2 * DISK_REC_LEN + 1024];
+	uint8_t *r = f + DISK_HDR_LEN;
+
+	le_put(f, 0, 4);
+	le_put(f + 4, 2, 4);
+	le_put(r, 4096, 8);
+	le_put(r + 8, 1024, 8);
+	le_put(r + 16, DISK_KIND_DATA, 4);
+	memset(r + DISK_REC_LEN, 0x3c, 1024);
+	r += DISK_REC_LEN + 1024;
+	le_put(r, 65536, 8);
+	le_put(r + 8, 65536, 8);
+	le_put(r + 16, DISK_KIND_ZERO, 4);
+	require(!wire_send(w, WIRE_DISK, f, sizeof(f)));
+}
+
+enum { SEED_PAGES = 1, SEED_ERROR = 2, SEED_DISK = 4 };
 
 static int seed_write(const char *dir, const char *name, const uint8_t *sec, unsigned parts)
 {
@@ -287,6 +334,8 @@ static int seed_write(const char *dir, const char *name, const uint8_t *sec, uns
 	require(!wire_init(&w, sp[1], 1000));
 	require(!wire_handshake(&w, 1, sec));
 	require(!wire_send(&w, WIRE_BEGIN, "{\"ram\": 268435456}", 18));
+	if (parts & SEED_DISK)
+		send_disk(&w);
 	if (parts & SEED_PAGES) {
 		send_pages(&w);
 		require(!wire_send(&w, WIRE_PASS_END, "\x01\0\0\0", 4));
@@ -327,6 +376,7 @@ int main(int argc, char **argv)
 	return seed_write(argv[1], "handshake", secret, 0) ||
 	       seed_write(argv[1], "pages", secret, SEED_PAGES) ||
 	       seed_write(argv[1], "pages-insecure", NULL, SEED_PAGES) ||
-	       seed_write(argv[1], "error", secret, SEED_ERROR);
+	       seed_write(argv[1], "error", secret, SEED_ERROR) ||
+	       seed_write(argv[1], "disk", secret, SEED_DISK | SEED_PAGES);
 }
 #endif

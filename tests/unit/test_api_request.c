@@ -97,6 +97,10 @@ START_TEST(migrate_secured_and_insecure)
 	ck_assert_int_eq(r.insecure, 1);
 	ck_assert_uint_eq(r.max_downtime_ms, 0);
 	ck_assert_str_eq(r.secret_file, "");
+	ck_assert_int_eq(r.with_disks, 0);
+	ck_assert_int_eq(parse("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", "
+			       "\"insecure\": true, \"with_disks\": true}"), 0);
+	ck_assert_int_eq(r.with_disks, 1);
 }
 END_TEST
 
@@ -115,6 +119,10 @@ START_TEST(migrate_refusals)
 		"\"insecure\" must be true or false");
 	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": \"yes\"}",
 		"\"insecure\" must be true or false");
+	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
+		"\"with_disks\": 1}", "\"with_disks\" must be true or false");
+	refused("{\"command\": \"snapshot\", \"path\": \"/x\", \"with_disks\": true}",
+		"with_disks");
 	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
 		"\"max_downtime_ms\": -1}", "integer of 0 or more");
 	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
@@ -255,6 +263,10 @@ START_TEST(format_round_trips)
 	round_trip("{\"command\": \"quit\"}");
 	round_trip("{\"command\": \"snapshot\", \"path\": \"a \\\"quoted\\\" \\\\ dir\\n\"}");
 	round_trip("{\"command\": \"migrate\", \"uri\": \"tcp:[::1]:9\", \"insecure\": true}");
+	round_trip("{\"command\": \"migrate\", \"uri\": \"tcp:h:9\", \"insecure\": true, "
+		   "\"with_disks\": true}");
+	round_trip("{\"command\": \"migrate\", \"uri\": \"tcp:h:9\", \"secret_file\": \"/k\", "
+		   "\"with_disks\": true}");
 	round_trip("{\"command\": \"migrate\", \"uri\": \"tcp:h:9\", \"max_downtime_ms\": "
 		   "9223372036854775807, \"secret_file\": \"/k\"}");
 	snprintf(line, sizeof(line), "{\"command\": \"snapshot\", \"path\": \"%s\"}",

@@ -2,6 +2,7 @@
  * tests play the driver on rings in a plain guest RAM buffer, call the
  * kick handler directly, and use a temporary file as the disk. */
 #include "devices/virtio-blk/blk.h"
+#include "vmm/disk_log.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -622,6 +623,34 @@ START_TEST(discard)
 }
 END_TEST
 
+/* While a migration moves the disk, what the guest changes is marked
+ * (a sector per bit here), what it reads is not; once stopped, nothing. */
+START_TEST(log_disk_marks_changes)
+{
+	const struct virtio_backend *be = blk_backend_of(b);
+	struct disk_log log;
+	unsigned long got[2] = { 0 };
+
+	ck_assert_int_eq(be->log_disk(&d, &log), 0);
+	ck_assert_uint_eq(log.size, SECTORS * SEC);
+	disk_log_free(&log);
+	ck_assert_int_eq(disk_log_init(&log, log.fd, SECTORS * SEC, 9), 0);
+	fill(DATA, 2 * SEC, 3);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 4, DATA, 2 * SEC, R), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 40, DATA2, SEC, W), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(range(VIRTIO_BLK_T_DISCARD, 10, 1, 0), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(range(VIRTIO_BLK_T_WRITE_ZEROES, 20, 2, 0), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(request0(VIRTIO_BLK_T_FLUSH), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(disk_log_take(&log, got), 5);
+	ck_assert_uint_eq(got[0], (3ul << 4) | (1ul << 10) | (3ul << 20));
+	ck_assert_uint_eq(got[1], 0);
+	ck_assert_int_eq(be->log_disk(&d, NULL), 0);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 60, DATA, SEC, R), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(disk_log_take(&log, got), 0);
+	disk_log_free(&log);
+}
+END_TEST
+
 /* Sectors 30 and 33 keep their data, 31 and 32 read back zero. */
 static void check_zeroed(void)
 {
@@ -915,7 +944,8 @@ static void add_cases(Suite *s, unsigned set, const char *sfx, void (*setup_fn)(
 	tc[1] = UNIT_TCASE(s, names[1], write_read_back, header_split, header_with_data,
 			   multi_segment, indirect_request, beyond_capacity, partial_sector,
 			   read_only, read_past_eof);
-	tc[2] = UNIT_TCASE(s, names[2], flush, get_id, unknown_type, discard, write_zeroes,
+	tc[2] = UNIT_TCASE(s, names[2], flush, get_id, unknown_type, discard, log_disk_marks_changes,
+			   write_zeroes,
 			   large_disk);
 	tc[3] = UNIT_TCASE(s, names[3], malformed_with_status, no_status_byte, looping_chain);
 	tc[4] = UNIT_TCASE(s, names[4], batch_one_interrupt, mixed_batch_in_order, event_idx);
