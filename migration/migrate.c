@@ -11,6 +11,7 @@
 #include "vmm/clock.h"
 #include "vmm/device.h"
 #include "vmm/dirty.h"
+#include "vmm/le.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
 #include "vmm/sandbox.h"
@@ -46,10 +47,12 @@ struct mig {
 	unsigned long *todo;		/* pages to send next */
 	struct disk_out disks;		/* --with-disks */
 	int disks_logging, disks_all_sent;
+	int postcopy_now;		/* switch to post-copy at the final pass */
 	struct pages_batch batch;
 	struct migrate_progress p;
 	uint64_t start_ns, pause_ns;
 	uint64_t t_saved, t_sent, t_ready;	/* final pass steps, ns */
+	uint64_t t_running;		/* post-copy: RUNNING came, ns */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -300,22 +303,27 @@ static int send_page(struct mig *m, uint64_t page)
 	return rc;
 }
 
-/* Send every page marked in todo, clearing the marks. */
-static int send_marked(struct mig *m)
+/* Send every page marked in @bits, clearing the marks. */
+static int send_bits(struct mig *m, unsigned long *bits)
 {
 	uint64_t words = dirty_bitmap_bytes(&m->log) / sizeof(long);
 	int rc = 0;
 
 	for (uint64_t i = 0; !rc && i < words; i++) {
-		unsigned long w = m->todo[i];
+		unsigned long w = bits[i];
 
-		m->todo[i] = 0;
+		bits[i] = 0;
 		while (!rc && w) {
 			rc = send_page(m, i * 8 * sizeof(long) + __builtin_ctzl(w));
 			w &= w - 1;
 		}
 	}
 	return rc ? rc : flush_batch(m);
+}
+
+static int send_marked(struct mig *m)
+{
+	return send_bits(m, m->todo);
 }
 
 static int end_pass(struct mig *m)
@@ -418,9 +426,13 @@ static int precopy(struct mig *m)
 		rc = precopy_pass(m);
 		if (rc || ready_for_final(m, before))
 			return rc;
+		if (m->o.postcopy_after && m->p.pass + 1 >= m->o.postcopy_after)
+			return m->postcopy_now = 1, 0;
 		if (dirty_bytes(m) * 10 < best * 9)
 			best = dirty_bytes(m), stalled = 0;
-		else if (++stalled >= STALLED_PASSES || m->p.pass + 1 >= MAX_PASSES)
+		else if ((++stalled >= STALLED_PASSES || m->p.pass + 1 >= MAX_PASSES) && m->o.postcopy)
+			return m->postcopy_now = 1, 0;
+		else if (stalled >= STALLED_PASSES || m->p.pass + 1 >= MAX_PASSES)
 			return fail(m, -ETIMEDOUT, "did not converge: after %u passes %llu pages "
 				    "(%.1f MiB) are still dirty at %.1f MB/s, expected downtime %llu ms "
 				    "> budget %llu ms", m->p.pass + 1,
@@ -502,6 +514,173 @@ void migrate_dump_ram(struct vm *vm, const char *side)
 		log_msg("ITSY_MIGRATE_DUMP: cannot write %s", path);
 }
 
+/* ---- post-copy (--postcopy, --postcopy-after) ---- */
+
+/* The pages still held here, as the POSTCOPY payload: a bit per page,
+ * LE bytes (postcopy.h). */
+static int send_held(struct mig *m)
+{
+	uint64_t words = dirty_bitmap_bytes(&m->log) / sizeof(long), len = (m->log.npages + 7) / 8;
+	uint8_t *b = len <= WIRE_MAX_PAYLOAD ? malloc(words * sizeof(long)) : NULL;
+	int rc;
+
+	if (!b)
+		return fail(m, -E2BIG, "post-copy: a page bitmap of %llu bytes does not fit a frame",
+			    (unsigned long long)len);
+	m->p.postcopy_pages = 0;
+	for (uint64_t i = 0; i < words; i++) {
+		le_put(b + i * sizeof(long), m->todo[i], sizeof(long));
+		m->p.postcopy_pages += __builtin_popcountl(m->todo[i]);
+	}
+	rc = wire_send(&m->w, WIRE_POSTCOPY, b, len);
+	free(b);
+	return rc;
+}
+
+/* What saving the state wrote (the ITS and pending tables) goes now, so
+ * the destination's restore finds it; it is no longer held. */
+static int send_fresh(struct mig *m)
+{
+	uint64_t words = dirty_bitmap_bytes(&m->log) / sizeof(long);
+	unsigned long *fresh = calloc(words, sizeof(long));
+	int64_t n = fresh ? dirty_collect(&m->log, fresh) : -ENOMEM;
+	int rc = n < 0 ? (int)n : 0;
+
+	for (uint64_t i = 0; !rc && i < words; i++)
+		m->todo[i] &= ~fresh[i];
+	rc = rc ? rc : send_bits(m, fresh);
+	free(fresh);
+	return rc;
+}
+
+/* The final pass of a post-copy migration: the guest's last dirty pages
+ * stay here (held), the state goes. Why collect before saving: what the
+ * guest dirtied is held, what the save wrote is sent. */
+static int switch_over(struct mig *m)
+{
+	struct regset_list l = { 0 };
+	char why[600] = "";
+	int64_t dirty = dirty_collect(&m->log, m->todo);
+	int rc = dirty < 0 ? (int)dirty : snapshot_collect(m->vm, &l, why, sizeof(why));
+
+	if (!rc && (rc = devices_release(m->vm)))
+		snprintf(why, sizeof(why), "a device would not let go of its host resources");
+	m->released = 1;
+	if (rc) {
+		regset_list_free(&l);
+		return fail(m, rc, "saving the guest's state: %s", why[0] ? why : strerror(-rc));
+	}
+	m->t_saved = clock_ns();
+	if (m->disks_logging)
+		disk_out_collect(&m->disks);
+	rc = m->disks_logging ? send_disks(m) : 0;
+	rc = rc ? rc : send_fresh(m);
+	rc = rc ? rc : send_held(m);
+	rc = rc ? rc : send_list(m, WIRE_STATE, &l);
+	m->t_sent = clock_ns();
+	regset_list_free(&l);
+	return rc ? wire_fail(m, rc, "switching to post-copy") : 0;
+}
+
+/* Pages a fault on the destination waits for: send them now. */
+static int serve_request(struct mig *m, const uint8_t *p, size_t len)
+{
+	int rc = 0;
+
+	if (len % 8)
+		return -EPROTO;
+	for (size_t i = 0; !rc && i < len; i += 8) {
+		uint64_t off = le_get(p + i, 8), pg = off >> m->log.shift;
+
+		if (off % m->p.page_size || pg >= m->log.npages)
+			return -EPROTO;
+		m->todo[pg / (8 * sizeof(long))] &= ~(1ul << (pg % (8 * sizeof(long))));
+		m->p.demand_pages++;
+		rc = send_page(m, pg);
+	}
+	return rc ? rc : flush_batch(m);
+}
+
+/* Push up to 64 held pages from *@next on. */
+static int push_some(struct mig *m, uint64_t *next)
+{
+	unsigned n = 0;
+	int rc = 0;
+
+	for (; !rc && n < 64 && *next < m->log.npages; ++*next) {
+		uint64_t pg = *next, w = pg / (8 * sizeof(long)), bit = 1ul << (pg % (8 * sizeof(long)));
+
+		if (!(m->todo[w] & bit))
+			continue;
+		m->todo[w] &= ~bit;
+		rc = send_page(m, pg);
+		n++;
+	}
+	return rc ? rc : flush_batch(m);
+}
+
+/* One frame from the destination while serving; *@state: 1 RUNNING came,
+ * 2 its OK after POSTCOPY_END (all done). */
+static int serve_frame(struct mig *m, int *state)
+{
+	const uint8_t *p;
+	uint8_t type;
+	size_t len;
+	int rc = wire_recv(&m->w, &type, &p, &len);
+
+	if (rc)
+		return rc;
+	if (type == WIRE_PAGE_REQ)
+		return serve_request(m, p, len);
+	if (type == WIRE_READY) {
+		m->t_ready = clock_ns();
+		m->go_sent = 1;	/* why before: see hand_over() */
+		return wire_send(&m->w, WIRE_GO, NULL, 0);
+	}
+	if (type == WIRE_RUNNING && !*state) {
+		m->t_running = clock_ns();
+		*state = 1;
+		return 0;
+	}
+	if (type == WIRE_OK && *state == 2)
+		return *state = 3, 0;
+	if (type == WIRE_ERROR)
+		return fail(m, -ECONNABORTED, "the peer says: %.*s", (int)len, (const char *)p);
+	return fail(m, -EPROTO, "post-copy: unexpected %s message", wire_type_name(type));
+}
+
+/* After the switch: answer the destination's faults first, push the other
+ * held pages meanwhile, hand over (READY, GO, RUNNING) as usual, and end
+ * with POSTCOPY_END once every page went and RUNNING came. */
+static int serve(struct mig *m)
+{
+	uint64_t next = 0;
+	int state = 0, rc = 0;
+
+	phase(m, "postcopy");
+	while (!rc && state != 3) {
+		struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+		int more = next < m->log.npages, n;
+
+		if (!more && state == 1) {
+			rc = wire_send(&m->w, WIRE_POSTCOPY_END, NULL, 0);
+			state = 2;
+			continue;
+		}
+		n = poll(&pfd, 1, more ? 0 : WIRE_IO_TIMEOUT_MS);
+		if (n < 0 && errno != EINTR)
+			rc = -errno;
+		else if (n > 0)
+			rc = serve_frame(m, &state);
+		else if (!n && more)
+			rc = push_some(m, &next);
+		else if (!n)
+			rc = fail(m, -ETIMEDOUT, "post-copy: no word from the destination for %d s",
+				  WIRE_IO_TIMEOUT_MS / 1000);
+	}
+	return rc ? wire_fail(m, rc, "post-copy") : 0;
+}
+
 static int final_pass(struct mig *m)
 {
 	int64_t ns;
@@ -513,10 +692,11 @@ static int final_pass(struct mig *m)
 	if (ns < 0)
 		return fail(m, (int)ns, "cannot pause the guest: %s", strerror((int)-ns));
 	m->paused = 1;
-	rc = send_state(m);
-	migrate_dump_ram(m->vm, "src");
-	rc = rc ? rc : hand_over(m);
-	m->p.downtime_ms = (clock_ns() - m->pause_ns) / 1000000;
+	rc = m->postcopy_now ? switch_over(m) : send_state(m);
+	if (!m->postcopy_now)	/* post-copy: RAM is not all sent yet */
+		migrate_dump_ram(m->vm, "src");
+	rc = rc ? rc : m->postcopy_now ? serve(m) : hand_over(m);
+	m->p.downtime_ms = ((m->t_running ? m->t_running : clock_ns()) - m->pause_ns) / 1000000;
 	if (!rc) {	/* where the downtime went */
 		m->p.save_ms = (m->t_saved - m->pause_ns) / 1000000;
 		m->p.send_ms = (m->t_sent - m->t_saved) / 1000000;

@@ -18,6 +18,14 @@
  *     include those tables; then the state itself.
  *  5. The destination restores and says READY; GO; it starts the guest
  *     and says RUNNING; only then does this process end, with status 0.
+ * Post-copy (--postcopy, --postcopy-after) changes 4 and 5: the pages the
+ * guest dirtied since the last pass stay here ("held": their bitmap goes
+ * in a POSTCOPY frame), only what saving the state wrote goes with it;
+ * then this side answers the destination's page requests first and pushes
+ * the other held pages meanwhile, hands over as above, and ends once every
+ * page went (POSTCOPY_END) and the destination said OK. From GO on the
+ * guest's memory is on both hosts: losing either, or the link, loses the
+ * guest (it stays paused here, "unresolved", with stale memory).
  * The hand-over is fenced, so the guest never runs on both hosts:
  *  - a failure before GO resumes the guest here, unharmed (the destination
  *    runs it only after GO);
@@ -55,16 +63,23 @@ struct migrate_opts {
 	/* --with-disks: the disks go too (migration/disk_copy.h), beside
 	 * RAM, pass after pass; the last changes in the final pass. */
 	int with_disks;
+	/* --postcopy: when pre-copy stops converging, the guest starts on the
+	 * destination at once and its last dirty pages follow (postcopy.h);
+	 * --postcopy-after N: after N passes at the latest. 0: off. */
+	int postcopy;
+	unsigned postcopy_after;
 };
 
 /* What a migration is doing (for progress lines and "status"). */
 struct migrate_progress {
-	const char *phase;		/* connect, handshake, precopy, final, done, failed,
+	const char *phase;		/* connect, handshake, precopy, final, postcopy, done, failed,
 					 * unresolved (held paused, see above), aborted */
 	unsigned pass;
 	uint64_t dirty_pages, page_size;
 	uint64_t disk_dirty_bytes;	/* --with-disks: changed since the last pass */
 	uint64_t disk_bytes;		/* --with-disks: disk payload sent so far */
+	uint64_t postcopy_pages;	/* post-copy: pages held at the switch */
+	uint64_t demand_pages;		/* post-copy: of which asked for on a fault */
 	double rate_mbps;		/* MB/s of the last pass */
 	uint64_t expected_downtime_ms;
 	uint64_t bytes_sent;

@@ -146,6 +146,8 @@ struct apply {
 	uint32_t page_size;
 	uint32_t rec;		/* index of the record being applied */
 	uint64_t data, zero;	/* pages applied */
+	pages_put_fn put;	/* NULL: into ram */
+	void *ctx;
 	char *err;
 	size_t errlen;
 };
@@ -160,7 +162,17 @@ static int apply_data(struct apply *a, uint64_t off, size_t at)
 	if (a->ram_size < a->page_size || off > a->ram_size - a->page_size)
 		return apply_fail(a->err, a->errlen, REC_FMT "data page at 0x%llx is outside RAM (0x%llx bytes)",
 				  a->rec, at, (unsigned long long)off, (unsigned long long)a->ram_size);
-	memcpy(a->ram + off, a->p + a->pos, a->page_size);
+	if (a->put) {
+		int rc = a->put(a->ctx, off, a->p + a->pos, 1);
+
+		if (rc) {
+			apply_fail(a->err, a->errlen, REC_FMT "page at 0x%llx: %s", a->rec, at,
+				   (unsigned long long)off, strerror(-rc));
+			return rc;
+		}
+	} else {
+		memcpy(a->ram + off, a->p + a->pos, a->page_size);
+	}
 	a->pos += a->page_size;
 	a->data++;
 	return 0;
@@ -183,6 +195,17 @@ static int apply_zero(struct apply *a, uint64_t off, size_t at)
 				  REC_FMT "zero run of %u pages at 0x%llx overflows RAM (0x%llx bytes)",
 				  a->rec, at, count, (unsigned long long)off,
 				  (unsigned long long)a->ram_size);
+	if (a->put) {
+		int rc = a->put(a->ctx, off, NULL, count);
+
+		if (rc) {
+			apply_fail(a->err, a->errlen, REC_FMT "zero run at 0x%llx: %s", a->rec, at,
+				   (unsigned long long)off, strerror(-rc));
+			return rc;
+		}
+		a->zero += count;
+		return 0;
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		uint8_t *page = a->ram + off + (uint64_t)i * a->page_size;
 
@@ -216,14 +239,12 @@ static int apply_record(struct apply *a)
 	return apply_fail(a->err, a->errlen, REC_FMT "unknown kind %u", a->rec, at, kind);
 }
 
-int pages_apply(const uint8_t *p, size_t len, uint8_t *ram, uint64_t ram_size,
-		uint32_t page_size, uint64_t *data_pages, uint64_t *zero_pages,
-		char *err, size_t errlen)
+static int apply_all(struct apply a, uint64_t *data_pages, uint64_t *zero_pages)
 {
-	struct apply a = {
-		.p = p, .len = len, .ram = ram, .ram_size = ram_size, .page_size = page_size,
-		.err = err, .errlen = errlen,
-	};
+	uint32_t page_size = a.page_size;
+	char *err = a.err;
+	size_t errlen = a.errlen, len = a.len;
+	const uint8_t *p = a.p;
 	int rc = 0;
 
 	if (!page_size_ok(page_size))
@@ -237,4 +258,23 @@ int pages_apply(const uint8_t *p, size_t len, uint8_t *ram, uint64_t ram_size,
 	if (zero_pages)
 		*zero_pages = a.zero;
 	return rc;
+}
+
+int pages_apply(const uint8_t *p, size_t len, uint8_t *ram, uint64_t ram_size,
+		uint32_t page_size, uint64_t *data_pages, uint64_t *zero_pages,
+		char *err, size_t errlen)
+{
+	return apply_all((struct apply){ .p = p, .len = len, .ram = ram, .ram_size = ram_size,
+					 .page_size = page_size, .err = err, .errlen = errlen },
+			 data_pages, zero_pages);
+}
+
+int pages_apply_with(const uint8_t *p, size_t len, uint64_t ram_size, uint32_t page_size,
+		     pages_put_fn put, void *ctx, uint64_t *data_pages, uint64_t *zero_pages,
+		     char *err, size_t errlen)
+{
+	return apply_all((struct apply){ .p = p, .len = len, .ram_size = ram_size,
+					 .page_size = page_size, .put = put, .ctx = ctx,
+					 .err = err, .errlen = errlen },
+			 data_pages, zero_pages);
 }

@@ -66,4 +66,13 @@ int pages_apply(const uint8_t *p, size_t len, uint8_t *ram, uint64_t ram_size,
 		uint32_t page_size, uint64_t *data_pages, uint64_t *zero_pages,
 		char *err, size_t errlen);
 
+/* As pages_apply(), the same checks, but each page or zero run goes to
+ * @put (@data NULL: @npages zero pages from @off on) instead of into RAM:
+ * post-copy places them with userfaultfd. @put returns 0 or -errno, which
+ * ends the walk with a message naming the record. */
+typedef int (*pages_put_fn)(void *ctx, uint64_t off, const void *data, uint64_t npages);
+int pages_apply_with(const uint8_t *p, size_t len, uint64_t ram_size, uint32_t page_size,
+		     pages_put_fn put, void *ctx, uint64_t *data_pages, uint64_t *zero_pages,
+		     char *err, size_t errlen);
+
 #endif

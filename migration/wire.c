@@ -40,7 +40,8 @@ static const char *const type_names[] = {
 	[WIRE_PROFILE] = "profile", [WIRE_PAGES] = "pages", [WIRE_PASS_END] = "pass-end",
 	[WIRE_STATE] = "state", [WIRE_READY] = "ready", [WIRE_GO] = "go",
 	[WIRE_RUNNING] = "running", [WIRE_ERROR] = "error", [WIRE_OK] = "ok",
-	[WIRE_DISK] = "disk",
+	[WIRE_DISK] = "disk", [WIRE_POSTCOPY] = "postcopy", [WIRE_PAGE_REQ] = "page-request",
+	[WIRE_POSTCOPY_END] = "postcopy-end",
 };
 
 const char *wire_type_name(uint8_t type)

@@ -125,7 +125,10 @@ enum wire_type {
 	WIRE_ERROR,		/* payload: text, not NUL-terminated */
 	WIRE_OK,
 	WIRE_DISK,		/* disk contents (migration/disk_copy.h) */
-	WIRE_LAST = WIRE_DISK,
+	WIRE_POSTCOPY,		/* the pages the source still holds (postcopy.h) */
+	WIRE_PAGE_REQ,		/* pages a fault waits for: u64 LE RAM offsets */
+	WIRE_POSTCOPY_END,	/* every held page has been sent */
+	WIRE_LAST = WIRE_POSTCOPY_END,
 };
 
 struct wire {
