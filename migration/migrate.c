@@ -33,6 +33,7 @@
 #define BATCH_BYTES		(1u << 20)
 #define MAX_PASSES		40
 #define STALLED_PASSES		4	/* passes without a 10% gain: give up */
+#define POSTCOPY_SNDBUF		(128 << 10)	/* bytes queued on the link, at most */
 
 struct mig {
 	struct vm *vm;
@@ -655,14 +656,20 @@ static int serve_frame(struct mig *m, int *state)
 static int serve(struct mig *m)
 {
 	uint64_t next = 0;
-	int state = 0, rc = 0;
+	int state = 0, rc = 0, sndbuf = POSTCOPY_SNDBUF;
 
 	phase(m, "postcopy");
+	/* Why a small send buffer: an answer to a fault queues behind the
+	 * pushed pages still in it, so the buffer bounds how long a vCPU of
+	 * the destination waits. */
+	setsockopt(m->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	while (!rc && state != 3) {
 		struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
-		int more = next < m->log.npages, n;
+		/* Why push only once it runs there: until then the restore is
+		 * the downtime, and only the pages it touches are worth sending. */
+		int more = state >= 1 && next < m->log.npages, n;
 
-		if (!more && state == 1) {
+		if (state == 1 && next >= m->log.npages) {
 			rc = wire_send(&m->w, WIRE_POSTCOPY_END, NULL, 0);
 			state = 2;
 			continue;

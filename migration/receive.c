@@ -6,6 +6,7 @@
 #include "migration/disk_copy.h"
 #include "migration/migrate.h"
 #include "migration/pages.h"
+#include "migration/postcopy.h"
 #include "migration/snapshot.h"
 #include "migration/stream.h"
 #include "migration/wire.h"
@@ -39,6 +40,8 @@ struct incoming {
 	struct regset_list host;	/* this host's profile, probed on vm */
 	struct disk_in disks;		/* the source's --with-disks */
 	int with_disks;
+	struct postcopy_in pc;		/* the source switched to post-copy */
+	int postcopy;
 	const char *step;	/* what failed */
 	char err[1024];		/* why */
 };
@@ -213,6 +216,15 @@ static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 				return fail(in, rc, "the guest's disks");
 			continue;
 		}
+		if (type == WIRE_POSTCOPY && !in->postcopy) {
+			rc = postcopy_in_prepare(&in->pc, in->vm->ram.hva, in->vm->ram.size,
+						 (uint32_t)sysconf(_SC_PAGESIZE), *state, *slen, in->err,
+						 sizeof(in->err));
+			if (rc)
+				return fail(in, rc, "switching to post-copy");
+			in->postcopy = 1;
+			continue;
+		}
 		if (type == WIRE_ERROR) {
 			snprintf(in->err, sizeof(in->err), "the source gave up: %.*s", (int)*slen,
 				 (const char *)*state);
@@ -252,11 +264,26 @@ static void dump_disks(const struct incoming *in)
 	}
 }
 
+/* Post-copy: the link is the post-copy threads' from the state on (the
+ * restore itself may touch held pages: the ITS tables are read from RAM).
+ * Why decode first: the state is in the wire's buffer, which the
+ * receiver thread reuses. */
+static int start_postcopy(struct incoming *in)
+{
+	int rc = in->postcopy ? postcopy_in_start(&in->pc, &in->w) : 0;
+
+	if (rc)
+		snprintf(in->err, sizeof(in->err), "post-copy: cannot start its threads");
+	return rc;
+}
+
 static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 {
 	struct regset_list l = { 0 };
 	uint64_t t = clock_ns();
 	int rc = snapshot_decode(p, len, &l, NULL, NULL, in->err, sizeof(in->err));
+
+	rc = rc ? rc : start_postcopy(in);
 
 	in->decode_ns = clock_ns() - t;
 	t = clock_ns();
@@ -290,19 +317,37 @@ static int refuse_after_go(struct incoming *in, int rc, const char *what)
 	char msg[600];
 
 	snprintf(msg, sizeof(msg), "the destination did not start the guest: %s", what);
-	wire_send_error(&in->w, msg);
+	if (in->postcopy)
+		postcopy_in_send(&in->pc, WIRE_ERROR, msg, strlen(msg));
+	else
+		wire_send_error(&in->w, msg);
 	return fail(in, rc, what);
 }
 
 /* READY, then GO, then the device threads, then RUNNING: the vCPUs start
  * (vm_run) only once the source knows it must not resume. */
+static int send_frame(struct incoming *in, uint8_t type)
+{
+	return in->postcopy ? postcopy_in_send(&in->pc, type, NULL, 0) :
+	       wire_send(&in->w, type, NULL, 0);
+}
+
+/* GO; with post-copy it comes through the receiver thread. */
+static int wait_go(struct incoming *in)
+{
+	int rc = in->postcopy ? postcopy_in_wait_go(&in->pc) :
+		 wire_expect(&in->w, WIRE_GO, NULL, NULL);
+
+	if (rc && in->postcopy)
+		snprintf(in->err, sizeof(in->err), "%s", in->pc.err);
+	return rc;
+}
+
 static int take_over(struct incoming *in)
 {
-	const uint8_t *p;
-	size_t len;
-	int rc = wire_send(&in->w, WIRE_READY, NULL, 0);
+	int rc = send_frame(in, WIRE_READY);
 
-	rc = rc ? rc : wire_expect(&in->w, WIRE_GO, &p, &len);
+	rc = rc ? rc : wait_go(in);
 	if (rc)
 		return fail(in, rc, "waiting for the source's go-ahead");
 	maybe_die("go");
@@ -311,7 +356,7 @@ static int take_over(struct incoming *in)
 	rc = devices_resume(in->vm);
 	if (rc)
 		return refuse_after_go(in, rc, "starting the devices");
-	rc = wire_send(&in->w, WIRE_RUNNING, NULL, 0);
+	rc = send_frame(in, WIRE_RUNNING);
 	return rc ? fail(in, rc, "confirming to the source") : 0;
 }
 
@@ -329,7 +374,8 @@ static int receive(struct incoming *in, int lfd, const uint8_t *secret)
 	rc = rc ? rc : take_pages(in, &state, &slen);
 	if (!rc) {
 		maybe_die("final");
-		migrate_dump_ram(in->vm, "dst");
+		if (!in->postcopy)	/* why not: held pages would wait forever */
+			migrate_dump_ram(in->vm, "dst");
 	}
 	rc = rc ? rc : restore_state(in, state, slen);
 	if (!rc && in->o->ready && in->o->ready(in->vm, in->o->ctx)) {
@@ -340,7 +386,10 @@ static int receive(struct incoming *in, int lfd, const uint8_t *secret)
 		char msg[1200];
 
 		snprintf(msg, sizeof(msg), "the destination: %s: %s", in->step ? in->step : "?", in->err);
-		wire_send_error(&in->w, msg);
+		if (in->pc.threads)
+			postcopy_in_send(&in->pc, WIRE_ERROR, msg, strlen(msg));
+		else
+			wire_send_error(&in->w, msg);
 	}
 	return rc ? rc : take_over(in);
 }
@@ -382,6 +431,7 @@ int receive_guest(struct vm *vm, const struct receive_opts *o, int lfd,
 	in.vm = vm;
 	in.o = o;
 	if (receive(&in, lfd, secret)) {
+		postcopy_in_abort(&in.pc);
 		disk_in_abort(&in.disks);
 		log_msg("incoming migration failed, no guest runs here: %s: %s",
 			in.step ? in.step : "?", in.err);
@@ -398,8 +448,10 @@ int receive_guest(struct vm *vm, const struct receive_opts *o, int lfd,
 		(unsigned long long)in.apply_ns / 1000, (unsigned long long)in.final_pages,
 		(unsigned long long)in.final_ns / 1000);
 	fd = in.w.fd;
-	wire_free(&in.w);
-	close(fd);
+	if (!in.postcopy) {	/* else the receiver thread ends the link */
+		wire_free(&in.w);
+		close(fd);
+	}
 	*cfg = &in.cfg;
 	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <linux/userfaultfd.h>
 #include <linux/vhost.h>
 #include <linux/fs.h>
 #include <linux/if_tun.h>
@@ -88,7 +89,8 @@ static const unsigned long device_ioctls[] = { BLKDISCARD, BLKZEROOUT };
 #endif
 
 /* Saving state (vGIC, ITS, vCPU registers), the dirty log, vhost rings,
- * reopening a tap or a vsock device, the terminal. */
+ * reopening a tap or a vsock device, the terminal, placing post-copy
+ * pages. */
 static const unsigned long migration_ioctls[] = {
 	KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG, KVM_SET_USER_MEMORY_REGION,
 	KVM_GET_DEVICE_ATTR, KVM_SET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR,
@@ -101,6 +103,8 @@ static const unsigned long migration_ioctls[] = {
 	VHOST_SET_LOG_BASE, VHOST_VSOCK_SET_GUEST_CID, VHOST_VSOCK_SET_RUNNING,
 	TUNSETIFF, TUNGETIFF, TUNSETVNETHDRSZ, TUNSETOFFLOAD, BLKGETSIZE64,
 	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ,
+	/* post-copy's threads (migration/postcopy.h) */
+	UFFDIO_COPY, UFFDIO_ZEROPAGE, UFFDIO_WAKE, UFFDIO_UNREGISTER,
 };
 
 struct kind {

@@ -171,11 +171,13 @@ static void report_migration(void *ctx, const struct migrate_progress *p, int fi
 		send_line(fd, json_pack("{s:b, s:s, s:b}", "ok", 0, "error", p->error,
 					"unresolved", migrate_held()));
 	else
-		send_line(fd, json_pack("{s:b, s:I, s:I, s:I, s:I, s:i, s:{s:I, s:I, s:I, s:I}}",
+		send_line(fd, json_pack("{s:b, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:{s:I, s:I, s:I, s:I}}",
 					"ok", 1, "total_ms", (json_int_t)p->total_ms,
 					"downtime_ms", (json_int_t)p->downtime_ms,
 					"bytes_sent", (json_int_t)p->bytes_sent,
 					"disk_bytes", (json_int_t)p->disk_bytes, "passes", (int)p->pass + 1,
+					"postcopy_pages", (json_int_t)p->postcopy_pages,
+					"demand_pages", (json_int_t)p->demand_pages,
 					"downtime_split_ms", "save", (json_int_t)p->save_ms,
 					"send", (json_int_t)p->send_ms, "restore", (json_int_t)p->restore_ms,
 					"go", (json_int_t)p->go_ms));
@@ -195,6 +197,8 @@ static json_t *migrate_opts_from(const struct api_request *req, struct migrate_o
 		return reply_error("%s", err);
 	o->secured = !req->insecure;
 	o->with_disks = req->with_disks;
+	o->postcopy = req->postcopy || req->postcopy_after;
+	o->postcopy_after = req->postcopy_after;
 	return NULL;
 }
 
@@ -428,6 +432,7 @@ static const char ctl_usage[] =
 	"usage: itsy ctl --api-socket PATH pause|resume|status|quit|snapshot DIR\n"
 	"       itsy ctl --api-socket PATH migrate tcp:HOST:PORT [--max-downtime MS]\n"
 	"                [--secret-file PATH | --insecure] [--with-disks]\n"
+	"                [--postcopy | --postcopy-after PASSES]\n"
 	"       itsy ctl --api-socket PATH migrate-abort\n"
 	"  The secret file may also come from ITSY_MIGRATION_SECRET_FILE.\n"
 	"  migrate exits 0 once the guest runs on the destination, 1 when it runs\n"
@@ -522,6 +527,10 @@ static void show_done(json_t *j)
 	       (long long)json_integer_value(json_object_get(j, "passes")),
 	       split(j, "save"), split(j, "send"), split(j, "restore"), split(j, "go"),
 	       disk_text(j));
+	if (json_integer_value(json_object_get(j, "postcopy_pages")))
+		printf("migrate: post-copy: %lld pages held at the switch, %lld of them asked for "
+		       "on a fault\n", (long long)json_integer_value(json_object_get(j, "postcopy_pages")),
+		       (long long)json_integer_value(json_object_get(j, "demand_pages")));
 }
 
 /* Progress lines until the last one; 0 if it says ok. */
@@ -583,11 +592,13 @@ static int migrate_request(int argc, char **argv, char *buf, size_t len)
 		{ "max-downtime", required_argument, NULL, 'd' },
 		{ "secret-file", required_argument, NULL, 's' },
 		{ "insecure", no_argument, NULL, 'i' },
-		{ "with-disks", no_argument, NULL, 'w' }, { NULL, 0, NULL, 0 },
+		{ "with-disks", no_argument, NULL, 'w' },
+		{ "postcopy", no_argument, NULL, 'p' },
+		{ "postcopy-after", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 },
 	};
 	const char *secret = getenv("ITSY_MIGRATION_SECRET_FILE");
 	struct api_request r = { .command = API_MIGRATE };
-	long long downtime = 0;
+	long long downtime = 0, passes;
 	char *end;
 	int opt;
 
@@ -601,6 +612,11 @@ static int migrate_request(int argc, char **argv, char *buf, size_t len)
 			r.insecure = 1;
 		else if (opt == 'w')
 			r.with_disks = 1;
+		else if (opt == 'p')
+			r.postcopy = 1;
+		else if (opt == 'a' && (passes = strtoll(optarg, &end, 10)) >= 1 &&
+			 passes <= API_PASSES_MAX && !*end)
+			r.postcopy_after = (unsigned)passes;
 		else
 			return -EINVAL;
 	}

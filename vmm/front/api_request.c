@@ -20,7 +20,8 @@ static const struct {
 	[API_QUIT] = { "quit", 0, NO_MEMBERS },
 	[API_SNAPSHOT] = { "snapshot", 1, (const char *const[]){ "command", "path", NULL } },
 	[API_MIGRATE] = { "migrate", 1, (const char *const[]){ "command", "uri",
-		"max_downtime_ms", "secret_file", "insecure", "with_disks", NULL } },
+		"max_downtime_ms", "secret_file", "insecure", "with_disks", "postcopy",
+		"postcopy_after", NULL } },
 	[API_MIGRATE_ABORT] = { "migrate-abort", 1, NO_MEMBERS },
 };
 
@@ -123,6 +124,21 @@ static int get_downtime(json_t *req, uint64_t *ms, char *err, size_t len)
 	return 0;
 }
 
+/* "postcopy_after": passes, 1 to MIGRATE_MAX_PASSES_API; 0 when absent. */
+static int get_passes(json_t *req, unsigned *out, char *err, size_t len)
+{
+	json_t *v = json_object_get(req, "postcopy_after");
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > API_PASSES_MAX)
+		return fail(err, len, "\"postcopy_after\" must be an integer from 1 to %d",
+			    API_PASSES_MAX);
+	*out = (unsigned)json_integer_value(v);
+	return 0;
+}
+
 /* An optional true or false member @name into *@out (0 when absent). */
 static int get_bool(json_t *req, const char *name, int *out, char *err, size_t len)
 {
@@ -144,6 +160,8 @@ static int parse_migrate(json_t *req, struct api_request *r, char *err, size_t l
 	rc = rc ? rc : get_string(req, "secret_file", r->secret_file, API_PATH_MAX, err, len);
 	rc = rc ? rc : get_bool(req, "insecure", &r->insecure, err, len);
 	rc = rc ? rc : get_bool(req, "with_disks", &r->with_disks, err, len);
+	rc = rc ? rc : get_bool(req, "postcopy", &r->postcopy, err, len);
+	rc = rc ? rc : get_passes(req, &r->postcopy_after, err, len);
 	if (!rc && !r->secret_file[0] == !r->insecure)
 		rc = fail(err, len, "migrate needs a \"secret_file\", or \"insecure\": true%s",
 			  r->insecure ? " (not both)" : "");
@@ -215,7 +233,8 @@ static int valid(const struct api_request *r)
 		return 1;
 	return !strncmp(r->uri, "tcp:", 4) && strnlen(r->uri, sizeof(r->uri)) <= API_URI_MAX &&
 	       strnlen(r->secret_file, sizeof(r->secret_file)) <= API_PATH_MAX &&
-	       !r->secret_file[0] != !r->insecure && r->max_downtime_ms <= INT64_MAX;
+	       !r->secret_file[0] != !r->insecure && r->max_downtime_ms <= INT64_MAX &&
+	       r->postcopy_after <= API_PASSES_MAX;
 }
 
 static json_t *migrate_json(const struct api_request *r, const char *name)
@@ -229,6 +248,10 @@ static json_t *migrate_json(const struct api_request *r, const char *name)
 
 	if (j && r->with_disks)
 		json_object_set_new(j, "with_disks", json_true());
+	if (j && r->postcopy)
+		json_object_set_new(j, "postcopy", json_true());
+	if (j && r->postcopy_after)
+		json_object_set_new(j, "postcopy_after", json_integer(r->postcopy_after));
 	return j;
 }
 

@@ -43,6 +43,9 @@ enum api_command {
 	API_NCOMMANDS
 };
 
+/* Passes a post-copy may wait for (the migration gives up after 40). */
+#define API_PASSES_MAX	40
+
 struct api_request {
 	enum api_command command;
 	char path[API_PATH_MAX + 1];		/* snapshot: the directory */
@@ -51,6 +54,8 @@ struct api_request {
 	char secret_file[API_PATH_MAX + 1];	/* migrate; "" when insecure */
 	int insecure;				/* migrate without a secret */
 	int with_disks;				/* migrate the disks too */
+	int postcopy;				/* post-copy when pre-copy stalls */
+	unsigned postcopy_after;		/* post-copy after N passes; 0: no */
 };
 
 /* Parse the request line at @line (@len bytes, without its newline).
