@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -238,6 +239,14 @@ static void *fault_thread(void *arg)
 
 /* ---- the receiver thread ---- */
 
+static void release(struct postcopy_in *pc)
+{
+	free(pc->held);
+	free(pc->asked_ns);
+	free(pc->bounce);
+	pc->held = NULL, pc->asked_ns = NULL, pc->bounce = NULL;
+}
+
 static void fail_link(struct postcopy_in *pc, int rc)
 {
 	int after_go;
@@ -273,6 +282,10 @@ static void finish(struct postcopy_in *pc)
 		(unsigned long long)pc->slowest_ns / 1000000, (unsigned long long)pc->placed);
 	wire_free(pc->w);
 	close(fd);
+	close(pc->uffd);
+	close(pc->stop_fd);
+	pc->uffd = pc->stop_fd = -1;
+	release(pc);
 }
 
 static int on_frame(struct postcopy_in *pc, uint8_t type, const uint8_t *p, size_t len)
@@ -314,6 +327,10 @@ static void *recv_thread(void *arg)
 		fail_link(pc, rc);
 	else
 		finish(pc);
+	pthread_mutex_lock(&pc->lock);
+	pc->recv_done = 1;
+	pthread_cond_broadcast(&pc->cond);
+	pthread_mutex_unlock(&pc->lock);
 	return NULL;
 }
 
@@ -362,32 +379,37 @@ int postcopy_in_wait_go(struct postcopy_in *pc)
 	return rc;
 }
 
+/* Why shut the link down: the receiver thread may wait in it; it ends on
+ * the error, and only then is what it uses freed. */
+static void stop_threads(struct postcopy_in *pc)
+{
+	uint64_t one = 1;
+
+	shutdown(pc->w->fd, SHUT_RDWR);
+	pthread_mutex_lock(&pc->lock);
+	while (!pc->recv_done)
+		pthread_cond_wait(&pc->cond, &pc->lock);
+	pthread_mutex_unlock(&pc->lock);
+	if (pc->stop_fd >= 0 && write(pc->stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(pc->fault_t, NULL);
+	pc->threads = 0;
+}
+
 void postcopy_in_abort(struct postcopy_in *pc)
 {
-	int threads = pc->threads;
-
-	if (!pc->ram)
-		return;		/* never prepared */
+	if (!pc->ram || !pc->held)
+		return;		/* never prepared, or done */
 	if (pc->uffd >= 0) {
 		struct uffdio_range r = { (uintptr_t)pc->ram, pc->ram_size };
 
 		ioctl(pc->uffd, UFFDIO_UNREGISTER, &r);
 	}
-	if (pc->threads && pc->stop_fd >= 0) {
-		uint64_t one = 1;
-
-		if (write(pc->stop_fd, &one, sizeof(one)) < 0)
-			log_msg("post-copy: cannot stop the fault thread");
-		pthread_join(pc->fault_t, NULL);
-		pc->threads = 0;
-	}
+	if (pc->threads)
+		stop_threads(pc);
 	if (pc->uffd >= 0)
 		close(pc->uffd);
-	pc->uffd = -1;
-	if (threads)
-		return;	/* why keep the rest: the receiver thread may still read it */
-	free(pc->held);
-	free(pc->asked_ns);
-	free(pc->bounce);
-	pc->held = NULL, pc->asked_ns = NULL, pc->bounce = NULL;
+	if (pc->stop_fd >= 0)
+		close(pc->stop_fd);
+	pc->uffd = pc->stop_fd = -1;
+	release(pc);
 }

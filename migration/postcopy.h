@@ -50,6 +50,7 @@ struct postcopy_in {
 	pthread_mutex_t send_lock, lock;
 	pthread_cond_t cond;
 	int go, failed, ended;		/* under lock */
+	int recv_done;			/* the receiver thread ended; under lock */
 	/* The link failed once the guest may run here: end the process. */
 	void (*lost)(void *ctx, const char *why);
 	void *ctx;
@@ -77,8 +78,9 @@ int postcopy_in_send(struct postcopy_in *pc, uint8_t type, const void *p, size_t
 /* Wait for GO (0), or the link's failure (-errno, message in pc->err). */
 int postcopy_in_wait_go(struct postcopy_in *pc);
 
-/* The migration failed before the guest ran here: stop the threads,
- * unregister RAM, close the uffd. Safe on a zeroed struct. */
+/* The migration failed before the guest ran here: unregister RAM (a
+ * waiter sees zeros), end the threads (the link is shut down), close the
+ * uffd, free. Safe on a zeroed struct and after the end. */
 void postcopy_in_abort(struct postcopy_in *pc);
 
 #endif

@@ -193,6 +193,14 @@ static int send_profile(struct incoming *in)
 	return rc ? fail(in, rc, "sending this host's profile") : 0;
 }
 
+/* Post-copy lost its link once the guest may run here: the guest cannot
+ * go on (its next touch of a page still on the source would never end). */
+static void postcopy_lost(void *ctx, const char *why)
+{
+	vm_request_exit(ctx, VM_EXIT_ERROR, "post-copy: the link to the source failed (%s): the "
+			"guest's memory is not all here, it cannot go on", why);
+}
+
 /* Pages until STATE; the state is left in the wire's buffer. */
 static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 {
@@ -223,6 +231,8 @@ static int take_pages(struct incoming *in, const uint8_t **state, size_t *slen)
 			if (rc)
 				return fail(in, rc, "switching to post-copy");
 			in->postcopy = 1;
+			in->pc.lost = postcopy_lost;
+			in->pc.ctx = in->vm;
 			continue;
 		}
 		if (type == WIRE_ERROR) {

@@ -15,6 +15,11 @@
  *     snapshot order (snapshot_apply), say READY.
  *  5. GO: start the device threads, say RUNNING, then start the vCPUs. A
  *     destination that cannot say RUNNING never runs the guest.
+ * Post-copy (the source's --postcopy): a POSTCOPY frame before the state
+ * names the pages the source still holds; they are dropped here and RAM is
+ * registered with userfaultfd, and from the state on the link belongs to
+ * postcopy.h's threads, which fetch those pages as they are touched (the
+ * restore included) and take GO; the process goes on as in 5.
  * Any failure before 5 ends this process with status 1 and the guest
  * untouched on the source; the disk files it created are removed. */
 #ifndef ITSY_RECEIVE_H

@@ -101,6 +101,10 @@ START_TEST(migrate_secured_and_insecure)
 	ck_assert_int_eq(parse("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", "
 			       "\"insecure\": true, \"with_disks\": true}"), 0);
 	ck_assert_int_eq(r.with_disks, 1);
+	ck_assert_int_eq(parse("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", "
+			       "\"insecure\": true, \"postcopy\": true, \"postcopy_after\": 3}"), 0);
+	ck_assert_int_eq(r.postcopy, 1);
+	ck_assert_uint_eq(r.postcopy_after, 3);
 }
 END_TEST
 
@@ -121,6 +125,14 @@ START_TEST(migrate_refusals)
 		"\"insecure\" must be true or false");
 	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
 		"\"with_disks\": 1}", "\"with_disks\" must be true or false");
+	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
+		"\"postcopy\": \"yes\"}", "\"postcopy\" must be true or false");
+	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
+		"\"postcopy_after\": 0}", "from 1 to 40");
+	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
+		"\"postcopy_after\": 41}", "from 1 to 40");
+	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
+		"\"postcopy_after\": 1.5}", "from 1 to 40");
 	refused("{\"command\": \"snapshot\", \"path\": \"/x\", \"with_disks\": true}",
 		"with_disks");
 	refused("{\"command\": \"migrate\", \"uri\": \"tcp:h:1\", \"insecure\": true, "
@@ -267,6 +279,8 @@ START_TEST(format_round_trips)
 		   "\"with_disks\": true}");
 	round_trip("{\"command\": \"migrate\", \"uri\": \"tcp:h:9\", \"secret_file\": \"/k\", "
 		   "\"with_disks\": true}");
+	round_trip("{\"command\": \"migrate\", \"uri\": \"tcp:h:9\", \"insecure\": true, "
+		   "\"postcopy\": true, \"postcopy_after\": 40}");
 	round_trip("{\"command\": \"migrate\", \"uri\": \"tcp:h:9\", \"max_downtime_ms\": "
 		   "9223372036854775807, \"secret_file\": \"/k\"}");
 	snprintf(line, sizeof(line), "{\"command\": \"snapshot\", \"path\": \"%s\"}",

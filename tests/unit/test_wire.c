@@ -1065,6 +1065,8 @@ START_TEST(type_names)
 	ck_assert_str_eq(wire_type_name(WIRE_PASS_END), "pass-end");
 	ck_assert_str_eq(wire_type_name(WIRE_OK), "ok");
 	ck_assert_str_eq(wire_type_name(WIRE_DISK), "disk");
+	ck_assert_str_eq(wire_type_name(WIRE_PAGE_REQ), "page-request");
+	ck_assert_str_eq(wire_type_name(WIRE_POSTCOPY_END), "postcopy-end");
 	ck_assert_str_eq(wire_type_name(0), "unknown");
 	ck_assert_str_eq(wire_type_name(WIRE_LAST + 1), "unknown");
 	ck_assert_str_eq(wire_type_name(255), "unknown");
