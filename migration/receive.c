@@ -293,9 +293,8 @@ static int restore_state(struct incoming *in, const uint8_t *p, size_t len)
 	uint64_t t = clock_ns();
 	int rc = snapshot_decode(p, len, &l, NULL, NULL, in->err, sizeof(in->err));
 
-	rc = rc ? rc : start_postcopy(in);
-
 	in->decode_ns = clock_ns() - t;
+	rc = rc ? rc : start_postcopy(in);
 	t = clock_ns();
 	/* Why before attaching: the disks the devices open must hold all that
 	 * came, on stable storage, before the guest may run here. */
@@ -334,8 +333,7 @@ static int refuse_after_go(struct incoming *in, int rc, const char *what)
 	return fail(in, rc, what);
 }
 
-/* READY, then GO, then the device threads, then RUNNING: the vCPUs start
- * (vm_run) only once the source knows it must not resume. */
+/* An empty frame; with post-copy three threads send on the link. */
 static int send_frame(struct incoming *in, uint8_t type)
 {
 	return in->postcopy ? postcopy_in_send(&in->pc, type, NULL, 0) :
@@ -353,6 +351,8 @@ static int wait_go(struct incoming *in)
 	return rc;
 }
 
+/* READY, then GO, then the device threads, then RUNNING: the vCPUs start
+ * (vm_run) only once the source knows it must not resume. */
 static int take_over(struct incoming *in)
 {
 	int rc = send_frame(in, WIRE_READY);
