@@ -104,10 +104,16 @@ int postcopy_in_prepare(struct postcopy_in *pc, uint8_t *ram, uint64_t ram_size,
 	pthread_mutex_init(&pc->send_lock, NULL);
 	pthread_mutex_init(&pc->lock, NULL);
 	pthread_cond_init(&pc->cond, NULL);
-	if ((rc = drop_held(pc)))
-		return prep_fail(pc, rc, "dropping the pages the source holds", err, errlen);
+	/* Why no huge pages, and why register before dropping: khugepaged
+	 * collapses a range with a few missing pages into a huge page and
+	 * fills them with zeros; in a registered range it leaves them
+	 * missing. A held page filled that way would never be fetched (its
+	 * copy finds it there), and the guest would read zeros. */
+	madvise(ram, ram_size, MADV_NOHUGEPAGE);
 	if ((rc = uffd_open(pc)))
 		return prep_fail(pc, rc, "userfaultfd on guest RAM", err, errlen);
+	if ((rc = drop_held(pc)))
+		return prep_fail(pc, rc, "dropping the pages the source holds", err, errlen);
 	return 0;
 }
 
@@ -271,6 +277,7 @@ static void finish(struct postcopy_in *pc)
 	int fd = pc->w->fd;
 
 	ioctl(pc->uffd, UFFDIO_UNREGISTER, &r);
+	madvise(pc->ram, pc->ram_size, MADV_HUGEPAGE);	/* every page is here again */
 	if (write(pc->stop_fd, &one, sizeof(one)) < 0)
 		log_msg("post-copy: cannot stop the fault thread");
 	pthread_join(pc->fault_t, NULL);

@@ -1,7 +1,7 @@
 /* Post-copy, destination side (`ctl migrate ... --postcopy`): the guest
  * runs here before all of its memory arrived. The pages the source still
- * holds (the POSTCOPY frame's bitmap) are dropped from RAM, and RAM is
- * registered with userfaultfd (missing mode), so a touch of such a page,
+ * holds (the POSTCOPY frame's bitmap) are dropped from RAM, which is
+ * registered with userfaultfd (missing mode) first, so a touch of such a page,
  * from a vCPU (KVM's stage-2 fault waits in the kernel), a device thread,
  * vhost or KVM itself restoring the ITS tables, waits until the page is
  * placed. Two threads:
@@ -62,8 +62,8 @@ struct postcopy_in {
 
 /* The POSTCOPY payload @bits (@len bytes: a bit per page of @page_size
  * from RAM's start, LE bytes, bit i of byte j = page 8j + i) arrived:
- * drop those pages from RAM [@ram, @ram + @ram_size) and register RAM
- * with userfaultfd. No thread yet. 0, or -errno with a message in @err. */
+ * register RAM [@ram, @ram + @ram_size) with userfaultfd, without huge
+ * pages until every page is here, then drop those pages. No thread yet. 0, or -errno with a message in @err. */
 int postcopy_in_prepare(struct postcopy_in *pc, uint8_t *ram, uint64_t ram_size,
 			uint32_t page_size, const uint8_t *bits, size_t len, char *err,
 			size_t errlen);
