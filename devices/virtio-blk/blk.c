@@ -432,8 +432,9 @@ static int slot_end(struct virtio_dev *d, unsigned q, struct blk_slot *s)
 {
 	const struct virtq_chain *c = &s->chain;
 
-	/* Why here: the write is done (in the file) whatever its status. */
-	if (s->r.type == VIRTIO_BLK_T_OUT && !s->r.b->readonly)
+	/* Why here: the write is done (in the file) whatever its status.
+	 * Only a range that passed data_ok() can have been written. */
+	if (s->r.type == VIRTIO_BLK_T_OUT && !s->r.b->readonly && data_ok(&s->r, s->r.rd_len))
 		mark_written(s->r.b, s->r.sector * BLK_SECTOR, s->r.rd_len);
 	req_write(&s->r, s->r.wr_len, &s->status, 1);
 	virtq_mark_written(&d->vq[q], c->seg, c->nread + c->nwrite, c->read_len + c->write_len);
