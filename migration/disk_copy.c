@@ -1,5 +1,6 @@
 #include "migration/disk_copy.h"
 #include "migration/pages.h"
+#include "vmm/file.h"
 #include "vmm/le.h"
 #include "vmm/regset.h"
 
@@ -136,20 +137,6 @@ static int add_zero(struct disk_out *o, unsigned d, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int read_all(int fd, uint8_t *p, uint64_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n, off += n, len -= n;
-	}
-	return 0;
-}
-
 /* Bytes [@off, @off + @len) of disk @d, read now: as data, or as a zero
  * record when they read as zeros. */
 static int add_piece(struct disk_out *o, unsigned d, uint64_t off, uint64_t len,
@@ -161,7 +148,7 @@ static int add_piece(struct disk_out *o, unsigned d, uint64_t off, uint64_t len,
 	if (rc)
 		return rc;
 	data = o->buf + o->len + DISK_REC_LEN;
-	rc = read_all(o->log[d].fd, data, len, off);
+	rc = file_pread_all(o->log[d].fd, data, len, off);
 	if (rc)
 		return failf(err, errlen, rc, "disk %u: reading %llu bytes at %llu: %s", d,
 			     (unsigned long long)len, (unsigned long long)off, strerror(-rc));
@@ -372,36 +359,13 @@ int disk_in_open(struct disk_in *in, const struct regset *s, uint32_t version,
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, uint64_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n, off += n, len -= n;
-	}
-	return 0;
-}
-
 /* The range reads as zeros after: a hole, else zeroed, else zeros written. */
 static int zero_range(int fd, uint64_t off, uint64_t len)
 {
-	static const uint8_t zeros[1u << 16];
-	int rc = 0;
-
 	if (!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) ||
 	    !fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len))
 		return 0;
-	while (!rc && len) {
-		uint64_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-
-		rc = write_all(fd, zeros, n, off);
-		off += n, len -= n;
-	}
-	return rc;
+	return file_write_zeros(fd, off, len);
 }
 
 /* One record at @p (@left bytes from it to the payload's end); the bytes
@@ -426,7 +390,7 @@ static int apply_rec(struct disk_in *in, struct disk_target *t, const uint8_t *p
 		return failf(err, errlen, -EINVAL, "a disk record of %llu bytes runs past the "
 			     "frame's end", (unsigned long long)len);
 	*used = DISK_REC_LEN + (kind == DISK_KIND_DATA ? len : 0);
-	rc = kind == DISK_KIND_DATA ? write_all(t->fd, p + DISK_REC_LEN, len, off) :
+	rc = kind == DISK_KIND_DATA ? file_pwrite_all(t->fd, p + DISK_REC_LEN, len, off) :
 	     zero_range(t->fd, off, len);
 	if (rc)
 		return failf(err, errlen, rc, "disk '%s': writing %llu bytes at %llu: %s", t->path,
@@ -487,8 +451,8 @@ int disk_in_copy(const struct disk_in *in, unsigned i, const char *path)
 	for (uint64_t off = 0; !rc && off < t->size; off += sizeof(buf)) {
 		uint64_t n = t->size - off < sizeof(buf) ? t->size - off : sizeof(buf);
 
-		rc = read_all(t->fd, buf, n, off);
-		rc = rc ? rc : write_all(fd, buf, n, off);
+		rc = file_pread_all(t->fd, buf, n, off);
+		rc = rc ? rc : file_pwrite_all(fd, buf, n, off);
 	}
 	if (fd >= 0)
 		close(fd);

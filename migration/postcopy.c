@@ -5,19 +5,16 @@
 #include "vmm/le.h"
 #include "vmm/log.h"
 #include "vmm/sandbox.h"
+#include "vmm/uffd.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define WORD_BITS	(8 * sizeof(unsigned long))
@@ -34,22 +31,6 @@ static void unhold(struct postcopy_in *pc, uint64_t pg)
 }
 
 /* ---- preparing ---- */
-
-static int uffd_open(struct postcopy_in *pc)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = {
-		.range = { (uintptr_t)pc->ram, pc->ram_size }, .mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-
-	pc->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (pc->uffd < 0)
-		return -errno;
-	if (ioctl(pc->uffd, UFFDIO_API, &api) || ioctl(pc->uffd, UFFDIO_REGISTER, &reg))
-		return -errno;
-	return (reg.ioctls & (1ull << _UFFDIO_COPY)) && (reg.ioctls & (1ull << _UFFDIO_ZEROPAGE)) ?
-	       0 : -EOPNOTSUPP;
-}
 
 /* Drop the held pages, run by run, so they fault. */
 static int drop_held(struct postcopy_in *pc)
@@ -84,7 +65,7 @@ int postcopy_in_prepare(struct postcopy_in *pc, uint8_t *ram, uint64_t ram_size,
 	int rc;
 
 	memset(pc, 0, sizeof(*pc));
-	pc->uffd = pc->stop_fd = -1;
+	pc->uf.fd = pc->stop_fd = -1;
 	pc->ram = ram, pc->ram_size = ram_size, pc->page_size = page_size;
 	pc->shift = (unsigned)__builtin_ctz(page_size);
 	pc->npages = ram_size >> pc->shift;
@@ -96,7 +77,7 @@ int postcopy_in_prepare(struct postcopy_in *pc, uint8_t *ram, uint64_t ram_size,
 	}
 	pc->held = calloc(pc->npages / WORD_BITS + 1, sizeof(long));
 	pc->asked_ns = calloc(pc->npages, sizeof(uint64_t));
-	if (!pc->held || !pc->asked_ns || posix_memalign((void **)&pc->bounce, page_size, page_size))
+	if (!pc->held || !pc->asked_ns)
 		return prep_fail(pc, -ENOMEM, "memory", err, errlen);
 	for (uint64_t pg = 0; pg < pc->npages; pg++)
 		if ((bits[pg / 8] >> (pg % 8)) & 1)
@@ -110,7 +91,7 @@ int postcopy_in_prepare(struct postcopy_in *pc, uint8_t *ram, uint64_t ram_size,
 	 * missing. A held page filled that way would never be fetched (its
 	 * copy finds it there), and the guest would read zeros. */
 	madvise(ram, ram_size, MADV_NOHUGEPAGE);
-	if ((rc = uffd_open(pc)))
+	if ((rc = uffd_register(&pc->uf, ram, ram_size, page_size)))
 		return prep_fail(pc, rc, "userfaultfd on guest RAM", err, errlen);
 	if ((rc = drop_held(pc)))
 		return prep_fail(pc, rc, "dropping the pages the source holds", err, errlen);
@@ -118,40 +99,6 @@ int postcopy_in_prepare(struct postcopy_in *pc, uint8_t *ram, uint64_t ram_size,
 }
 
 /* ---- placing pages ---- */
-
-/* Wake whoever waits on [@off, @off + @len): the range was placed already. */
-static void wake(struct postcopy_in *pc, uint64_t off, uint64_t len)
-{
-	struct uffdio_range r = { (uintptr_t)pc->ram + off, len };
-
-	ioctl(pc->uffd, UFFDIO_WAKE, &r);
-}
-
-static int zero_page(struct postcopy_in *pc, uint64_t off)
-{
-	struct uffdio_zeropage z = { .range = { (uintptr_t)pc->ram + off, pc->page_size } };
-
-	if (!ioctl(pc->uffd, UFFDIO_ZEROPAGE, &z))
-		return 0;
-	if (errno != EEXIST)
-		return -errno;
-	wake(pc, off, pc->page_size);
-	return 0;
-}
-
-static int copy_page(struct postcopy_in *pc, uint64_t off, const void *data)
-{
-	struct uffdio_copy c = { .dst = (uintptr_t)pc->ram + off, .src = (uintptr_t)pc->bounce,
-				 .len = pc->page_size };
-
-	memcpy(pc->bounce, data, pc->page_size);
-	if (!ioctl(pc->uffd, UFFDIO_COPY, &c))
-		return 0;
-	if (errno != EEXIST)
-		return -errno;
-	wake(pc, off, pc->page_size);
-	return 0;
-}
 
 /* A page asked for has come: how long its fault waited. */
 static void note_placed(struct postcopy_in *pc, uint64_t pg)
@@ -170,7 +117,7 @@ static int place(void *ctx, uint64_t off, const void *data, uint64_t npages)
 
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t o = off + (i << pc->shift);
-		int rc = data ? copy_page(pc, o, data) : zero_page(pc, o);
+		int rc = data ? uffd_copy(&pc->uf, o, data) : uffd_zero(&pc->uf, o);
 
 		if (rc)
 			return rc;
@@ -191,16 +138,13 @@ static int ask(struct postcopy_in *pc, const uint64_t *pages, unsigned n)
 	return postcopy_in_send(pc, WIRE_PAGE_REQ, p, 8 * n);
 }
 
-/* One fault: ask for a held page (once), zero-fill any other. */
-static int on_fault(struct postcopy_in *pc, uint64_t addr, uint64_t *want, unsigned *n)
+/* One fault at @off: ask for a held page (once), zero-fill any other. */
+static int on_fault(struct postcopy_in *pc, uint64_t off, uint64_t *want, unsigned *n)
 {
-	uint64_t off = (addr - (uintptr_t)pc->ram) & ~(uint64_t)(pc->page_size - 1), pg;
+	uint64_t pg = off >> pc->shift;
 
-	if (addr < (uintptr_t)pc->ram || off >= pc->ram_size)
-		return 0;
-	pg = off >> pc->shift;
 	if (!is_held(pc, pg))
-		return zero_page(pc, off);
+		return uffd_zero(&pc->uf, off);
 	if (!pc->asked_ns[pg]) {
 		pc->asked_ns[pg] = clock_ns();
 		pc->demand++;
@@ -211,24 +155,19 @@ static int on_fault(struct postcopy_in *pc, uint64_t addr, uint64_t *want, unsig
 
 static int read_faults(struct postcopy_in *pc)
 {
-	struct uffd_msg msg[16];
-	uint64_t want[REQ_MAX];
+	uint64_t offs[REQ_MAX], want[REQ_MAX];
 	unsigned n = 0;
-	ssize_t got = read(pc->uffd, msg, sizeof(msg));
-	int rc = 0;
+	int got = uffd_faults(&pc->uf, offs, REQ_MAX), rc = got < 0 ? got : 0;
 
-	if (got < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	for (size_t i = 0; !rc && i < (size_t)got / sizeof(msg[0]); i++)
-		if (msg[i].event == UFFD_EVENT_PAGEFAULT && n < REQ_MAX)
-			rc = on_fault(pc, msg[i].arg.pagefault.address, want, &n);
+	for (int i = 0; !rc && i < got; i++)
+		rc = on_fault(pc, offs[i], want, &n);
 	return rc ? rc : n ? ask(pc, want, n) : 0;
 }
 
 static void *fault_thread(void *arg)
 {
 	struct postcopy_in *pc = arg;
-	struct pollfd fds[2] = { { .fd = pc->uffd, .events = POLLIN },
+	struct pollfd fds[2] = { { .fd = pc->uf.fd, .events = POLLIN },
 				 { .fd = pc->stop_fd, .events = POLLIN } };
 	int rc = sandbox_enter(SANDBOX_MIGRATION);
 
@@ -247,10 +186,10 @@ static void *fault_thread(void *arg)
 
 static void release(struct postcopy_in *pc)
 {
+	uffd_close(&pc->uf);
 	free(pc->held);
 	free(pc->asked_ns);
-	free(pc->bounce);
-	pc->held = NULL, pc->asked_ns = NULL, pc->bounce = NULL;
+	pc->held = NULL, pc->asked_ns = NULL;
 }
 
 static void fail_link(struct postcopy_in *pc, int rc)
@@ -272,11 +211,10 @@ static void fail_link(struct postcopy_in *pc, int rc)
  * thread, tell the source, close the link. */
 static void finish(struct postcopy_in *pc)
 {
-	struct uffdio_range r = { (uintptr_t)pc->ram, pc->ram_size };
 	uint64_t one = 1;
 	int fd = pc->w->fd;
 
-	ioctl(pc->uffd, UFFDIO_UNREGISTER, &r);
+	uffd_unregister(&pc->uf);
 	madvise(pc->ram, pc->ram_size, MADV_HUGEPAGE);	/* every page is here again */
 	if (write(pc->stop_fd, &one, sizeof(one)) < 0)
 		log_msg("post-copy: cannot stop the fault thread");
@@ -289,9 +227,8 @@ static void finish(struct postcopy_in *pc)
 		(unsigned long long)pc->slowest_ns / 1000000, (unsigned long long)pc->placed);
 	wire_free(pc->w);
 	close(fd);
-	close(pc->uffd);
 	close(pc->stop_fd);
-	pc->uffd = pc->stop_fd = -1;
+	pc->stop_fd = -1;
 	release(pc);
 }
 
@@ -406,17 +343,11 @@ void postcopy_in_abort(struct postcopy_in *pc)
 {
 	if (!pc->ram || !pc->held)
 		return;		/* never prepared, or done */
-	if (pc->uffd >= 0) {
-		struct uffdio_range r = { (uintptr_t)pc->ram, pc->ram_size };
-
-		ioctl(pc->uffd, UFFDIO_UNREGISTER, &r);
-	}
+	uffd_unregister(&pc->uf);
 	if (pc->threads)
 		stop_threads(pc);
-	if (pc->uffd >= 0)
-		close(pc->uffd);
 	if (pc->stop_fd >= 0)
 		close(pc->stop_fd);
-	pc->uffd = pc->stop_fd = -1;
+	pc->stop_fd = -1;
 	release(pc);
 }

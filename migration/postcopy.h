@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/uffd.h"
+
 struct wire;
 
 struct postcopy_in {
@@ -42,8 +44,8 @@ struct postcopy_in {
 	unsigned shift;
 	unsigned long *held;		/* pages the source still holds; atomic */
 	uint64_t *asked_ns;		/* when each was asked for; 0: not yet */
-	uint8_t *bounce;		/* one page, page aligned, for UFFDIO_COPY */
-	int uffd, stop_fd;
+	struct uffd uf;			/* RAM, registered */
+	int stop_fd;
 	struct wire *w;
 	pthread_t fault_t, recv_t;
 	int threads;			/* started */

@@ -5,6 +5,7 @@
 #include "migration/stream.h"
 #include "vmm/clock.h"
 #include "vmm/config.h"
+#include "vmm/file.h"
 #include "vmm/log.h"
 #include "vmm/regset.h"
 #include "vmm/vm.h"
@@ -312,23 +313,6 @@ static int finish_file(int fd, int rc)
 	return rc;
 }
 
-/* @n bytes at @off, whatever short writes there are on the way. */
-static int write_at(int fd, const uint8_t *p, size_t n, off_t off)
-{
-	while (n) {
-		ssize_t done = pwrite(fd, p, n, off);
-
-		if (done < 0 && errno == EINTR)
-			continue;
-		if (done <= 0)
-			return done ? -errno : -EIO;
-		p += done;
-		n -= (size_t)done;
-		off += done;
-	}
-	return 0;
-}
-
 /* Pieces of RAM worth reading: NULL (all of them) when the host cannot
  * tell which pages the guest never touched. */
 static uint8_t *touched_map(const struct vm *vm)
@@ -363,11 +347,11 @@ static int write_memory(const struct vm *vm, const struct snapdir *d, char *err,
 	for (off = 0; !rc && off < vm->ram.size; off += n)
 		if (!has_data(vm, map, off, &n)) {
 			if (off > run)
-				rc = write_at(fd, vm->ram.hva + run, off - run, (off_t)run);
+				rc = file_pwrite_all(fd, vm->ram.hva + run, off - run, (off_t)run);
 			run = off + n;
 		}
 	if (!rc && off > run)
-		rc = write_at(fd, vm->ram.hva + run, off - run, (off_t)run);
+		rc = file_pwrite_all(fd, vm->ram.hva + run, off - run, (off_t)run);
 	free(map);
 	if (!rc && ftruncate(fd, (off_t)vm->ram.size))
 		rc = -errno;
@@ -388,7 +372,7 @@ static int write_state(const struct regset_list *l, const struct snapdir *d, cha
 		rc = snapshot_encode(l, &w);
 	fd = rc ? -1 : create_file(d->fd, STATE_FILE);
 	if (fd >= 0)
-		rc = finish_file(fd, write_at(fd, stream_writer_data(&w), stream_writer_len(&w), 0));
+		rc = finish_file(fd, file_pwrite_all(fd, stream_writer_data(&w), stream_writer_len(&w), 0));
 	else if (!rc)
 		rc = fd;
 	if (rc)

@@ -1,6 +1,7 @@
 #include "devices/virtio-blk/blk.h"
 #include "devices/virtio-blk/uring.h"
 #include "vmm/disk_log.h"
+#include "vmm/file.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -189,24 +190,6 @@ static int ioctl_range(int fd, unsigned long req, uint64_t off, uint64_t len)
 	return rc ? -errno : 0;
 }
 
-static int write_zeroes(int fd, uint64_t off, uint64_t len)
-{
-	static const uint8_t zeroes[65536];
-
-	while (len) {
-		size_t n = len < sizeof(zeroes) ? len : sizeof(zeroes);
-		ssize_t w = pwrite(fd, zeroes, n, off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w ? -errno : -EIO;
-		off += w;
-		len -= w;
-	}
-	return 0;
-}
-
 /* The host cannot do it this way (file system or device): try another. */
 static int cannot(int rc)
 {
@@ -230,7 +213,7 @@ static int disk_zero(struct blk *b, uint64_t off, uint64_t len, int unmap)
 	int rc = b->bdev ? ioctl_range(b->fd, BLKZEROOUT, off, len) :
 		 fallocate_retry(b->fd, mode, off, len);
 
-	return cannot(rc) ? write_zeroes(b->fd, off, len) : rc;
+	return cannot(rc) ? file_write_zeros(b->fd, off, len) : rc;
 }
 
 /* ---- Requests ---- */

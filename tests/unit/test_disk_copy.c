@@ -135,9 +135,9 @@ START_TEST(log_marks_and_takes)
 	ck_assert_uint_eq(disk_log_take(&l, out), 0);	/* taken: clear */
 	disk_log_mark(&l, 0, 512);
 	ck_assert_uint_eq(disk_log_take(&l, out), 0);	/* already in out */
+	disk_log_free(&l);
+	disk_log_free(&l);
 	ck_assert_int_eq(disk_log_init(&l, -1, 1, 8), -EINVAL);
-	disk_log_free(&l);
-	disk_log_free(&l);
 }
 END_TEST
 

@@ -1,0 +1,50 @@
+#include "vmm/file.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+int file_pread_all(int fd, void *p, uint64_t len, uint64_t off)
+{
+	uint8_t *b = p;
+
+	while (len) {
+		ssize_t n = pread(fd, b, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		b += n, off += (uint64_t)n, len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+int file_pwrite_all(int fd, const void *p, uint64_t len, uint64_t off)
+{
+	const uint8_t *b = p;
+
+	while (len) {
+		ssize_t n = pwrite(fd, b, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		b += n, off += (uint64_t)n, len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+int file_write_zeros(int fd, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeros[1u << 16];
+	int rc = 0;
+
+	while (!rc && len) {
+		uint64_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+
+		rc = file_pwrite_all(fd, zeros, n, off);
+		off += n, len -= n;
+	}
+	return rc;
+}
