@@ -589,12 +589,13 @@ static int serve_request(struct mig *m, const uint8_t *p, size_t len)
 	int rc = 0;
 
 	if (len % 8)
-		return -EPROTO;
+		return fail(m, -EPROTO, "post-copy: a page request of %zu bytes", len);
 	for (size_t i = 0; !rc && i < len; i += 8) {
 		uint64_t off = le_get(p + i, 8), pg = off >> m->log.shift;
 
 		if (off % m->p.page_size || pg >= m->log.npages)
-			return -EPROTO;
+			return fail(m, -EPROTO, "post-copy: the destination asked for RAM offset "
+				    "0x%llx, not a page of this guest", (unsigned long long)off);
 		m->todo[pg / (8 * sizeof(long))] &= ~(1ul << (pg % (8 * sizeof(long))));
 		m->p.demand_pages++;
 		rc = send_page(m, pg);
