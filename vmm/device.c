@@ -103,13 +103,26 @@ static int log_disk(struct device *d, struct disk_log *log)
 	return d->ops->log_disk ? d->ops->log_disk(d->state, log) : -ENODEV;
 }
 
+/* A disk past the @max the caller has room for: -E2BIG; else -ENODEV. */
+static int one_too_many(struct device *d)
+{
+	struct disk_log extra;
+	int rc = log_disk(d, &extra);
+
+	if (rc)
+		return rc;
+	log_disk(d, NULL);
+	disk_log_free(&extra);
+	return -E2BIG;
+}
+
 int devices_log_disks(struct vm *vm, struct disk_log *logs, unsigned max)
 {
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < vm->ndevices; i++) {
-		int rc = logs ? (n < max ? log_disk(&vm->devices[i], &logs[n]) : -E2BIG) :
-			 log_disk(&vm->devices[i], NULL);
+		int rc = !logs ? log_disk(&vm->devices[i], NULL) :
+			 n < max ? log_disk(&vm->devices[i], &logs[n]) : one_too_many(&vm->devices[i]);
 
 		if (!rc && logs)
 			n++;

@@ -3,6 +3,7 @@
  * device as it was, running. */
 #include "devices/virtio/virtio.h"
 #include "vmm/device.h"
+#include "vmm/disk_log.h"
 #include "vmm/vm.h"
 
 #include <errno.h>
@@ -124,13 +125,71 @@ START_TEST(virtio_pause_failure_keeps_running)
 }
 END_TEST
 
+/* ---- devices_log_disks: disks in order, the others skipped ---- */
+
+static struct disk_log *logged[3];	/* what each fake disk marks into */
+
+static int fake_log_disk(void *s, struct disk_log *log)
+{
+	unsigned i = (unsigned)((struct fake *)s - dev);
+
+	if (i == 2)
+		return -ENODEV;		/* the last one has no disk */
+	if (log && disk_log_init(log, 100 + (int)i, 4096, 9))
+		return -ENOMEM;
+	logged[i] = log;
+	return 0;
+}
+
+static const struct device_ops disk_ops = { .name = "fake-disk", .log_disk = fake_log_disk };
+
+static void disk_setup(void)
+{
+	memset(&vm, 0, sizeof(vm));
+	memset(dev, 0, sizeof(dev));
+	memset(logged, 0, sizeof(logged));
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_int_eq(device_add(&vm, &disk_ops, &dev[i], (const char *[]){ "a", "b", "c" }[i]), 0);
+}
+
+START_TEST(disks_logged_in_order)
+{
+	struct disk_log logs[2];
+
+	/* exactly as many disks as room, then a device without one */
+	ck_assert_int_eq(devices_log_disks(&vm, logs, 2), 2);
+	ck_assert_ptr_eq(logged[0], &logs[0]);
+	ck_assert_ptr_eq(logged[1], &logs[1]);
+	ck_assert_int_eq(logs[1].fd, 101);
+	ck_assert_int_eq(devices_log_disks(&vm, NULL, 0), 0);
+	ck_assert_ptr_null(logged[0]);
+	ck_assert_ptr_null(logged[1]);
+	disk_log_free(&logs[0]);
+	disk_log_free(&logs[1]);
+}
+END_TEST
+
+/* More disks than room: refused, and the ones started are stopped. */
+START_TEST(too_many_disks_stop_all)
+{
+	struct disk_log logs[1];
+
+	ck_assert_int_eq(devices_log_disks(&vm, logs, 1), -E2BIG);
+	ck_assert_ptr_null(logged[0]);
+	ck_assert_ptr_null(logged[1]);
+	disk_log_free(&logs[0]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("device");
 	TCase *tc = UNIT_TCASE(s, "pause", failed_pause_undoes_itself, pause_and_resume_all,
 			       resume_goes_past_a_failure,
 			       virtio_pause_failure_keeps_running);
+	TCase *disks = UNIT_TCASE(s, "disks", disks_logged_in_order, too_many_disks_stop_all);
 
 	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_checked_fixture(disks, disk_setup, NULL);
 	return unit_run(s);
 }
